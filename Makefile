@@ -1,0 +1,64 @@
+# One-step set-up into a project-local virtual environment (.venv), idempotent: each stage
+# leaves a stamp and is redone only when its requirements file changes.
+#
+#   make quickstart   set up, write the synthetic quickstart data, train, then evaluate
+#   make test         set up (plus test tools) and run the test suite
+#
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMPS := $(VENV)/.mmopen-stamps
+QS_DIR ?= data/quickstart
+QS_CFG ?= configs/quickstart/clip-tiny-convnext_segformer_quickstart-seg.py
+QS_WORK ?= work_dirs/quickstart
+PYTEST_ARGS ?=
+
+# pip with the machine's local find-links and extra indexes bypassed: torch and torchvision
+# must come from one matching build of the registry (see requirements/torch.txt).
+PIP_REGISTRY := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
+
+.PHONY: install install-test quickstart quickstart-data test clean-venv
+
+install: $(STAMPS)/mmopen
+install-test: $(STAMPS)/tests
+
+$(STAMPS)/venv:
+	$(PYTHON) -m venv $(VENV)
+	mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/build: requirements/build.txt $(STAMPS)/venv
+	$(BIN)/pip install -q -r requirements/build.txt
+	touch $@
+
+$(STAMPS)/torch: requirements/torch.txt $(STAMPS)/build
+	$(PIP_REGISTRY) install -q -r requirements/torch.txt
+	touch $@
+
+# mmcv 2.1.0 has no wheel for this torch: it is compiled with its ops (~10 min on 2 cores the
+# first time; pip's wheel cache makes later installs instant).
+$(STAMPS)/mmcv: requirements/mmcv.txt $(STAMPS)/torch
+	MMCV_WITH_OPS=1 $(BIN)/pip install -q --no-build-isolation -r requirements/mmcv.txt
+	touch $@
+
+$(STAMPS)/mmopen: requirements/runtime.txt setup.py $(STAMPS)/mmcv
+	$(BIN)/pip install -q -r requirements/runtime.txt
+	$(BIN)/pip install -q --no-build-isolation --no-deps -e .
+	touch $@
+
+$(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen
+	$(BIN)/pip install -q -r requirements/tests.txt
+	touch $@
+
+quickstart-data: install
+	$(BIN)/python tools/misc/make_quickstart_data.py $(QS_DIR)
+	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-convnext --out $(QS_DIR)/tiny_clip_convnext.safetensors
+
+quickstart: quickstart-data
+	$(BIN)/python tools/train.py $(QS_CFG) --work-dir $(QS_WORK)
+	$(BIN)/python tools/test.py $(QS_CFG) last:$(QS_WORK) --work-dir $(QS_WORK)
+
+test: install-test
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

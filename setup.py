@@ -1,0 +1,34 @@
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_version() -> str:
+    ns: dict = {}
+    with open(osp.join(osp.dirname(__file__), 'mmopen', 'version.py')) as f:
+        exec(f.read(), ns)
+    return ns['__version__']
+
+
+def read_requirements(name: str) -> list:
+    path = osp.join(osp.dirname(__file__), 'requirements', name)
+    with open(path) as f:
+        return [line.split('#')[0].strip() for line in f
+                if line.split('#')[0].strip()]
+
+
+setup(
+    name='mmopen',
+    version=read_version(),
+    description='Open-world vision with CLIP for MMEngine, MMSegmentation and MMPretrain',
+    long_description=open('README.md').read() if osp.exists('README.md') else '',
+    long_description_content_type='text/markdown',
+    packages=find_packages(exclude=('tests', 'configs', 'tools', 'benchmarks')),
+    include_package_data=True,
+    package_data={'mmopen.clip': ['vocabularies/*.txt']},
+    python_requires='>=3.9',
+    install_requires=(read_requirements('torch.txt') + read_requirements('mmcv.txt') +
+                      read_requirements('runtime.txt')),
+    extras_require={'tests': read_requirements('tests.txt')},
+    license='Apache License 2.0',
+)
