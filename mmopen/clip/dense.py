@@ -1,0 +1,163 @@
+"""Dense (per-pixel / per-patch) image features of CLIP towers.
+
+Two tower families are supported, the ones the papers use:
+
+* timm ConvNeXt towers behind open_clip's ``TimmModel`` (``convnext_base_w``,
+  ``convnext_large_d_320``): the four stage outputs (strides 4, 8, 16, 32) are the multi-scale
+  features; the CLIP-space map applies the tower's head (``trunk.head.norm`` then the open_clip
+  projection) at every position of the last stage, as FC-CLIP does for mask pooling.
+* open_clip ``VisionTransformer`` (``ViT-B-16``): the patch tokens of the chosen blocks (stride =
+  patch size), with the positional embedding interpolated bicubically for other input sizes;
+  the CLIP-space map is ``ln_post`` then ``proj`` applied to every patch token.
+
+:func:`pooled_to_embedding` maps features pooled from the last level (e.g. under a mask) into the
+CLIP embedding space the way the tower maps its global pool: for ConvNeXt towers, average-pooling the whole last level
+reproduces ``encode_image`` exactly (tests check this); ViT towers classify their CLS token, so
+there the map is the one applied to each patch token (``ln_post``, ``proj``).
+"""
+from typing import List, NamedTuple, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class DenseFeatures(NamedTuple):
+    """Multi-scale features (list of ``B x C_i x H_i x W_i``, fine to coarse), the stride of
+    each, and the per-position CLIP embeddings of the last level (``B x D x H x W``, not
+    normalised)."""
+    features: List[torch.Tensor]
+    strides: List[int]
+    embeddings: torch.Tensor
+
+
+def tower_type(visual: nn.Module) -> str:
+    """``'convnext'`` or ``'vit'``; raises for towers mmopen has no dense path for."""
+    from open_clip.timm_model import TimmModel
+    from open_clip.transformer import VisionTransformer
+    if isinstance(visual, TimmModel) and hasattr(visual.trunk, 'stages') and hasattr(
+            visual.trunk, 'stem'):
+        return 'convnext'
+    if isinstance(visual, VisionTransformer):
+        if getattr(visual, 'attn_pool', None) is not None:
+            raise NotImplementedError('Dense features of attention-pooled ViT towers (CoCa) are '
+                                      'not supported; use a ViT with token pooling.')
+        return 'vit'
+    raise NotImplementedError(
+        f'Dense CLIP features are implemented for timm ConvNeXt and open_clip ViT towers, not '
+        f'{type(visual).__name__}. Use e.g. convnext_base_w, convnext_large_d_320 or ViT-B-16.')
+
+
+def level_channels(visual: nn.Module) -> List[int]:
+    """Channels of each level returned by :func:`dense_features`."""
+    if tower_type(visual) == 'convnext':
+        return [int(info['num_chs']) for info in visual.trunk.feature_info]
+    return [visual.transformer.width] * len(visual.transformer.resblocks)
+
+
+def _convnext_head(visual: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Apply the tower head (norm + projection) along dim 1 of ``x`` (``B x C x ...``)."""
+    x = visual.trunk.head.norm(x) if x.ndim == 4 else visual.trunk.head.norm(
+        x[..., None, None])[..., 0, 0]
+    x = x.movedim(1, -1)
+    x = visual.head(x)
+    return x.movedim(-1, 1)
+
+
+def _vit_pos_embed(visual: nn.Module, grid: Sequence[int]) -> torch.Tensor:
+    pos = visual.positional_embedding
+    cls_pos, patch_pos = pos[:1], pos[1:]
+    gh0, gw0 = visual.grid_size
+    if (gh0, gw0) == tuple(grid):
+        return pos
+    patch_pos = patch_pos.reshape(1, gh0, gw0, -1).permute(0, 3, 1, 2)
+    patch_pos = F.interpolate(patch_pos.float(), size=tuple(grid), mode='bicubic',
+                              align_corners=False).to(pos.dtype)
+    patch_pos = patch_pos.permute(0, 2, 3, 1).reshape(grid[0] * grid[1], -1)
+    return torch.cat([cls_pos, patch_pos], dim=0)
+
+
+def _vit_dense(visual: nn.Module, images: torch.Tensor,
+               out_indices: Optional[Sequence[int]]) -> DenseFeatures:
+    n_blocks = len(visual.transformer.resblocks)
+    indices = [n_blocks - 1] if out_indices is None else [i % n_blocks for i in out_indices]
+    x = visual.conv1(images)
+    b, c, gh, gw = x.shape
+    x = x.flatten(2).transpose(1, 2)
+    cls = visual.class_embedding.to(x.dtype).expand(b, 1, -1)
+    x = torch.cat([cls, x], dim=1) + _vit_pos_embed(visual, (gh, gw)).to(x.dtype)
+    x = visual.ln_pre(x)
+    features = []
+    transformer = visual.transformer
+    if not transformer.batch_first:
+        x = x.transpose(0, 1)
+    for i, block in enumerate(transformer.resblocks):
+        x = block(x)
+        if i in indices:
+            tokens = x if transformer.batch_first else x.transpose(0, 1)
+            features.append(tokens[:, 1:].transpose(1, 2).reshape(b, c, gh, gw))
+        if i >= max(indices):
+            break
+    if max(indices) < n_blocks - 1:
+        for block in transformer.resblocks[max(indices) + 1:]:
+            x = block(x)
+    tokens = x if transformer.batch_first else x.transpose(0, 1)
+    tokens = visual.ln_post(tokens[:, 1:])
+    if visual.proj is not None:
+        tokens = tokens @ visual.proj
+    embeddings = tokens.transpose(1, 2).reshape(b, -1, gh, gw)
+    stride = visual.conv1.stride[0]
+    return DenseFeatures(features, [stride] * len(features), embeddings)
+
+
+def _convnext_dense(visual: nn.Module, images: torch.Tensor,
+                    out_indices: Optional[Sequence[int]]) -> DenseFeatures:
+    trunk = visual.trunk
+    n_stages = len(trunk.stages)
+    indices = list(range(n_stages)) if out_indices is None else [i % n_stages
+                                                                 for i in out_indices]
+    x = trunk.stem(images)
+    features, strides = [], []
+    stride = 4
+    for i, stage in enumerate(trunk.stages):
+        x = stage(x)
+        if i > 0:
+            stride *= 2
+        if i in indices:
+            features.append(x)
+            strides.append(stride)
+    x = trunk.norm_pre(x)
+    return DenseFeatures(features, strides, _convnext_head(visual, x))
+
+
+def dense_features(visual: nn.Module, images: torch.Tensor,
+                   out_indices: Optional[Sequence[int]] = None) -> DenseFeatures:
+    """Dense features of a CLIP image tower.
+
+    Args:
+        visual: ``clip_model.visual`` of an open_clip model.
+        images: ``B x 3 x H x W``, normalised with the CLIP mean/std; any size divisible by the
+            tower's total stride (32 for ConvNeXt, the patch size for ViT).
+        out_indices: ConvNeXt stages (default all four) or ViT blocks (default the last one)
+            whose outputs are returned.
+    """
+    kind = tower_type(visual)
+    if kind == 'convnext':
+        return _convnext_dense(visual, images, out_indices)
+    return _vit_dense(visual, images, out_indices)
+
+
+def pooled_to_embedding(visual: nn.Module, pooled: torch.Tensor) -> torch.Tensor:
+    """Map features pooled from the last level (``... x C``; ConvNeXt: the last stage before the
+    head, ViT: the last block's patch tokens) into the CLIP embedding space (``... x D``), the
+    way the tower maps its own global pool (FC-CLIP's mask-pooled classification)."""
+    kind = tower_type(visual)
+    shape = pooled.shape
+    flat = pooled.reshape(-1, shape[-1])
+    if kind == 'convnext':
+        out = _convnext_head(visual, visual.trunk.norm_pre(flat[..., None, None])[..., 0, 0])
+    else:
+        out = visual.ln_post(flat)
+        if visual.proj is not None:
+            out = out @ visual.proj
+    return out.reshape(*shape[:-1], out.shape[-1])
