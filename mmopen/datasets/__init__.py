@@ -1,0 +1,3 @@
+from .vocab_seg_dataset import VocabSegDataset
+
+__all__ = ['VocabSegDataset']

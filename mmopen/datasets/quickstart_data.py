@@ -1,0 +1,258 @@
+"""Write the synthetic quickstart data sets in real on-disk layouts.
+
+Segmentation (mmseg ADE20K layout, labels 1..C with 0 = unlabelled, ``reduce_zero_label``)::
+
+    OUT/seg/images/{training,validation}/qs_000000.jpg
+    OUT/seg/annotations/{training,validation}/qs_000000.png
+    OUT/seg/classes.txt          vocabulary file (class names from ADE-150, with synonyms)
+
+Classification, ID and OOD (ImageNet layout: class folders named by WordNet id, list files)::
+
+    OUT/cls/imagenet/{train,val}/<wnid>/<wnid>_000000.JPEG
+    OUT/cls/imagenet/meta/{train,val}.txt     "<wnid>/<file> <label>" per line
+    OUT/cls/imagenet/meta/classes.txt         class names, index order (ImageNet-1k names)
+    OUT/cls/ood/<set>/images/<set>_000000.jpg
+    OUT/cls/ood/<set>/list.txt                "images/<file>" per line
+
+Classes are learnable: each is a shape with its own colour on a textured background (for
+segmentation, the backgrounds are classes too). Everything is drawn from a fixed seed, so two runs
+write the same bytes. The data is written to a temporary folder and renamed into place; a
+complete data set with the same parameters (``OUT/manifest.json``) is left as it is.
+
+``tools/misc/make_quickstart_data.py`` is the command line of :func:`main`.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+from PIL import Image
+
+from mmopen.clip.vocabularies import class_names
+
+FORMAT_VERSION = 1
+
+# Segmentation: (vocabulary line, kind, RGB). Backgrounds are textures, objects are shapes.
+SEG_CLASSES: List[Tuple[str, str, Tuple[int, int, int]]] = [
+    ('wall, walls, brick wall, stone wall, interior wall', 'stripes', (150, 150, 160)),
+    ('grass, grass field', 'noise', (60, 150, 50)),
+    ('ball, balls', 'circle', (220, 40, 40)),
+    ('box, boxes', 'square', (40, 70, 220)),
+    ('tent, collapsible shelter', 'triangle', (230, 200, 40)),
+]
+
+# Classification ID classes: (WordNet id, ImageNet-1k index, shape, RGB).
+CLS_CLASSES: List[Tuple[str, int, str, Tuple[int, int, int]]] = [
+    ('n01440764', 0, 'circle', (220, 40, 40)),
+    ('n01443537', 1, 'square', (40, 70, 220)),
+    ('n01484850', 2, 'triangle', (230, 200, 40)),
+    ('n01491361', 3, 'ring', (40, 200, 200)),
+    ('n01494475', 4, 'bar', (200, 60, 200)),
+]
+# OOD sets: 'textures' (backgrounds only, far OOD), 'shapes' (unseen shapes/colours, near OOD).
+OOD_SETS = ('textures', 'shapes')
+
+
+def texture(rng: np.random.Generator, size: int, kind: str,
+            rgb: Tuple[int, int, int]) -> np.ndarray:
+    base = np.array(rgb, dtype=np.float32)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    if kind == 'stripes':
+        period = rng.uniform(4, 8)
+        phase = rng.uniform(0, 2 * np.pi)
+        wave = np.sin(2 * np.pi * yy / period + phase)[..., None]
+        img = base + 35 * wave + rng.normal(0, 6, (size, size, 3))
+    elif kind == 'noise':
+        coarse = rng.normal(0, 1, (size // 4 + 1, size // 4 + 1, 1))
+        coarse = np.kron(coarse, np.ones((4, 4, 1)))[:size, :size]
+        img = base + 25 * coarse + rng.normal(0, 12, (size, size, 3))
+    else:  # checker
+        cell = int(rng.integers(4, 9))
+        chk = (((yy // cell) + (xx // cell)) % 2)[..., None]
+        img = base + 50 * (chk - 0.5) + rng.normal(0, 6, (size, size, 3))
+    return img
+
+
+def shape_mask(rng: np.random.Generator, size: int, shape: str,
+               scale: Tuple[float, float]) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    r = rng.uniform(*scale) * size
+    cy, cx = rng.uniform(r, size - r, 2)
+    if shape == 'circle':
+        return (yy - cy) ** 2 + (xx - cx) ** 2 <= r ** 2
+    if shape == 'square':
+        return (np.abs(yy - cy) <= r * 0.85) & (np.abs(xx - cx) <= r * 0.85)
+    if shape == 'triangle':
+        top = cy - r
+        inside_y = (yy >= top) & (yy <= cy + r)
+        half = (yy - top) / 2 * 1.1
+        return inside_y & (np.abs(xx - cx) <= half)
+    if shape == 'ring':
+        d = (yy - cy) ** 2 + (xx - cx) ** 2
+        return (d <= r ** 2) & (d >= (0.5 * r) ** 2)
+    if shape == 'bar':
+        return (np.abs(yy - cy) <= r * 0.3) & (np.abs(xx - cx) <= r)
+    if shape == 'cross':
+        return ((np.abs(yy - cy) <= r * 0.25) & (np.abs(xx - cx) <= r)) | (
+            (np.abs(xx - cx) <= r * 0.25) & (np.abs(yy - cy) <= r))
+    if shape == 'diamond':
+        return np.abs(yy - cy) + np.abs(xx - cx) <= r
+    raise ValueError(shape)
+
+
+def paint(img: np.ndarray, mask: np.ndarray, rgb: Tuple[int, int, int],
+          rng: np.random.Generator) -> None:
+    colour = np.array(rgb, np.float32) + rng.normal(0, 12, 3)
+    img[mask] = colour + rng.normal(0, 8, (int(mask.sum()), 3))
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def make_seg_sample(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np.ndarray]:
+    bg = int(rng.integers(0, 2))
+    name, kind, rgb = SEG_CLASSES[bg]
+    img = texture(rng, size, kind, rgb)
+    label = np.full((size, size), bg + 1, np.uint8)
+    if rng.random() < 0.5:  # a second background region: left/right split
+        other = 1 - bg
+        split = int(rng.integers(size // 4, 3 * size // 4))
+        _, kind2, rgb2 = SEG_CLASSES[other]
+        img[:, split:] = texture(rng, size, kind2, rgb2)[:, split:]
+        label[:, split:] = other + 1
+    for _ in range(int(rng.integers(1, 4))):
+        cls = int(rng.integers(2, len(SEG_CLASSES)))
+        _, shape, rgb = SEG_CLASSES[cls]
+        mask = shape_mask(rng, size, shape, (0.12, 0.25))
+        paint(img, mask, rgb, rng)
+        label[mask] = cls + 1
+    return to_uint8(img), label
+
+
+def make_cls_sample(rng: np.random.Generator, size: int, shape: str,
+                    rgb: Tuple[int, int, int]) -> np.ndarray:
+    kind = ('stripes', 'noise', 'checker')[int(rng.integers(0, 3))]
+    bg_rgb = tuple(int(v) for v in rng.integers(60, 200, 3))
+    img = texture(rng, size, kind, bg_rgb)
+    paint(img, shape_mask(rng, size, shape, (0.25, 0.4)), rgb, rng)
+    return to_uint8(img)
+
+
+def write_seg(root: str, rng: np.random.Generator, size: int, counts: Dict[str, int]) -> None:
+    for split, n in counts.items():
+        os.makedirs(osp.join(root, 'images', split))
+        os.makedirs(osp.join(root, 'annotations', split))
+        for i in range(n):
+            img, label = make_seg_sample(rng, size)
+            Image.fromarray(img).save(osp.join(root, 'images', split, f'qs_{i:06d}.jpg'),
+                                      quality=95)
+            Image.fromarray(label).save(osp.join(root, 'annotations', split, f'qs_{i:06d}.png'))
+    with open(osp.join(root, 'classes.txt'), 'w') as f:
+        f.write(''.join(f'{c[0]}\n' for c in SEG_CLASSES))
+
+
+def write_cls(root: str, rng: np.random.Generator, size: int, counts: Dict[str, int],
+              ood_count: int) -> None:
+    names = class_names('imagenet_1k')
+    base = osp.join(root, 'imagenet')
+    os.makedirs(osp.join(base, 'meta'))
+    for split, n in counts.items():
+        lines = []
+        for label, (wnid, _, shape, rgb) in enumerate(CLS_CLASSES):
+            os.makedirs(osp.join(base, split, wnid))
+            for i in range(n):
+                fname = f'{wnid}_{i:06d}.JPEG'
+                Image.fromarray(make_cls_sample(rng, size, shape, rgb)).save(
+                    osp.join(base, split, wnid, fname), format='JPEG', quality=95)
+                lines.append(f'{wnid}/{fname} {label}\n')
+        with open(osp.join(base, 'meta', f'{split}.txt'), 'w') as f:
+            f.writelines(lines)
+    with open(osp.join(base, 'meta', 'classes.txt'), 'w') as f:
+        f.writelines(f'{names[idx]}\n' for _, idx, _, _ in CLS_CLASSES)
+    for name in OOD_SETS:
+        folder = osp.join(root, 'ood', name)
+        os.makedirs(osp.join(folder, 'images'))
+        lines = []
+        for i in range(ood_count):
+            if name == 'textures':
+                kind = ('stripes', 'noise', 'checker')[i % 3]
+                img = to_uint8(texture(rng, size, kind,
+                                       tuple(int(v) for v in rng.integers(40, 220, 3))))
+            else:
+                shape = ('cross', 'diamond')[i % 2]
+                rgb = tuple(int(v) for v in rng.integers(40, 220, 3))
+                img = make_cls_sample(rng, size, shape, rgb)
+            fname = f'{name}_{i:06d}.jpg'
+            Image.fromarray(img).save(osp.join(folder, 'images', fname), quality=95)
+            lines.append(f'images/{fname}\n')
+        with open(osp.join(folder, 'list.txt'), 'w') as f:
+            f.writelines(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        description='Write the synthetic quickstart data sets in real on-disk layouts.')
+    parser.add_argument('out', help='output folder, e.g. data/quickstart')
+    parser.add_argument('--seg-size', type=int, default=64, help='segmentation image size')
+    parser.add_argument('--cls-size', type=int, default=32, help='classification image size')
+    parser.add_argument('--seg-train', type=int, default=160)
+    parser.add_argument('--seg-val', type=int, default=32)
+    parser.add_argument('--cls-train', type=int, default=32, help='images per ID class')
+    parser.add_argument('--cls-val', type=int, default=16, help='images per ID class')
+    parser.add_argument('--ood', type=int, default=48, help='images per OOD set')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--force', action='store_true', help='rewrite an existing data set')
+    args = parser.parse_args(argv)
+
+    params = dict(version=FORMAT_VERSION, **{k: v for k, v in vars(args).items()
+                                             if k not in ('out', 'force')})
+    manifest = osp.join(args.out, 'manifest.json')
+    if osp.isfile(manifest) and not args.force:
+        with open(manifest) as f:
+            if json.load(f) == params:
+                print(f'{args.out}: quickstart data already present (same parameters), '
+                      'nothing to do.')
+                return 0
+    if osp.exists(args.out) and not osp.isfile(manifest) and os.listdir(args.out):
+        # Only ever replace a folder this tool wrote.
+        for sub in ('seg', 'cls'):
+            if osp.exists(osp.join(args.out, sub)):
+                print(f'error: {args.out} holds a {sub}/ folder this tool did not finish '
+                      'writing (no manifest.json); remove it or pass --force.', file=sys.stderr)
+                if not args.force:
+                    return 2
+    parent = osp.dirname(osp.abspath(args.out))
+    os.makedirs(parent, exist_ok=True)
+    tmp = osp.join(parent, f'.{osp.basename(osp.abspath(args.out))}.tmp-{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    rng = np.random.default_rng(args.seed)
+    print(f'Writing segmentation data ({args.seg_train} + {args.seg_val} images) ...')
+    write_seg(osp.join(tmp, 'seg'), rng, args.seg_size,
+              {'training': args.seg_train, 'validation': args.seg_val})
+    print(f'Writing classification ID/OOD data ({len(CLS_CLASSES)} classes) ...')
+    write_cls(osp.join(tmp, 'cls'), rng, args.cls_size,
+              {'train': args.cls_train, 'val': args.cls_val}, args.ood)
+    with open(osp.join(tmp, 'manifest.json'), 'w') as f:
+        json.dump(params, f, indent=1)
+    # Keep anything else the user put in OUT (e.g. a tiny CLIP file); replace our folders.
+    os.makedirs(args.out, exist_ok=True)
+    for name in ('seg', 'cls', 'manifest.json'):
+        dst = osp.join(args.out, name)
+        if osp.isdir(dst):
+            shutil.rmtree(dst)
+        elif osp.exists(dst):
+            os.remove(dst)
+    for name in ('seg', 'cls'):
+        os.replace(osp.join(tmp, name), osp.join(args.out, name))
+    os.replace(osp.join(tmp, 'manifest.json'), manifest)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f'Quickstart data written to {args.out}')
+    return 0
+
+

@@ -1,0 +1,1 @@
+"""Hooks; the method modules add theirs here."""

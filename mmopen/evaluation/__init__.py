@@ -1,0 +1,1 @@
+"""Metrics (BaseMetric subclasses); the method modules add theirs here."""

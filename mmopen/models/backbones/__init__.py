@@ -1,0 +1,3 @@
+from .clip_dense_backbone import CLIPDenseBackbone
+
+__all__ = ['CLIPDenseBackbone']

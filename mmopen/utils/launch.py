@@ -1,0 +1,54 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: arguments, config preparation, runner."""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='the folder for logs and checkpoints')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, "key=value" pairs, e.g. '
+        'train_dataloader.batch_size=4 "model.backbone.weights=/path/clip.bin"')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument(
+        '--trust-checkpoint', action='append', default=[], metavar='PATH',
+        help='load this checkpoint file with weights_only=False (it may carry arbitrary '
+        'pickled objects; only for files you trust). Repeatable.')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def prepare_config(args: argparse.Namespace) -> Config:
+    """Load the config, apply ``--cfg-options``, the launcher and the work dir; register
+    mmopen's components and compatibility fixes; trust the checkpoints named by the user."""
+    import mmopen  # noqa: F401  (registration + compat)
+    from mmopen.compat import trust_checkpoint
+
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'Config file {args.config!r} does not exist.')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    for path in args.trust_checkpoint:
+        trust_checkpoint(path)
+    return cfg
+
+
+def build_runner(cfg: Config):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)

@@ -1,0 +1,80 @@
+"""Evaluate a checkpoint with an mmopen (or any mmseg / mmpretrain) config.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
+                                           [--cfg-options k=v ...] [--launcher ...]
+
+CHECKPOINT may be ``last:WORK_DIR``: the checkpoint named in ``WORK_DIR/last_checkpoint``.
+The metrics are logged and printed as a table; ``--json FILE`` also writes them as JSON.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+
+from mmopen.utils import add_common_args, build_runner, prepare_config  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Evaluate a checkpoint (mmopen)')
+    add_common_args(parser)
+    parser.add_argument('checkpoint', help='checkpoint file, or last:WORK_DIR')
+    parser.add_argument('--out', help='dump the raw predictions to this pickle file')
+    parser.add_argument('--json', help='write the metrics to this JSON file')
+    return parser.parse_args(argv)
+
+
+def resolve_checkpoint(spec: str) -> str:
+    if spec.startswith('last:'):
+        work_dir = spec[len('last:'):]
+        marker = osp.join(work_dir, 'last_checkpoint')
+        if not osp.isfile(marker):
+            raise SystemExit(f'{marker} does not exist: has training in {work_dir} saved a '
+                             'checkpoint yet?')
+        with open(marker) as f:
+            spec = f.read().strip()
+    if not osp.isfile(spec):
+        raise SystemExit(f'Checkpoint {spec!r} does not exist.')
+    return spec
+
+
+def plain_value(v):
+    """numpy / torch scalars -> Python numbers, anything else -> its string."""
+    if hasattr(v, 'item') and getattr(v, 'size', 1) == 1:
+        v = v.item()
+    return v if isinstance(v, (int, float, str)) else str(v)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = prepare_config(args)
+    cfg.load_from = resolve_checkpoint(args.checkpoint)
+    cfg.resume = False
+    if args.out is not None:
+        cfg.test_evaluator = cfg.test_evaluator if isinstance(
+            cfg.test_evaluator, list) else [cfg.test_evaluator]
+        cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+    runner = build_runner(cfg)
+    metrics = {k: plain_value(v) for k, v in runner.test().items()}
+
+    from mmengine.dist import is_main_process
+    if is_main_process():
+        width = max([len(k) for k in metrics] + [6])
+        print('\n' + '-' * (width + 14))
+        print(f'{"metric":<{width}}  {"value":>10}')
+        for k, v in metrics.items():
+            value = f'{v:>10.4f}' if isinstance(v, float) else f'{str(v):>10}'
+            print(f'{k:<{width}}  {value}')
+        print('-' * (width + 14))
+        if args.json:
+            os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
+            tmp = f'{args.json}.tmp'
+            with open(tmp, 'w') as f:
+                json.dump(metrics, f, indent=1)
+            os.replace(tmp, args.json)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,60 @@
+"""Train a model from an mmopen (or any mmseg / mmpretrain) config.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
+                                 [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+
+from mmopen.utils import add_common_args, build_runner, prepare_config  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model (mmopen)')
+    add_common_args(parser)
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume training: without a value (or "auto") from the latest checkpoint in the '
+        'work dir, or from the checkpoint PATH given')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs a CUDA device)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = prepare_config(args)
+
+    if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a CUDA device (MMEngine\'s AmpOptimWrapper does not '
+                             'run on CPU); drop --amp on this machine.')
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_wrapper == 'AmpOptimWrapper':
+            print('AMP training is already enabled in your config.')
+        elif optim_wrapper != 'OptimWrapper':
+            raise SystemExit(f'--amp only works with OptimWrapper, but the config uses '
+                             f'{optim_wrapper}.')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'--resume {args.resume}: no such checkpoint file.')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    runner = build_runner(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
