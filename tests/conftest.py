@@ -1,0 +1,91 @@
+"""Test-wide set-up: no network, no hub, a private cache, tiny CLIP files and quickstart data.
+
+Every test runs offline: ``HF_HUB_OFFLINE=1`` and a socket guard that refuses any connection that
+is not to this machine (loopback or a Unix socket), so a component that reaches for a model hub
+fails loudly here.
+"""
+import ipaddress
+import os
+import os.path as osp
+import socket
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+os.environ['HF_HUB_OFFLINE'] = '1'
+os.environ['TRANSFORMERS_OFFLINE'] = '1'
+os.environ.setdefault('MMOPEN_CACHE_DIR', osp.join(
+    os.environ.get('PYTEST_MMOPEN_TMP', '/tmp'), f'mmopen-test-cache-{os.getpid()}'))
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ('localhost', ''):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+class NetworkAccessError(RuntimeError):
+    pass
+
+
+def _guarded_connect(self, address):
+    if not _is_local(address):
+        raise NetworkAccessError(f'test tried to connect to {address!r}: tests run offline')
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if not _is_local(address):
+        raise NetworkAccessError(f'test tried to connect to {address!r}: tests run offline')
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> str:
+    return REPO
+
+
+@pytest.fixture(scope='session')
+def tiny_clip_files(tmp_path_factory):
+    """Random tiny CLIPs saved in every supported release format:
+    ``files[(model_name, fmt)] -> path``."""
+    from mmopen.clip.tiny import write_clip_file
+    folder = tmp_path_factory.mktemp('tiny_clip')
+    files = {}
+    for model in ('mmopen-tiny-convnext', 'mmopen-tiny-vit'):
+        for fmt, ext in (('safetensors', 'safetensors'), ('bin', 'bin'),
+                         ('openai-jit', 'pt'), ('openai-state-dict', 'pt')):
+            path = str(folder / f'{model}-{fmt}.{ext}')
+            files[(model, fmt)] = write_clip_file(model, path, fmt, seed=1)
+    return files
+
+
+@pytest.fixture(scope='session')
+def quickstart_data(tmp_path_factory):
+    """A small copy of the quickstart data (and its tiny CLIP) in a temp folder."""
+    from mmopen.datasets.quickstart_data import main as make_data
+    from mmopen.clip.tiny import write_clip_file
+    root = tmp_path_factory.mktemp('qs') / 'quickstart'
+    assert make_data([str(root), '--seg-train', '48', '--seg-val', '16', '--cls-train', '8',
+                      '--cls-val', '4', '--ood', '8']) == 0
+    write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
+                    'safetensors', seed=0)
+    return str(root)

@@ -1,0 +1,48 @@
+"""The shipped vocabularies and the vocabulary parser."""
+import pytest
+
+from mmopen.clip.vocabularies import (class_names, list_vocabularies, load_vocabulary,
+                                      vocabulary_path)
+
+COUNTS = {
+    'coco_stuff_171': 171, 'coco_panoptic_133': 133, 'ade_150': 150, 'ade_847': 847,
+    'pascal_context_59': 59, 'pascal_context_459': 459, 'voc_20': 20, 'cityscapes_19': 19,
+    'imagenet_1k': 1000,
+}
+
+
+@pytest.mark.parametrize('name,count', sorted(COUNTS.items()))
+def test_shipped_vocabulary(name, count):
+    vocab = load_vocabulary(name)
+    assert len(vocab) == count
+    assert all(names and all(n == n.strip() and n for n in names) for names in vocab)
+    with open(vocabulary_path(name)) as f:
+        lines = f.read().splitlines()
+    assert len(lines) == count and all(lines)
+
+
+def test_all_listed():
+    assert set(COUNTS) <= set(list_vocabularies())
+
+
+def test_known_entries():
+    assert class_names('ade_150')[0] == 'wall'
+    assert class_names('imagenet_1k')[:2] == ['tench', 'goldfish']
+    assert class_names('cityscapes_19')[0] == 'road'
+    assert 'person' in class_names('voc_20')
+
+
+def test_user_vocabularies(tmp_path):
+    path = tmp_path / 'mine.txt'
+    path.write_text('# my classes\nsofa, couch\n\n  cat \n')
+    assert load_vocabulary(str(path)) == [['sofa', 'couch'], ['cat']]
+    assert load_vocabulary(['sofa, couch', ['cat', 'kitty']]) == [['sofa', 'couch'],
+                                                                   ['cat', 'kitty']]
+    with pytest.raises(FileNotFoundError, match='neither a file nor a shipped'):
+        load_vocabulary(str(tmp_path / 'missing.txt'))
+    empty = tmp_path / 'empty.txt'
+    empty.write_text('# nothing\n')
+    with pytest.raises(ValueError, match='holds no class'):
+        load_vocabulary(str(empty))
+    with pytest.raises(ValueError, match='empty'):
+        load_vocabulary([])

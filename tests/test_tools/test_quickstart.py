@@ -1,0 +1,179 @@
+"""The quickstart end to end through the real tools: train, evaluate, resume after SIGKILL,
+and two-process (gloo, CPU) training and evaluation matching the single-process numbers."""
+import glob
+import json
+import os
+import os.path as osp
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+QS_CONFIG = osp.join(REPO, 'configs', 'quickstart',
+                     'clip-tiny-convnext_segformer_quickstart-seg.py')
+MAX_ITERS = 100
+CKPT_EVERY = 25
+
+# A hook that makes each iteration take a little wall time, so that a test can SIGKILL the
+# process from outside in the middle of training, after a checkpoint, deterministically enough.
+THROTTLE_HOOK = '''
+import time
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+@HOOKS.register_module()
+class ThrottleHook(Hook):
+    def __init__(self, seconds=0.1):
+        self.seconds = seconds
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        time.sleep(self.seconds)
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope='module')
+def qs(quickstart_data, tmp_path_factory):
+    """Test configs over the (small) quickstart data: 100 iterations, checkpoints every 25."""
+    folder = tmp_path_factory.mktemp('qs_cfg')
+    seg = osp.join(quickstart_data, 'seg')
+    body = textwrap.dedent(f'''
+        _base_ = {QS_CONFIG!r}
+        _data = dict(data_root={seg!r}, vocabulary={seg + '/classes.txt'!r})
+        train_dataloader = dict(batch_size=4, dataset=_data)
+        val_dataloader = dict(dataset=_data)
+        test_dataloader = dict(dataset=_data)
+        model = dict(backbone=dict(weights={osp.join(quickstart_data,
+                                                     'tiny_clip_convnext.safetensors')!r}))
+        train_cfg = dict(max_iters={MAX_ITERS}, val_interval={MAX_ITERS})
+        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0,
+                                end={MAX_ITERS}, by_epoch=False)]
+        default_hooks = dict(checkpoint=dict(interval={CKPT_EVERY}, max_keep_ckpts=10),
+                             logger=dict(interval=5))
+    ''')
+    plain = folder / 'qs_test.py'
+    plain.write_text(body)
+    (folder / 'qs_throttle_hook.py').write_text(THROTTLE_HOOK)
+    throttled = folder / 'qs_test_throttled.py'
+    throttled.write_text(
+        f'_base_ = {str(plain)!r}\n'
+        "custom_imports = dict(imports=['mmopen', 'qs_throttle_hook'], "
+        'allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='ThrottleHook', seconds=0.1)]\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(folder), REPO]),
+               PYTHON=sys.executable, OMP_NUM_THREADS='1')
+    return dict(plain=str(plain), throttled=str(throttled), env=env, root=folder)
+
+
+def _run(args, env, timeout=600, **kw):
+    out = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=timeout, **kw)
+    assert out.returncode == 0, (out.stdout[-4000:] + out.stderr[-4000:])
+    return out
+
+
+def _train(cfg, work_dir, env, *extra):
+    return _run([sys.executable, 'tools/train.py', cfg, '--work-dir', work_dir, *extra], env)
+
+
+def _val_metrics(work_dir):
+    """The last validation entry MMEngine logged in the work dir(s)."""
+    rows = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if 'mIoU' in line]
+    assert rows, f'no validation metrics logged under {work_dir}'
+    return rows[-1]
+
+
+def _weights(path):
+    from mmopen.compat import safe_torch_load
+    return safe_torch_load(path)['state_dict']
+
+
+@pytest.fixture(scope='module')
+def reference(qs):
+    """The uninterrupted single-process run."""
+    work_dir = str(qs['root'] / 'ref')
+    _train(qs['plain'], work_dir, qs['env'])
+    return work_dir
+
+
+def test_quickstart_trains_and_tools_test_prints_metrics(qs, reference):
+    metrics = _val_metrics(reference)
+    assert metrics['mIoU'] > 60, metrics
+    out_json = str(qs['root'] / 'ref_test.json')
+    out = _run([sys.executable, 'tools/test.py', qs['plain'], f'last:{reference}',
+                '--work-dir', str(qs['root'] / 'ref_test'), '--json', out_json], qs['env'])
+    assert 'mIoU' in out.stdout
+    with open(out_json) as f:
+        tested = json.load(f)
+    assert tested['mIoU'] == pytest.approx(metrics['mIoU'])
+
+
+def test_sigkill_then_resume_reaches_the_configured_end(qs, reference):
+    work_dir = str(qs['root'] / 'killed')
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/train.py', qs['throttled'], '--work-dir', work_dir],
+        cwd=REPO, env=qs['env'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = osp.join(work_dir, 'last_checkpoint')
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if osp.isfile(marker) and f'iter_{2 * CKPT_EVERY}.pth' in open(marker).read():
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, 'training ended before it could be killed'
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert not osp.exists(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
+
+    out = _train(qs['throttled'], work_dir, qs['env'], '--resume')
+    log = out.stdout + out.stderr
+    resumed = [f'resumed epoch: 0, iter: {i}' in log for i in (2 * CKPT_EVERY, 3 * CKPT_EVERY)]
+    assert any(resumed), log[-3000:]
+    final = osp.join(work_dir, f'iter_{MAX_ITERS}.pth')
+    assert osp.isfile(final)
+    from mmopen.compat import safe_torch_load
+    assert safe_torch_load(final)['meta']['iter'] == MAX_ITERS
+    # Same data order and optimizer state after resuming: the weights of the uninterrupted run.
+    ref, got = _weights(osp.join(reference, f'iter_{MAX_ITERS}.pth')), _weights(final)
+    for k in ref:
+        assert torch.allclose(ref[k], got[k], atol=1e-5), k
+    assert _val_metrics(work_dir)['mIoU'] == _val_metrics(reference)['mIoU']
+
+
+def test_two_process_cpu_training_matches_single_process(qs, reference):
+    work_dir = str(qs['root'] / 'dist')
+    env = dict(qs['env'], PORT=str(_free_port()))
+    # two processes with half the batch each see exactly the single-process batches
+    _run(['bash', 'tools/dist_train.sh', qs['plain'], '2', '--work-dir', work_dir,
+          '--cfg-options', 'train_dataloader.batch_size=2'], env)
+    assert _val_metrics(work_dir)['mIoU'] == _val_metrics(reference)['mIoU']
+    assert _val_metrics(work_dir)['aAcc'] == _val_metrics(reference)['aAcc']
+
+
+def test_two_process_evaluation_matches_single_process(qs, reference):
+    env = dict(qs['env'], PORT=str(_free_port()))
+    ckpt = osp.join(reference, f'iter_{MAX_ITERS}.pth')
+    out_json = str(qs['root'] / 'dist_test.json')
+    _run(['bash', 'tools/dist_test.sh', qs['plain'], ckpt, '2', '--work-dir',
+          str(qs['root'] / 'dist_test'), '--json', out_json], env)
+    with open(out_json) as f:
+        tested = json.load(f)
+    assert tested['mIoU'] == pytest.approx(_val_metrics(reference)['mIoU'])
