@@ -177,3 +177,26 @@ def test_two_process_evaluation_matches_single_process(qs, reference):
     with open(out_json) as f:
         tested = json.load(f)
     assert tested['mIoU'] == pytest.approx(_val_metrics(reference)['mIoU'])
+
+
+def test_classification_quickstart_learns_the_id_classes(quickstart_data, tmp_path):
+    """The mmpretrain side: linear probe on the frozen tiny CLIP over the ImageNet-style
+    folders, through tools/train.py."""
+    cls_cfg = osp.join(REPO, 'configs', 'quickstart',
+                       'clip-tiny-convnext_linear_quickstart-cls.py')
+    root = osp.join(quickstart_data, 'cls', 'imagenet')
+    classes = osp.join(root, 'meta', 'classes.txt')
+    weights = osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')
+    work_dir = str(tmp_path / 'cls')
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    _run([sys.executable, 'tools/train.py', cls_cfg, '--work-dir', work_dir, '--cfg-options',
+          f'train_dataloader.dataset.data_root={root}',
+          f'train_dataloader.dataset.classes={classes}',
+          f'val_dataloader.dataset.data_root={root}',
+          f'val_dataloader.dataset.classes={classes}',
+          f'model.backbone.weights={weights}'], env)
+    rows = []
+    for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')):
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if 'accuracy/top1' in line]
+    assert rows and rows[-1]['accuracy/top1'] > 50, rows  # 5 classes: chance is 20
