@@ -1,0 +1,130 @@
+"""Registered OOD score components: thin shells over :mod:`mmopen.ood.scores`.
+
+Configs name them in a classifier's ``scores`` list, e.g.
+``scores=[dict(type='NegLabelScore', groups=100), dict(type='MCMScore')]``. Each has a ``name``
+(the key under which its values are reported) and is called with cosine similarities
+(``id_sims``: ``B x C``; ``neg_sims``: ``B x N`` or ``None``), returning ``B`` scores,
+higher = more in-distribution.
+"""
+from typing import Optional
+
+import torch
+from mmpretrain.registry import MODELS
+
+from mmopen.ood import scores as F
+
+
+class OODScore:
+    """Base class: a named, configured score function."""
+    default_name = 'score'
+    needs_negatives = False
+
+    def __init__(self, name: Optional[str] = None):
+        self.name = name or self.default_name
+
+    def compute(self, id_sims: torch.Tensor, neg_sims: Optional[torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __call__(self, id_sims: torch.Tensor,
+                 neg_sims: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if self.needs_negatives and neg_sims is None:
+            raise ValueError(f'{type(self).__name__} ({self.name}) needs negative-label '
+                             'similarities: configure the classifier with `neg_labels` (a '
+                             'label file, e.g. from tools/ood/mine_neg_labels.py).')
+        return self.compute(id_sims, neg_sims)
+
+    def __repr__(self) -> str:
+        args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
+        return f'{type(self).__name__}({args})'
+
+
+@MODELS.register_module()
+class MSPScore(OODScore):
+    default_name = 'MSP'
+
+    def __init__(self, tau: float = 0.01, name: Optional[str] = None):
+        super().__init__(name)
+        self.tau = tau
+
+    def compute(self, id_sims, neg_sims):
+        return F.msp(id_sims, self.tau)
+
+
+@MODELS.register_module()
+class MaxLogitScore(OODScore):
+    default_name = 'MaxLogit'
+
+    def __init__(self, tau: float = 0.01, name: Optional[str] = None):
+        super().__init__(name)
+        self.tau = tau
+
+    def compute(self, id_sims, neg_sims):
+        return F.max_logit(id_sims, self.tau)
+
+
+@MODELS.register_module()
+class EnergyScore(OODScore):
+    default_name = 'Energy'
+
+    def __init__(self, tau: float = 0.01, temperature: float = 1.0, name: Optional[str] = None):
+        super().__init__(name)
+        self.tau = tau
+        self.temperature = temperature
+
+    def compute(self, id_sims, neg_sims):
+        return F.energy(id_sims, self.tau, self.temperature)
+
+
+@MODELS.register_module()
+class MCMScore(OODScore):
+    default_name = 'MCM'
+
+    def __init__(self, temperature: float = 1.0, name: Optional[str] = None):
+        super().__init__(name)
+        self.temperature = temperature
+
+    def compute(self, id_sims, neg_sims):
+        return F.mcm(id_sims, self.temperature)
+
+
+@MODELS.register_module()
+class NegLabelScore(OODScore):
+    """NegLabel with ``groups`` groups of negatives (fixed permutation ``seed``)."""
+    default_name = 'NegLabel'
+    needs_negatives = True
+
+    def __init__(self, tau: float = 0.01, groups: int = 100, seed: int = 0,
+                 name: Optional[str] = None):
+        super().__init__(name)
+        self.tau = tau
+        self.groups = groups
+        self.seed = seed
+
+    def compute(self, id_sims, neg_sims):
+        return F.neglabel(id_sims, neg_sims, self.tau, self.groups, self.seed)
+
+
+@MODELS.register_module()
+class DeltaEnergyScore(OODScore):
+    """ΔEnergy with the top ``top_c`` similarities cropped to ``crop_value``."""
+    default_name = 'DeltaEnergy'
+
+    def __init__(self, tau: float = 0.01, top_c: int = 1, crop_value: float = 0.0,
+                 name: Optional[str] = None):
+        super().__init__(name)
+        self.tau = tau
+        self.top_c = top_c
+        self.crop_value = crop_value
+
+    def compute(self, id_sims, neg_sims):
+        return F.delta_energy(id_sims, self.tau, self.top_c, self.crop_value)
+
+
+def build_scores(cfgs) -> list:
+    """Build score components from configs (or pass instances through); names must be unique."""
+    scores = [MODELS.build(c) if isinstance(c, dict) else c for c in cfgs]
+    names = [s.name for s in scores]
+    if len(set(names)) != len(names):
+        raise ValueError(f'OOD score names must be unique, got {names}: give repeated types '
+                         'a `name=`.')
+    return scores

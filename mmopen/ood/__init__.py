@@ -1,0 +1,8 @@
+"""Pure OOD-detection functions: scores, metrics, negative-label mining."""
+from .metrics import CONVENTIONS, METRIC_NAMES, metrics_from_counts, ood_metrics, threshold_counts
+from .scores import delta_energy, energy, max_logit, mcm, msp, neglabel, neglabel_group_index
+
+__all__ = [
+    'CONVENTIONS', 'METRIC_NAMES', 'metrics_from_counts', 'ood_metrics', 'threshold_counts',
+    'delta_energy', 'energy', 'max_logit', 'mcm', 'msp', 'neglabel', 'neglabel_group_index'
+]
