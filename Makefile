@@ -17,9 +17,9 @@ PYTEST_ARGS ?=
 # must come from one matching build of the registry (see requirements/torch.txt).
 PIP_REGISTRY := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
-.PHONY: install install-test quickstart quickstart-data test clean-venv
+.PHONY: install install-test quickstart quickstart-data quickstart-ood test clean-venv
 
-install: $(STAMPS)/mmopen
+install: $(STAMPS)/mmopen $(STAMPS)/wordnet
 install-test: $(STAMPS)/tests
 
 $(STAMPS)/venv:
@@ -45,17 +45,39 @@ $(STAMPS)/mmopen: requirements/runtime.txt setup.py $(STAMPS)/mmcv
 	$(BIN)/pip install -q --no-build-isolation --no-deps -e .
 	touch $@
 
-$(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen
+# WordNet 3.0 (nouns, adjectives) for NegLabel's negative-label mining: Debian's wordnet-base.
+$(STAMPS)/wordnet: | $(STAMPS)/venv
+	@if [ -f /usr/share/wordnet/data.noun ] || [ -f "$$WNHOME/dict/data.noun" ]; then \
+		echo "WordNet database present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base; \
+	elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base; \
+	else \
+		echo "Install WordNet 3.0: Debian/Ubuntu package wordnet-base, or set WNHOME to a WordNet install"; \
+		exit 1; \
+	fi
+	touch $@
+
+$(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen $(STAMPS)/wordnet
 	$(BIN)/pip install -q -r requirements/tests.txt
 	touch $@
 
 quickstart-data: install
 	$(BIN)/python tools/misc/make_quickstart_data.py $(QS_DIR)
 	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-convnext --out $(QS_DIR)/tiny_clip_convnext.safetensors
+	test -f $(QS_DIR)/cls/neg_labels.txt || $(BIN)/python tools/ood/mine_neg_labels.py \
+		--clip-model mmopen-tiny-convnext --clip-weights $(QS_DIR)/tiny_clip_convnext.safetensors \
+		--id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt --out $(QS_DIR)/cls/neg_labels.txt
 
 quickstart: quickstart-data
 	$(BIN)/python tools/train.py $(QS_CFG) --work-dir $(QS_WORK)
 	$(BIN)/python tools/test.py $(QS_CFG) last:$(QS_WORK) --work-dir $(QS_WORK)
+
+# OOD detection on the synthetic ID / OOD sets (zero-shot: no training, no checkpoint)
+quickstart-ood: quickstart-data
+	$(BIN)/python tools/test.py configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py \
+		none --work-dir $(QS_WORK)-ood
 
 test: install-test
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests $(PYTEST_ARGS)

@@ -3,7 +3,8 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
                                            [--cfg-options k=v ...] [--launcher ...]
 
-CHECKPOINT may be ``last:WORK_DIR``: the checkpoint named in ``WORK_DIR/last_checkpoint``.
+CHECKPOINT may be ``last:WORK_DIR`` (the checkpoint named in ``WORK_DIR/last_checkpoint``) or
+``none`` for models whose weights all come from their own files (zero-shot CLIP models).
 The metrics are logged and printed as a table; ``--json FILE`` also writes them as JSON.
 """
 import argparse
@@ -20,13 +21,15 @@ from mmopen.utils import add_common_args, build_runner, prepare_config  # noqa: 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Evaluate a checkpoint (mmopen)')
     add_common_args(parser)
-    parser.add_argument('checkpoint', help='checkpoint file, or last:WORK_DIR')
+    parser.add_argument('checkpoint', help='checkpoint file, last:WORK_DIR, or none')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file')
     parser.add_argument('--json', help='write the metrics to this JSON file')
     return parser.parse_args(argv)
 
 
-def resolve_checkpoint(spec: str) -> str:
+def resolve_checkpoint(spec: str):
+    if spec == 'none':
+        return None
     if spec.startswith('last:'):
         work_dir = spec[len('last:'):]
         marker = osp.join(work_dir, 'last_checkpoint')
@@ -47,6 +50,16 @@ def plain_value(v):
     return v if isinstance(v, (int, float, str)) else str(v)
 
 
+def print_table(metrics: dict) -> None:
+    width = max([len(k) for k in metrics] + [6])
+    print('\n' + '-' * (width + 14))
+    print(f'{"metric":<{width}}  {"value":>10}')
+    for k, v in metrics.items():
+        value = f'{v:>10.4f}' if isinstance(v, float) else f'{str(v):>10}'
+        print(f'{k:<{width}}  {value}')
+    print('-' * (width + 14))
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = prepare_config(args)
@@ -60,14 +73,14 @@ def main(argv=None):
     metrics = {k: plain_value(v) for k, v in runner.test().items()}
 
     from mmengine.dist import is_main_process
+
+    from mmopen.evaluation import ood_tables, split_ood_key
     if is_main_process():
-        width = max([len(k) for k in metrics] + [6])
-        print('\n' + '-' * (width + 14))
-        print(f'{"metric":<{width}}  {"value":>10}')
-        for k, v in metrics.items():
-            value = f'{v:>10.4f}' if isinstance(v, float) else f'{str(v):>10}'
-            print(f'{k:<{width}}  {value}')
-        print('-' * (width + 14))
+        for conv, table in ood_tables(metrics).items():
+            print(f'\nOOD detection ({conv} convention, x100):\n{table}')
+        plain = {k: v for k, v in metrics.items() if split_ood_key(k) is None}
+        if plain:
+            print_table(plain)
         if args.json:
             os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
             tmp = f'{args.json}.tmp'

@@ -1,7 +1,8 @@
+from .clip_ood_classifier import CLIPOODClassifier
 from .scores import (DeltaEnergyScore, EnergyScore, MaxLogitScore, MCMScore, MSPScore,
                      NegLabelScore, OODScore, build_scores)
 
 __all__ = [
-    'DeltaEnergyScore', 'EnergyScore', 'MaxLogitScore', 'MCMScore', 'MSPScore', 'NegLabelScore',
-    'OODScore', 'build_scores'
+    'CLIPOODClassifier', 'DeltaEnergyScore', 'EnergyScore', 'MaxLogitScore', 'MCMScore',
+    'MSPScore', 'NegLabelScore', 'OODScore', 'build_scores'
 ]

@@ -1,0 +1,21 @@
+# Quickstart (OOD detection): the zero-shot CLIP OOD classifier over the tiny CLIP, every
+# score (MSP, MaxLogit, Energy, MCM, NegLabel, ΔEnergy), ID = the synthetic ImageNet-style
+# classes, OOD = synthetic textures and unseen shapes. No training: evaluate with
+#   python tools/test.py configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py none
+# (the tiny CLIP has random weights, so the numbers only show the pipeline works).
+_base_ = ['../../_base_/default_runtime_cls.py', '../_base_/datasets/quickstart_ood.py']
+model = dict(
+    type='CLIPOODClassifier',
+    clip=dict(model_name='mmopen-tiny-convnext',
+              weights='data/quickstart/tiny_clip_convnext.safetensors'),
+    vocabulary='data/quickstart/cls/imagenet/meta/classes.txt',
+    templates=('the nice {}', ),
+    neg_labels='data/quickstart/cls/neg_labels.txt',
+    scores=[
+        dict(type='MSPScore'),
+        dict(type='MaxLogitScore'),
+        dict(type='EnergyScore'),
+        dict(type='MCMScore'),
+        dict(type='NegLabelScore', groups=10),
+        dict(type='DeltaEnergyScore'),
+    ])

@@ -1,0 +1,126 @@
+"""Zero-shot CLIP classifier that reports OOD scores (MSP, MaxLogit, Energy, MCM, NegLabel,
+ΔEnergy) with its class predictions."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmpretrain.registry import MODELS
+
+from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
+from mmopen.ood.neg_labels import NegLabels, read_neg_labels
+from .scores import build_scores
+
+DEFAULT_SCORES = (dict(type='MSPScore'), dict(type='MaxLogitScore'), dict(type='EnergyScore'),
+                  dict(type='MCMScore'), dict(type='NegLabelScore'),
+                  dict(type='DeltaEnergyScore'))
+
+
+def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[str]],
+                  noun_templates: Sequence[str], adj_templates: Sequence[str]) -> torch.Tensor:
+    """Text embeddings of negative labels (nouns, then adjectives)."""
+    if isinstance(neg_labels, str):
+        neg_labels = read_neg_labels(neg_labels)
+    elif not isinstance(neg_labels, NegLabels):
+        neg_labels = NegLabels(list(neg_labels), [])
+    banks = []
+    if neg_labels.nouns:
+        banks.append(clip.text_embeddings([[w] for w in neg_labels.nouns], noun_templates))
+    if neg_labels.adjectives:
+        banks.append(clip.text_embeddings([[w] for w in neg_labels.adjectives], adj_templates))
+    return torch.cat(banks)
+
+
+@MODELS.register_module()
+class CLIPOODClassifier(BaseModel):
+    """Zero-shot classification over an ID vocabulary with OOD scores.
+
+    Image and text embeddings come from ``mmopen.clip`` (text embeddings cached per
+    vocabulary); the ID classes and, if given, the negative labels form one text bank, so one
+    matmul gives both similarity blocks. Predictions carry ``pred_score`` (softmax of
+    ``cos / cls_tau``), ``pred_label`` and ``ood_scores`` (``{score name: value}``).
+
+    Args:
+        clip: ``FrozenCLIP`` arguments (``model_name``, ``weights``, ``precision``).
+        vocabulary: ID classes: a shipped vocabulary name, a file, or a list.
+        templates: prompt templates of the ID classes (NegLabel: ``'the nice {}'``).
+        neg_labels: negative-label file (or list of words), needed by ``NegLabelScore``.
+        neg_noun_templates / neg_adj_templates: prompts of negative nouns / adjectives.
+        scores: OOD score component configs (default: all six).
+        cls_tau: temperature of the classification softmax.
+    """
+
+    def __init__(self,
+                 clip: dict,
+                 vocabulary: Union[str, Sequence] = 'imagenet_1k',
+                 templates: Union[str, Sequence[str]] = ('the nice {}', ),
+                 neg_labels: Optional[Union[str, Sequence[str]]] = None,
+                 neg_noun_templates: Sequence[str] = ('the nice {}', ),
+                 neg_adj_templates: Sequence[str] = ('This is a {} photo', ),
+                 scores: Sequence = DEFAULT_SCORES,
+                 cls_tau: float = 0.01,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(mean=list(CLIP_MEAN), std=list(CLIP_STD), to_rgb=True)
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor)
+            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.clip = FrozenCLIP(**clip)
+        self.scores = build_scores(scores)
+        id_bank = self.clip.text_embeddings(vocabulary, templates)
+        self.num_classes = id_bank.shape[0]
+        if neg_labels is not None:
+            neg_bank = load_neg_bank(self.clip, neg_labels, neg_noun_templates,
+                                     neg_adj_templates)
+            bank = torch.cat([id_bank, neg_bank])
+        else:
+            needing = [s.name for s in self.scores if s.needs_negatives]
+            if needing:
+                raise ValueError(f'Scores {needing} need negative labels: set `neg_labels` to '
+                                 'a label file (tools/ood/mine_neg_labels.py writes one) or '
+                                 'drop those scores.')
+            bank = id_bank
+        self.register_buffer('text_bank', bank, persistent=False)
+        self.cls_tau = cls_tau
+
+    def init_weights(self) -> None:
+        # CLIP weights come from their file; the text bank is computed, not initialised.
+        self._is_init = True
+
+    def similarities(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Cosine similarities to the ID classes (``B x C``) and negatives (``B x N`` or
+        ``None``)."""
+        img = F.normalize(self.clip.encode_image(inputs).float(), dim=-1)
+        sims = img @ self.text_bank.T
+        neg = sims[:, self.num_classes:] if sims.shape[1] > self.num_classes else None
+        return sims[:, :self.num_classes], neg
+
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.similarities(inputs)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'loss':
+            raise RuntimeError('CLIPOODClassifier is a zero-shot model over a frozen CLIP: it '
+                               'has nothing to train. Use tools/test.py (checkpoint "none"), or '
+                               'EBMPromptClassifier to tune prompts.')
+        raise RuntimeError(f'Invalid mode {mode!r}.')
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[List] = None) -> List:
+        from mmpretrain.structures import DataSample
+        id_sims, neg_sims = self.similarities(inputs)
+        probs = torch.softmax(id_sims / self.cls_tau, dim=1)
+        labels = probs.argmax(dim=1)
+        values = {s.name: s(id_sims, neg_sims).cpu() for s in self.scores}
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(inputs.shape[0])]
+        for i, ds in enumerate(data_samples):
+            ds.set_pred_score(probs[i]).set_pred_label(labels[i])
+            ds.set_field({k: float(v[i]) for k, v in values.items()}, 'ood_scores',
+                         field_type='metainfo')
+        return data_samples

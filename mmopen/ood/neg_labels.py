@@ -1,0 +1,101 @@
+"""Negative-label files and NegLabel's NegMining (Jiang et al., ICLR 2024, Sec. 3.2).
+
+A label file is plain text, one label per line. A line may start with its part of speech and
+a tab (``noun\\tcarburetor``, ``adj\\tsquishy``): nouns and untagged lines are prompted with the
+noun template (``'the nice {}'``), adjectives with the adjective template
+(``'This is a {} photo'``). Blank lines and lines starting with ``#`` are ignored.
+"""
+import os
+import os.path as osp
+from typing import Callable, List, NamedTuple, Sequence, Tuple
+
+import torch
+
+
+class NegLabels(NamedTuple):
+    nouns: List[str]
+    adjectives: List[str]
+
+    def __len__(self) -> int:
+        return len(self.nouns) + len(self.adjectives)
+
+
+def read_neg_labels(path: str) -> NegLabels:
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Negative-label file {path!r} does not exist. Mine one with '
+            '`python tools/ood/mine_neg_labels.py` or give your own file (one label per line, '
+            'optionally "noun<TAB>" / "adj<TAB>" first).')
+    nouns, adjs = [], []
+    with open(path, encoding='utf-8') as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip('\n')
+            if not line.strip() or line.lstrip().startswith('#'):
+                continue
+            if '\t' in line:
+                pos, word = line.split('\t', 1)
+                pos = pos.strip().lower()
+                if pos not in ('noun', 'adj'):
+                    raise ValueError(f'{path}:{n}: unknown part of speech {pos!r} (use noun '
+                                     'or adj before the tab).')
+            else:
+                pos, word = 'noun', line
+            word = word.strip()
+            (nouns if pos == 'noun' else adjs).append(word)
+    if not nouns and not adjs:
+        raise ValueError(f'Negative-label file {path!r} holds no label.')
+    return NegLabels(nouns, adjs)
+
+
+def write_neg_labels(path: str, labels: NegLabels, header: Sequence[str] = ()) -> None:
+    """Write a tagged label file atomically."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        for h in header:
+            f.write(f'# {h}\n')
+        f.writelines(f'noun\t{w}\n' for w in labels.nouns)
+        f.writelines(f'adj\t{w}\n' for w in labels.adjectives)
+    os.replace(tmp, path)
+
+
+def neg_mining_scores(candidate_emb: torch.Tensor, id_emb: torch.Tensor,
+                      quantile: float = 0.95, chunk: int = 4096) -> torch.Tensor:
+    """NegMining's distance proxy: for each candidate, the ``quantile`` of its cosine
+    similarities to all ID class embeddings (both L2-normalised). Lower = farther from ID."""
+    out = []
+    for i in range(0, candidate_emb.shape[0], chunk):
+        sims = candidate_emb[i:i + chunk].float() @ id_emb.float().T
+        out.append(torch.quantile(sims, quantile, dim=1))
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def select_least_similar(words: Sequence[str], scores: torch.Tensor,
+                         ratio: float) -> Tuple[List[str], torch.Tensor]:
+    """The ``ratio`` fraction of ``words`` with the lowest scores, lowest first (stable)."""
+    if not 0 < ratio <= 1:
+        raise ValueError(f'ratio={ratio} must be in (0, 1].')
+    order = torch.sort(scores, stable=True).indices[:int(len(words) * ratio)]
+    return [words[i] for i in order.tolist()], scores[order]
+
+
+def mine_neg_labels(encode: Callable[[List[str], str], torch.Tensor],
+                    id_emb: torch.Tensor,
+                    nouns: Sequence[str],
+                    adjectives: Sequence[str],
+                    noun_template: str = 'the nice {}',
+                    adj_template: str = 'This is a {} photo',
+                    quantile: float = 0.95,
+                    ratio: float = 0.15) -> NegLabels:
+    """NegMining: keep the ``ratio`` least ID-similar nouns and adjectives.
+
+    ``encode(words, template)`` returns L2-normalised text embeddings of the templated words.
+    """
+    picked = []
+    for words, template in ((list(nouns), noun_template), (list(adjectives), adj_template)):
+        if not words:
+            picked.append([])
+            continue
+        scores = neg_mining_scores(encode(words, template), id_emb, quantile)
+        picked.append(select_least_similar(words, scores, ratio)[0])
+    return NegLabels(*picked)

@@ -1,0 +1,95 @@
+"""Mine NegLabel's negative labels from WordNet with a CLIP text encoder.
+
+    python tools/ood/mine_neg_labels.py --clip-model ViT-B-16 --clip-weights ViT-B-16.pt \\
+        --id-vocab imagenet_1k --out data/neg_labels/imagenet_vit-b16.txt
+
+Candidates are the WordNet 3.0 nouns and adjectives (Debian ``wordnet-base``; ``--wordnet-dir``
+elsewhere), deduplicated, ID class names excluded. Each candidate is prompted (nouns
+``'the nice {}'``, adjectives ``'This is a {} photo'``), encoded, and scored by the 0.95 quantile
+of its cosine similarity to the ID classes; the 15% least similar nouns and 15% least similar
+adjectives are kept (NegMining, Jiang et al. 2024). Embeddings are encoded in chunks and cached
+on disk (``$MMOPEN_CACHE_DIR``), so an interrupted run resumes where it stopped. The label file is
+written atomically.
+"""
+import argparse
+import logging
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Mine negative labels (NegLabel) from WordNet.')
+    p.add_argument('--clip-model', required=True, help='open_clip model name, e.g. ViT-B-16')
+    p.add_argument('--clip-weights', help='local CLIP weight file (omit only for tests)')
+    p.add_argument('--id-vocab', default='imagenet_1k',
+                   help='ID classes: shipped vocabulary name or a class file')
+    p.add_argument('--id-template', default='the nice {}')
+    p.add_argument('--noun-template', default='the nice {}')
+    p.add_argument('--adj-template', default='This is a {} photo')
+    p.add_argument('--wordnet-dir', default=None, help='folder with data.noun and data.adj')
+    p.add_argument('--lemmas', choices=('first', 'all'), default='first',
+                   help='first lemma of each synset (default) or all lemmas')
+    p.add_argument('--quantile', type=float, default=0.95)
+    p.add_argument('--ratio', type=float, default=0.15, help='fraction kept per part of speech')
+    p.add_argument('--chunk', type=int, default=2048, help='words encoded per cached chunk')
+    p.add_argument('--max-words', type=int, default=0,
+                   help='use only the first N candidates of each part of speech (quick runs)')
+    p.add_argument('--out', required=True, help='output label file')
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+    from mmengine.logging import MMLogger
+    from mmengine.utils import ProgressBar
+
+    from mmopen.clip import FrozenCLIP, load_vocabulary
+    from mmopen.ood.neg_labels import NegLabels, mine_neg_labels, write_neg_labels
+    from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas
+
+    logger = MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO)
+    start = time.time()
+    wn_dir = find_wordnet_dir(args.wordnet_dir)
+    id_vocab = load_vocabulary(args.id_vocab)
+    id_names = {n.lower() for names in id_vocab for n in names}
+    pools = {}
+    for pos in ('noun', 'adj'):
+        words = [w for w in read_lemmas(wn_dir, pos, args.lemmas) if w.lower() not in id_names]
+        pools[pos] = words[:args.max_words] if args.max_words else words
+    logger.info(f'WordNet {wn_dir}: {len(pools["noun"])} nouns, {len(pools["adj"])} '
+                f'adjectives after removing ID class names')
+    clip = FrozenCLIP(args.clip_model, args.clip_weights)
+    id_emb = clip.text_embeddings(id_vocab, [args.id_template])
+    total_chunks = sum((len(w) + args.chunk - 1) // args.chunk for w in pools.values())
+    bar = ProgressBar(total_chunks)
+
+    def encode(words, template):
+        parts = []
+        for i in range(0, len(words), args.chunk):
+            parts.append(clip.text_embeddings([[w] for w in words[i:i + args.chunk]],
+                                              [template]))
+            bar.update()
+        return torch.cat(parts)
+
+    labels = mine_neg_labels(encode, id_emb, pools['noun'], pools['adj'], args.noun_template,
+                             args.adj_template, args.quantile, args.ratio)
+    sys.stdout.write('\n')
+    header = [
+        f'NegLabel negative labels mined by mmopen from WordNet ({args.lemmas} lemmas)',
+        f'CLIP {args.clip_model} weights {args.clip_weights}; ID vocabulary {args.id_vocab}',
+        f'quantile {args.quantile}, ratio {args.ratio}; {len(labels.nouns)} nouns, '
+        f'{len(labels.adjectives)} adjectives'
+    ]
+    write_neg_labels(args.out, NegLabels(labels.nouns, labels.adjectives), header)
+    logger.info(f'Wrote {len(labels)} negative labels ({len(labels.nouns)} nouns, '
+                f'{len(labels.adjectives)} adjectives) to {args.out} in '
+                f'{time.time() - start:.0f} s')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
