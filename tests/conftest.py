@@ -89,3 +89,22 @@ def quickstart_data(tmp_path_factory):
     write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
                     'safetensors', seed=0)
     return str(root)
+
+
+@pytest.fixture(scope='session')
+def quickstart_neg_labels(quickstart_data):
+    """A negative-label file mined (from the first 1000 WordNet nouns / adjectives) with the
+    quickstart's tiny CLIP."""
+    import importlib.util
+    path = os.path.join(quickstart_data, 'cls', 'neg_labels.txt')
+    spec = importlib.util.spec_from_file_location(
+        'mine_neg_labels', os.path.join(REPO, 'tools', 'ood', 'mine_neg_labels.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main([
+        '--clip-model', 'mmopen-tiny-convnext', '--clip-weights',
+        os.path.join(quickstart_data, 'tiny_clip_convnext.safetensors'), '--id-vocab',
+        os.path.join(quickstart_data, 'cls', 'imagenet', 'meta', 'classes.txt'),
+        '--max-words', '1000', '--out', path
+    ]) == 0
+    return path

@@ -75,8 +75,10 @@ class CLIPOODClassifier(BaseModel):
         if neg_labels is not None:
             neg_bank = load_neg_bank(self.clip, neg_labels, neg_noun_templates,
                                      neg_adj_templates)
+            neg_bank, self.neg_ordered = self._order_negatives(neg_bank)
             bank = torch.cat([id_bank, neg_bank])
         else:
+            self.neg_ordered = False
             needing = [s.name for s in self.scores if s.needs_negatives]
             if needing:
                 raise ValueError(f'Scores {needing} need negative labels: set `neg_labels` to '
@@ -85,6 +87,21 @@ class CLIPOODClassifier(BaseModel):
             bank = id_bank
         self.register_buffer('text_bank', bank, persistent=False)
         self.cls_tau = cls_tau
+
+    def _order_negatives(self, neg_bank: torch.Tensor) -> Tuple[torch.Tensor, bool]:
+        """Store the negatives in the order the scores read them (NegLabel's fixed group
+        permutation), once, so no batch pays for a gather. Only possible when every score that
+        reads negatives uses the same order."""
+        n = neg_bank.shape[0]
+        orders = [s.neg_order(n) for s in self.scores if s.needs_negatives]
+        orders = [o for o in orders if o is not None]
+        if not orders or any(not torch.equal(o, orders[0]) for o in orders[1:]):
+            return neg_bank, False
+        order = orders[0]
+        rest = torch.ones(n, dtype=torch.bool)
+        rest[order] = False
+        perm = torch.cat([order, torch.nonzero(rest).flatten()])
+        return neg_bank[perm], True
 
     def init_weights(self) -> None:
         # CLIP weights come from their file; the text bank is computed, not initialised.
@@ -116,7 +133,7 @@ class CLIPOODClassifier(BaseModel):
         id_sims, neg_sims = self.similarities(inputs)
         probs = torch.softmax(id_sims / self.cls_tau, dim=1)
         labels = probs.argmax(dim=1)
-        values = {s.name: s(id_sims, neg_sims).cpu() for s in self.scores}
+        values = {s.name: s(id_sims, neg_sims, self.neg_ordered).cpu() for s in self.scores}
         if data_samples is None:
             data_samples = [DataSample() for _ in range(inputs.shape[0])]
         for i, ds in enumerate(data_samples):

@@ -22,16 +22,24 @@ class OODScore:
     def __init__(self, name: Optional[str] = None):
         self.name = name or self.default_name
 
-    def compute(self, id_sims: torch.Tensor, neg_sims: Optional[torch.Tensor]) -> torch.Tensor:
+    def compute(self, id_sims: torch.Tensor, neg_sims: Optional[torch.Tensor],
+                neg_ordered: bool = False) -> torch.Tensor:
         raise NotImplementedError
 
-    def __call__(self, id_sims: torch.Tensor,
-                 neg_sims: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def neg_order(self, num_neg: int) -> Optional[torch.Tensor]:
+        """The column order this score reads the negatives in, if any: a classifier that
+        stores its negative text bank in this order once passes ``neg_ordered=True`` and saves a
+        gather per batch."""
+        return None
+
+    def __call__(self, id_sims: torch.Tensor, neg_sims: Optional[torch.Tensor] = None,
+                 neg_ordered: bool = False) -> torch.Tensor:
+        """``neg_ordered``: the columns of ``neg_sims`` already follow :meth:`neg_order`."""
         if self.needs_negatives and neg_sims is None:
             raise ValueError(f'{type(self).__name__} ({self.name}) needs negative-label '
                              'similarities: configure the classifier with `neg_labels` (a '
                              'label file, e.g. from tools/ood/mine_neg_labels.py).')
-        return self.compute(id_sims, neg_sims)
+        return self.compute(id_sims, neg_sims, neg_ordered)
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
@@ -46,7 +54,7 @@ class MSPScore(OODScore):
         super().__init__(name)
         self.tau = tau
 
-    def compute(self, id_sims, neg_sims):
+    def compute(self, id_sims, neg_sims, neg_ordered=False):
         return F.msp(id_sims, self.tau)
 
 
@@ -58,7 +66,7 @@ class MaxLogitScore(OODScore):
         super().__init__(name)
         self.tau = tau
 
-    def compute(self, id_sims, neg_sims):
+    def compute(self, id_sims, neg_sims, neg_ordered=False):
         return F.max_logit(id_sims, self.tau)
 
 
@@ -71,7 +79,7 @@ class EnergyScore(OODScore):
         self.tau = tau
         self.temperature = temperature
 
-    def compute(self, id_sims, neg_sims):
+    def compute(self, id_sims, neg_sims, neg_ordered=False):
         return F.energy(id_sims, self.tau, self.temperature)
 
 
@@ -83,7 +91,7 @@ class MCMScore(OODScore):
         super().__init__(name)
         self.temperature = temperature
 
-    def compute(self, id_sims, neg_sims):
+    def compute(self, id_sims, neg_sims, neg_ordered=False):
         return F.mcm(id_sims, self.temperature)
 
 
@@ -100,7 +108,14 @@ class NegLabelScore(OODScore):
         self.groups = groups
         self.seed = seed
 
-    def compute(self, id_sims, neg_sims):
+    def neg_order(self, num_neg: int) -> torch.Tensor:
+        return F.neglabel_group_index(num_neg, self.groups, self.seed).flatten()
+
+    def compute(self, id_sims, neg_sims, neg_ordered=False):
+        if neg_ordered:
+            keep = neg_sims.shape[1] - neg_sims.shape[1] % self.groups
+            return F.neglabel(id_sims, neg_sims[:, :keep], self.tau, self.groups,
+                              grouped=True)
         return F.neglabel(id_sims, neg_sims, self.tau, self.groups, self.seed)
 
 
@@ -116,7 +131,7 @@ class DeltaEnergyScore(OODScore):
         self.top_c = top_c
         self.crop_value = crop_value
 
-    def compute(self, id_sims, neg_sims):
+    def compute(self, id_sims, neg_sims, neg_ordered=False):
         return F.delta_energy(id_sims, self.tau, self.top_c, self.crop_value)
 
 
