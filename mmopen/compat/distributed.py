@@ -9,7 +9,11 @@ which PyTorch rejects for a CPU module. Without CUDA, mmopen therefore
   select a CUDA device;
 * builds ``MMDistributedDataParallel`` with ``device_ids=None`` for modules that live on CPU.
 
-On machines with CUDA nothing changes.
+On machines with CUDA nothing else changes. On every machine, a distributed Runner leaves a
+model without any trainable parameter (a zero-shot CLIP evaluated with ``tools/dist_test.sh``)
+unwrapped: PyTorch's DDP refuses such modules ("DistributedDataParallel is not needed when a
+module doesn't have any parameter that requires a gradient"), and evaluation needs no gradient
+synchronisation.
 """
 import logging
 
@@ -54,4 +58,19 @@ def install_cpu_distributed_support() -> None:
         orig_ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
 
     MMDistributedDataParallel.__init__ = ddp_init
+
+    from mmengine.device import get_device
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner import Runner
+    orig_wrap = Runner.wrap_model
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        if (self.distributed and not is_model_wrapper(model)
+                and not any(p.requires_grad for p in model.parameters())):
+            print_log('The model has no trainable parameter: not wrapping it in DDP.',
+                      logger='current', level=logging.INFO)
+            return model.to(get_device())
+        return orig_wrap(self, model_wrapper_cfg, model)
+
+    Runner.wrap_model = wrap_model
     _PATCHED = True

@@ -54,7 +54,7 @@ class OODMetric(BaseMetric):
 
     Keys: ``{score}/{set}/{convention}/{AUROC|AUPR_IN|AUPR_OUT|FPR95}``, the same with
     ``set = average`` (over all OOD sets) and with each group of ``groups`` (e.g. ``near`` /
-    ``far`` for OpenOOD v1.5), and ``accuracy/top1`` on the ID set. A table per convention is
+    ``far`` for OpenOOD v1.5), and ``id_accuracy/top1`` on the ID set. A table per convention is
     logged. Sampler padding is never counted: results are collected by ``BaseMetric``.
 
     Args:
@@ -63,7 +63,7 @@ class OODMetric(BaseMetric):
         groups: ``{group: [set, ...]}``; default: the dataset's ``ood_groups`` metainfo.
         recall_level: the TPR of FPR@TPR (0.95).
     """
-    default_prefix: Optional[str] = None
+    default_prefix: Optional[str] = ''  # keys are already namespaced by score
 
     def __init__(self,
                  conventions: Sequence[str] = CONVENTIONS,
@@ -118,7 +118,7 @@ class OODMetric(BaseMetric):
         out: Dict[str, float] = OrderedDict()
         labelled = [r for r in id_rows if r['gt'] >= 0 and r['pred'] >= 0]
         if labelled:
-            out['accuracy/top1'] = 100.0 * float(np.mean([r['pred'] == r['gt']
+            out['id_accuracy/top1'] = 100.0 * float(np.mean([r['pred'] == r['gt']
                                                           for r in labelled]))
         score_names = list(id_rows[0]['scores'])
         for score in score_names:

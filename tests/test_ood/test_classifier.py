@@ -105,7 +105,7 @@ def test_ood_metric_against_pure_functions():
     assert out['S1/average/hendrycks/FPR95'] == pytest.approx(
         50 * (ra['hendrycks']['FPR95'] + rb['hendrycks']['FPR95']))
     assert out['S1/near/openood/AUPR_IN'] == pytest.approx(100 * rb['openood']['AUPR_IN'])
-    assert out['accuracy/top1'] == pytest.approx(100 * np.mean([i % 3 == 0 for i in range(50)]))
+    assert out['id_accuracy/top1'] == pytest.approx(100 * np.mean([i % 3 == 0 for i in range(50)]))
     assert 'S2/a/hendrycks/AUROC' in out
     with pytest.raises(ValueError, match='No OOD sample'):
         metric.compute_metrics([r for r in results if r['set'] == 'ID'])

@@ -1,0 +1,151 @@
+"""OOD evaluation through the real tools: tools/test.py prints the per-set tables, two
+processes give the same numbers; eval_scores.py on saved scores; a stock mmpretrain config
+with custom_imports uses the OOD metric and scores."""
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+QS_OOD = osp.join(REPO, 'configs', 'ood', 'quickstart',
+                  'clip-tiny-convnext_zero-shot-ood_quickstart.py')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _run(args, env=None, timeout=600):
+    out = subprocess.run(args, cwd=REPO, env=env or dict(os.environ), capture_output=True,
+                         text=True, timeout=timeout)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    return out
+
+
+@pytest.fixture(scope='module')
+def ood_cfg(quickstart_data, quickstart_neg_labels, tmp_path_factory):
+    cls = osp.join(quickstart_data, 'cls')
+    path = tmp_path_factory.mktemp('ood_cfg') / 'qs_ood.py'
+    path.write_text(textwrap.dedent(f'''
+        _base_ = {QS_OOD!r}
+        model = dict(
+            clip=dict(weights={osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')!r}),
+            vocabulary={osp.join(cls, 'imagenet', 'meta', 'classes.txt')!r},
+            neg_labels={quickstart_neg_labels!r})
+        test_dataloader = dict(dataset=dict(
+            id_dataset=dict(data_root={osp.join(cls, 'imagenet')!r},
+                            classes={osp.join(cls, 'imagenet', 'meta', 'classes.txt')!r}),
+            ood_datasets=dict(shapes=dict(data_root={osp.join(cls, 'ood', 'shapes')!r}),
+                              textures=dict(data_root={osp.join(cls, 'ood', 'textures')!r}))))
+    '''))
+    return str(path)
+
+
+def test_quickstart_ood_table_and_two_process_equality(ood_cfg, tmp_path):
+    env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable, OMP_NUM_THREADS='1')
+    single = str(tmp_path / 'single.json')
+    out = _run([sys.executable, 'tools/test.py', ood_cfg, 'none', '--work-dir',
+                str(tmp_path / 'w1'), '--json', single], env)
+    for text in ('hendrycks convention', 'openood convention', 'NegLabel', 'DeltaEnergy',
+                 'textures', 'shapes', 'near', 'far', 'FPR@95', 'id_accuracy/top1'):
+        assert text in out.stdout, text
+    dist = str(tmp_path / 'dist.json')
+    _run(['bash', 'tools/dist_test.sh', ood_cfg, 'none', '2', '--work-dir',
+          str(tmp_path / 'w2'), '--json', dist], dict(env, PORT=str(_free_port())))
+    with open(single) as f:
+        a = json.load(f)
+    with open(dist) as f:
+        b = json.load(f)
+    assert a.keys() == b.keys() and len(a) > 100
+    for k in a:
+        assert a[k] == pytest.approx(b[k], abs=1e-6), k
+
+
+def test_eval_scores_tool(tmp_path):
+    rng = np.random.default_rng(0)
+    ids = np.round(rng.normal(1, 1, 300), 1)
+    sun = np.round(rng.normal(0, 1, 200), 1)
+    np.save(tmp_path / 'id.npy', ids)
+    np.savetxt(tmp_path / 'sun.txt', sun)
+    out_json = str(tmp_path / 'm.json')
+    res = _run([sys.executable, 'tools/ood/eval_scores.py', str(tmp_path / 'id.npy'),
+                str(tmp_path / 'sun.txt'), '--json', out_json, '--plot',
+                str(tmp_path / 'plots')])
+    assert 'hendrycks convention' in res.stdout and 'openood convention' in res.stdout
+    from mmopen.ood.metrics import ood_metrics
+    ref = ood_metrics(ids, sun)
+    with open(out_json) as f:
+        got = json.load(f)
+    assert got['scores/sun/hendrycks/AUROC'] == pytest.approx(100 * ref['hendrycks']['AUROC'])
+    assert got['scores/sun/openood/FPR95'] == pytest.approx(100 * ref['openood']['FPR95'])
+    assert got['scores/average/hendrycks/FPR95'] == got['scores/sun/hendrycks/FPR95']
+    assert osp.getsize(tmp_path / 'plots' / 'roc.png') > 1000
+    assert osp.getsize(tmp_path / 'plots' / 'hist_sun.png') > 1000
+    bad = tmp_path / 'bad.txt'
+    bad.write_text('1.0 nan 2.0')
+    res = subprocess.run([sys.executable, 'tools/ood/eval_scores.py', str(tmp_path / 'id.npy'),
+                          str(bad)], cwd=REPO, capture_output=True, text=True)
+    assert res.returncode != 0 and 'NaN or infinite' in res.stderr
+
+
+def test_stock_mmpretrain_config_uses_ood_metric_and_scores(quickstart_data, tmp_path):
+    """mmpretrain's own CLIP zero-shot config + custom_imports: the OOD benchmark dataset, the
+    OOD classifier with its scores, and OODMetric build and evaluate a batch."""
+    cls = osp.join(quickstart_data, 'cls')
+    cfg_file = tmp_path / 'stock_clip_ood.py'
+    cfg_file.write_text(textwrap.dedent(f'''
+        _base_ = 'mmpretrain::clip/clip_vit-base-p16_zeroshot-cls_in1k.py'
+        custom_imports = dict(imports=['mmopen'], allow_failed_imports=False)
+        model = dict(_delete_=True, type='CLIPOODClassifier',
+                     clip=dict(model_name='mmopen-tiny-vit'), vocabulary='imagenet_1k',
+                     scores=[dict(type='MCMScore'), dict(type='DeltaEnergyScore'),
+                             dict(type='EnergyScore')])
+        test_dataloader = dict(batch_size=4, num_workers=0, dataset=dict(
+            _delete_=True, type='OODBenchmarkDataset',
+            id_dataset=dict(type='CustomDataset', data_root={osp.join(cls, 'imagenet')!r},
+                            ann_file='meta/val.txt', data_prefix='val'),
+            ood_datasets=dict(textures=dict(type='ImageListDataset',
+                                            data_root={osp.join(cls, 'ood', 'textures')!r},
+                                            ann_file='list.txt')),
+            pipeline=[dict(type='LoadImageFromFile'),
+                      dict(type='Resize', scale=(32, 32), interpolation='bicubic'),
+                      dict(type='PackInputs', meta_keys=('sample_idx', 'ood_set'))]))
+        test_evaluator = [dict(type='Accuracy', topk=(1, )), dict(type='OODMetric')]
+    '''))
+    code = textwrap.dedent(f'''
+        import sys
+        from mmengine.config import Config
+        from mmengine.registry import init_default_scope
+        cfg = Config.fromfile({str(cfg_file)!r})
+        assert 'mmopen' in sys.modules
+        init_default_scope(cfg.default_scope)
+        from mmpretrain.registry import DATASETS, METRICS, MODELS
+        from mmengine.evaluator import Evaluator
+        model = MODELS.build(cfg.model)
+        ds = DATASETS.build(cfg.test_dataloader.dataset)
+        evaluator = Evaluator([METRICS.build(c) for c in cfg.test_evaluator])
+        evaluator.dataset_meta = ds.metainfo
+        from mmengine.dataset import pseudo_collate
+        for start in range(0, len(ds), 8):
+            batch = pseudo_collate([ds[i] for i in range(start, min(start + 8, len(ds)))])
+            data = model.data_preprocessor(batch, False)
+            preds = model(**data, mode='predict')
+            evaluator.process(preds, batch)
+        metrics = evaluator.evaluate(len(ds))
+        print('KEYS', sorted(metrics)[:3], len(metrics))
+        assert 'MCM/textures/hendrycks/AUROC' in metrics
+        assert 'DeltaEnergy/textures/openood/FPR95' in metrics
+        assert 'accuracy/top1' in metrics and 'id_accuracy/top1' in metrics
+    ''')
+    res = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert 'KEYS' in res.stdout
