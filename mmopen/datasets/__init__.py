@@ -1,4 +1,5 @@
+from .few_shot import FewShotDataset
 from .ood_sets import ImageListDataset, OODBenchmarkDataset
 from .vocab_seg_dataset import VocabSegDataset
 
-__all__ = ['ImageListDataset', 'OODBenchmarkDataset', 'VocabSegDataset']
+__all__ = ['FewShotDataset', 'ImageListDataset', 'OODBenchmarkDataset', 'VocabSegDataset']

@@ -1,8 +1,9 @@
 from .clip_ood_classifier import CLIPOODClassifier
+from .ebm_prompt_classifier import EBMPromptClassifier
 from .scores import (DeltaEnergyScore, EnergyScore, MaxLogitScore, MCMScore, MSPScore,
                      NegLabelScore, OODScore, build_scores)
 
 __all__ = [
-    'CLIPOODClassifier', 'DeltaEnergyScore', 'EnergyScore', 'MaxLogitScore', 'MCMScore',
+    'CLIPOODClassifier', 'EBMPromptClassifier', 'DeltaEnergyScore', 'EnergyScore', 'MaxLogitScore', 'MCMScore',
     'MSPScore', 'NegLabelScore', 'OODScore', 'build_scores'
 ]

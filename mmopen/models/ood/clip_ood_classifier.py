@@ -70,23 +70,27 @@ class CLIPOODClassifier(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.clip = FrozenCLIP(**clip)
         self.scores = build_scores(scores)
-        id_bank = self.clip.text_embeddings(vocabulary, templates)
+        self.cls_tau = cls_tau
+        id_bank = self.build_id_bank(vocabulary, templates)
         self.num_classes = id_bank.shape[0]
         if neg_labels is not None:
             neg_bank = load_neg_bank(self.clip, neg_labels, neg_noun_templates,
                                      neg_adj_templates)
             neg_bank, self.neg_ordered = self._order_negatives(neg_bank)
-            bank = torch.cat([id_bank, neg_bank])
         else:
-            self.neg_ordered = False
             needing = [s.name for s in self.scores if s.needs_negatives]
             if needing:
                 raise ValueError(f'Scores {needing} need negative labels: set `neg_labels` to '
                                  'a label file (tools/ood/mine_neg_labels.py writes one) or '
                                  'drop those scores.')
-            bank = id_bank
-        self.register_buffer('text_bank', bank, persistent=False)
-        self.cls_tau = cls_tau
+            neg_bank, self.neg_ordered = id_bank.new_zeros(0, id_bank.shape[1]), False
+        self.num_negatives = neg_bank.shape[0]
+        # one bank, one matmul per batch for both similarity blocks
+        self.register_buffer('text_bank', torch.cat([id_bank, neg_bank]), persistent=False)
+
+    def build_id_bank(self, vocabulary, templates) -> torch.Tensor:
+        """L2-normalised text embeddings of the ID classes (``C x D``)."""
+        return self.clip.text_embeddings(vocabulary, templates)
 
     def _order_negatives(self, neg_bank: torch.Tensor) -> Tuple[torch.Tensor, bool]:
         """Store the negatives in the order the scores read them (NegLabel's fixed group
@@ -107,12 +111,15 @@ class CLIPOODClassifier(BaseModel):
         # CLIP weights come from their file; the text bank is computed, not initialised.
         self._is_init = True
 
+    def image_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """L2-normalised image embeddings (``B x D``, float32)."""
+        return F.normalize(self.clip.encode_image(inputs).float(), dim=-1)
+
     def similarities(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Cosine similarities to the ID classes (``B x C``) and negatives (``B x N`` or
         ``None``)."""
-        img = F.normalize(self.clip.encode_image(inputs).float(), dim=-1)
-        sims = img @ self.text_bank.T
-        neg = sims[:, self.num_classes:] if sims.shape[1] > self.num_classes else None
+        sims = self.image_features(inputs) @ self.text_bank.T
+        neg = sims[:, self.num_classes:] if self.num_negatives else None
         return sims[:, :self.num_classes], neg
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
