@@ -15,7 +15,8 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from mmopen.utils import add_common_args, build_runner, prepare_config  # noqa: E402
+from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  # noqa: E402
+                          prepare_config)
 
 
 def parse_args(argv=None):
@@ -87,6 +88,7 @@ def main(argv=None):
             with open(tmp, 'w') as f:
                 json.dump(metrics, f, indent=1)
             os.replace(tmp, args.json)
+    finalize_distributed()
 
 
 if __name__ == '__main__':

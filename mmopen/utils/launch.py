@@ -52,3 +52,16 @@ def build_runner(cfg: Config):
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
+
+
+def finalize_distributed() -> None:
+    """Wait for every process, then tear the process group down.
+
+    Without this a process that finishes first exits while the others still hold gloo
+    connections to it, and they can die with SIGABRT ("Connection closed by peer") after the
+    work is done.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

@@ -79,7 +79,7 @@ def qs(quickstart_data, tmp_path_factory):
 def _run(args, env, timeout=600, **kw):
     out = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
                          timeout=timeout, **kw)
-    assert out.returncode == 0, (out.stdout[-4000:] + out.stderr[-4000:])
+    assert out.returncode == 0, (out.stdout[-4000:] + out.stderr[-20000:])
     return out
 
 
