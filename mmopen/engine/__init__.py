@@ -1,1 +1,4 @@
-"""Hooks; the method modules add theirs here."""
+"""Hooks."""
+from .ovs_hooks import OpenVocabularyHook, ProxyCalibrationHook
+
+__all__ = ['OpenVocabularyHook', 'ProxyCalibrationHook']

@@ -1,0 +1,36 @@
+# Quickstart (OVSNet): the OVSNet head (GFA + Proxy Calibration) at tiny width over the frozen
+# tiny CLIP, trained on the synthetic segmentation set on CPU.
+#   python tools/train.py configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py
+_base_ = [
+    '../_base_/models/ovsnet_clip-convnext-b.py', '../../_base_/datasets/quickstart_seg.py',
+    '../../_base_/default_runtime_seg.py', '../../_base_/schedules/quickstart_iter.py'
+]
+clip = dict(model_name='mmopen-tiny-convnext',
+            weights='data/quickstart/tiny_clip_convnext.safetensors')
+model = dict(
+    data_preprocessor=dict(size=(64, 64)),
+    backbone=clip,
+    decode_head=dict(
+        text_encoder=clip,
+        vocabulary='data/quickstart/seg/classes.txt',
+        in_channels=[16, 32, 48, 64],
+        feat_channels=32,
+        out_channels=32,
+        num_queries=10,
+        pixel_decoder=dict(
+            norm_cfg=dict(type='GN', num_groups=8),
+            encoder=dict(
+                num_layers=1,
+                layer_cfg=dict(
+                    self_attn_cfg=dict(embed_dims=32, num_heads=4),
+                    ffn_cfg=dict(embed_dims=32, feedforward_channels=64))),
+            positional_encoding=dict(num_feats=16)),
+        positional_encoding=dict(num_feats=16),
+        transformer_decoder=dict(
+            num_layers=2,
+            layer_cfg=dict(
+                self_attn_cfg=dict(embed_dims=32, num_heads=4),
+                cross_attn_cfg=dict(embed_dims=32, num_heads=4),
+                ffn_cfg=dict(embed_dims=32, feedforward_channels=64))),
+        train_cfg=dict(num_points=1024)))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))

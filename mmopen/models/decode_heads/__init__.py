@@ -1,0 +1,3 @@
+from .ovsnet_head import OVSNetHead
+
+__all__ = ['OVSNetHead']
