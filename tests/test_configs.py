@@ -1,4 +1,5 @@
 """Every config under configs/ parses and its model builds (tiny CLIP weights swapped in)."""
+import copy
 import glob
 import os.path as osp
 
@@ -50,15 +51,24 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
     cfg = Config.fromfile(path)
     assert cfg.get('custom_imports', {}).get('imports') == ['mmopen'] or 'mmopen' in str(
         cfg.get('custom_imports'))
-    model_cfg = cfg.model.to_dict()
+    model_cfg = copy.deepcopy(cfg.model)
     _swap_clip_weights(model_cfg, tiny_clip_files, str(neg_file))
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmengine.registry import MODELS
     model = MODELS.build(model_cfg)
     # a forward pass on a small input (32 px: the tiny ViT's native size; 64 px for seg)
-    size = 64 if cfg.get('default_scope') == 'mmseg' else 32
+    model.eval()
+    if cfg.get('default_scope') == 'mmseg':
+        from mmseg.structures import SegDataSample
+        meta = dict(img_shape=(64, 64), pad_shape=(64, 64), ori_shape=(64, 64),
+                    padding_size=[0, 0, 0, 0])
+        with torch.no_grad():
+            preds = model.predict(torch.randn(2, 3, 64, 64),
+                                  [SegDataSample(metainfo=meta) for _ in range(2)])
+        assert [tuple(p.pred_sem_seg.data.shape) for p in preds] == [(1, 64, 64)] * 2
+        return
     with torch.no_grad():
-        out = model(torch.randn(2, 3, size, size), mode='tensor')
+        out = model(torch.randn(2, 3, 32, 32), mode='tensor')
     outs = out if isinstance(out, (tuple, list)) else [out]
     tensors = [o for o in outs if isinstance(o, torch.Tensor)]
     assert tensors and all(torch.isfinite(t).all() for t in tensors)

@@ -1,0 +1,3 @@
+from .clip_feature_pyramid import CLIPSimpleFeaturePyramid
+
+__all__ = ['CLIPSimpleFeaturePyramid']
