@@ -11,25 +11,14 @@ times (median) and the ratio.
 import argparse
 import os.path as osp
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-
-def median_times(fns, repeats):
-    """Median time of each function, the calls interleaved so that machine noise hits all."""
-    for fn in fns:
-        fn()  # warm-up
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times):
-            t = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t)
-    return [sorted(ts)[len(ts) // 2] for ts in times]
+from timing import median_times  # noqa: E402
 
 
 def main(argv=None):

@@ -12,11 +12,13 @@ difference between the two routes and the speed-up ratio.
 import argparse
 import os.path as osp
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from timing import median_times  # noqa: E402
 
 
 def sklearn_route(ids, oods):
@@ -38,15 +40,6 @@ def sklearn_route(ids, oods):
     return dict(hendrycks=hend, openood=oo)
 
 
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)), out
-
-
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument('--n', type=int, default=4_000_000)
@@ -56,8 +49,9 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     ids = np.round(rng.normal(0.6, 1.0, args.n // 2), 3)
     oods = np.round(rng.normal(0.0, 1.0, args.n - args.n // 2), 3)
-    t_mm, ours = timed(lambda: ood_metrics(ids, oods), args.repeats)
-    t_sk, ref = timed(lambda: sklearn_route(ids, oods), args.repeats)
+    ours, ref = ood_metrics(ids, oods), sklearn_route(ids, oods)
+    t_mm, t_sk = median_times([lambda: ood_metrics(ids, oods), lambda: sklearn_route(ids, oods)],
+                              args.repeats, warmup=False)
     diff = max(abs(ours[c][k] - ref[c][k]) for c in ref for k in ref[c])
     print(f'{args.n} scores ({args.n // 2} ID), all metrics, both conventions, '
           f'median of {args.repeats}:')
