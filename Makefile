@@ -65,7 +65,8 @@ $(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen $(STAMPS)/wordnet
 
 quickstart-data: install
 	$(BIN)/python tools/misc/make_quickstart_data.py $(QS_DIR)
-	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-convnext --out $(QS_DIR)/tiny_clip_convnext.safetensors
+	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-convnext --pretrain-on $(QS_DIR) \
+		--out $(QS_DIR)/tiny_clip_convnext.safetensors
 	test -f $(QS_DIR)/cls/neg_labels.txt || $(BIN)/python tools/ood/mine_neg_labels.py \
 		--clip-model mmopen-tiny-convnext --clip-weights $(QS_DIR)/tiny_clip_convnext.safetensors \
 		--id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt --out $(QS_DIR)/cls/neg_labels.txt

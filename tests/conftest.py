@@ -80,14 +80,15 @@ def tiny_clip_files(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def quickstart_data(tmp_path_factory):
-    """A small copy of the quickstart data (and its tiny CLIP) in a temp folder."""
+    """A small copy of the quickstart data and its tiny CLIP (pre-trained on it, as
+    ``make quickstart-data`` does) in a temp folder."""
     from mmopen.datasets.quickstart_data import main as make_data
     from mmopen.clip.tiny import write_clip_file
     root = tmp_path_factory.mktemp('qs') / 'quickstart'
     assert make_data([str(root), '--seg-train', '48', '--seg-val', '16', '--cls-train', '8',
                       '--cls-val', '4', '--ood', '8']) == 0
     write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
-                    'safetensors', seed=0)
+                    'safetensors', seed=0, pretrain_on=str(root), steps=200)
     return str(root)
 
 

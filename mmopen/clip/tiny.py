@@ -85,11 +85,23 @@ def build_random_clip(model_name: str, seed: int, quick_gelu: bool = False):
     return model.eval()
 
 
-def write_clip_file(model_name: str, out: str, fmt: str = 'safetensors', seed: int = 0) -> str:
-    """Write a random ``model_name`` CLIP to ``out`` in format ``fmt``; returns ``out``."""
+def write_clip_file(model_name: str, out: str, fmt: str = 'safetensors', seed: int = 0,
+                    pretrain_on: str = None, steps: int = 300, log=None) -> str:
+    """Write a ``model_name`` CLIP to ``out`` in format ``fmt``: random-initialised, or with
+    ``pretrain_on`` (a quickstart data folder) contrastively pre-trained on it (see
+    :mod:`mmopen.clip.tiny_pretrain`). Returns ``out``."""
     if fmt not in FORMATS:
         raise ValueError(f'format {fmt!r} is not one of {FORMATS}')
     model = build_random_clip(model_name, seed, quick_gelu=fmt == 'openai-jit')
+    if pretrain_on is not None:
+        import open_clip
+
+        from .tiny_pretrain import pretrain_clip, quickstart_pairs
+        images, captions = quickstart_pairs(pretrain_on, size=model.visual.image_size[0]
+                                            if isinstance(model.visual.image_size, tuple)
+                                            else model.visual.image_size)
+        pretrain_clip(model, open_clip.get_tokenizer(model_name), images, captions,
+                      steps=steps, seed=seed, log=log)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     tmp = f'{out}.{os.getpid()}.tmp'
     try:

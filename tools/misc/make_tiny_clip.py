@@ -31,13 +31,19 @@ def main(argv=None) -> int:
                         help='open_clip model name (default: mmopen-tiny-convnext)')
     parser.add_argument('--format', default='safetensors', choices=FORMATS)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--pretrain-on', metavar='DATA',
+                        help='contrastively pre-train the tiny CLIP on the quickstart data in '
+                        'DATA (written by tools/misc/make_quickstart_data.py)')
+    parser.add_argument('--steps', type=int, default=300, help='pre-training steps')
     parser.add_argument('--force', action='store_true', help='replace an existing file')
     args = parser.parse_args(argv)
     if osp.exists(args.out) and not args.force:
         print(f'{args.out} exists, nothing to do (pass --force to replace it).')
         return 0
-    write_clip_file(args.model, args.out, args.format, args.seed)
-    print(f'Wrote random-initialised {args.model} ({args.format}) to {args.out}')
+    write_clip_file(args.model, args.out, args.format, args.seed, args.pretrain_on, args.steps,
+                    log=print)
+    what = f'pre-trained on {args.pretrain_on}' if args.pretrain_on else 'random-initialised'
+    print(f'Wrote {what} {args.model} ({args.format}) to {args.out}')
     return 0
 
 
