@@ -52,7 +52,13 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
     assert cfg.get('custom_imports', {}).get('imports') == ['mmopen'] or 'mmopen' in str(
         cfg.get('custom_imports'))
     model_cfg = copy.deepcopy(cfg.model)
+    real_backbone = model_cfg.get('backbone', {}).get('model_name')
     _swap_clip_weights(model_cfg, tiny_clip_files, str(neg_file))
+    head = model_cfg.get('decode_head', {})
+    if (real_backbone != model_cfg.get('backbone', {}).get('model_name')
+            and isinstance(head.get('in_channels'), list)):
+        # the backbone became the tiny ConvNeXt CLIP: its stage widths
+        head['in_channels'] = [16, 32, 48, 64]
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmengine.registry import MODELS
     model = MODELS.build(model_cfg)

@@ -1,5 +1,7 @@
 from .few_shot import FewShotDataset
 from .ood_sets import ImageListDataset, OODBenchmarkDataset
 from .vocab_seg_dataset import VocabSegDataset
+from .wide_annotations import LoadWideAnnotations
 
-__all__ = ['FewShotDataset', 'ImageListDataset', 'OODBenchmarkDataset', 'VocabSegDataset']
+__all__ = ['FewShotDataset', 'ImageListDataset', 'LoadWideAnnotations', 'OODBenchmarkDataset',
+           'VocabSegDataset']
