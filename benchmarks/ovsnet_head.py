@@ -9,14 +9,15 @@ Prints:
    ``Mask2FormerHead`` of the same size (same pixel decoder, decoder, queries, losses);
 3. whole-model inference (frozen convnext_base_w CLIP + head, ``OVSEncoderDecoder``) with an
    847-class versus a 150-class vocabulary: time and peak memory (each measured in a fresh
-   process; peak resident memory of the inference minus that before it), against the size of
+   process; the peak resident set size during inference, reset just before it with Linux's
+   ``/proc/self/clear_refs``, minus the resident size before it), against the size of
    one 847-channel full-resolution float map.
 """
 import argparse
 import copy
+import gc
 import json
 import os.path as osp
-import resource
 import subprocess
 import sys
 import time
@@ -130,6 +131,20 @@ def train_step_ratio(size, repeats):
     return t_ovs / t_stock, t_stock, t_ovs
 
 
+def _status_kb(key):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'{key} not in /proc/self/status')
+
+
+def _reset_peak_rss():
+    """Linux: writing 5 to clear_refs resets the peak resident set size (VmHWM)."""
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+
+
 def measure_inference(size, vocab, repeats):
     """Run in a fresh process: time and peak-memory growth of whole-model inference."""
     import mmopen  # noqa: F401
@@ -149,15 +164,18 @@ def measure_inference(size, vocab, repeats):
     x = torch.randn(1, 3, size, size)
     with torch.no_grad():
         model.decode_head.text_embeddings(vocab)  # text encoding is not inference
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        model.predict(x, [SegDataSample(metainfo=meta)])  # warm-up
+        gc.collect()
+        before = _status_kb('VmRSS')
+        _reset_peak_rss()
         times = []
         for _ in range(repeats):
             t = time.perf_counter()
             model.predict(x, [SegDataSample(metainfo=meta)])
             times.append(time.perf_counter() - t)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = _status_kb('VmHWM')
     times.sort()
-    return dict(time=times[len(times) // 2], peak_growth_mb=(after - before) / 1024)
+    return dict(time=times[len(times) // 2], peak_growth_mb=(peak - before) / 1024)
 
 
 def main(argv=None):

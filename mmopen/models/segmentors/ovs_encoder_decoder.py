@@ -16,7 +16,8 @@ def chunked_upsample_argmax(logits: Tensor, input_size, padding, ori_shape, flip
     post-processing -- bilinear resize to the padded input size, crop the padding, undo a flip,
     bilinear resize to the original shape -- computed ``chunk`` classes at a time, so memory is
     ``O(chunk x H x W)`` instead of ``O(C x H x W)``. Bilinear resizing acts on each channel
-    alone, so the result equals the unchunked computation. Returns ``1 x H x W`` (long)."""
+    alone, so the result equals the unchunked computation; a resize to the size the map already
+    has is skipped. Returns ``1 x H x W`` (long)."""
     left, right, top, bottom = padding
     best_val = best_idx = None
     for start in range(0, logits.shape[0], chunk):
@@ -30,8 +31,10 @@ def chunked_upsample_argmax(logits: Tensor, input_size, padding, ori_shape, flip
             part = part.flip(dims=(3, ))
         elif flip == 'vertical':
             part = part.flip(dims=(2, ))
-        part = F.interpolate(part, size=tuple(ori_shape), mode='bilinear',
-                             align_corners=align_corners)[0]
+        if tuple(part.shape[-2:]) != tuple(ori_shape):
+            part = F.interpolate(part, size=tuple(ori_shape), mode='bilinear',
+                                 align_corners=align_corners)
+        part = part[0]
         val, idx = part.max(dim=0)
         idx = idx + start
         if best_val is None:
