@@ -8,8 +8,6 @@ CHECKPOINT may be ``last:WORK_DIR`` (the checkpoint named in ``WORK_DIR/last_che
 The metrics are logged and printed as a table; ``--json FILE`` also writes them as JSON.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -83,11 +81,8 @@ def main(argv=None):
         if plain:
             print_table(plain)
         if args.json:
-            os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-            tmp = f'{args.json}.tmp'
-            with open(tmp, 'w') as f:
-                json.dump(metrics, f, indent=1)
-            os.replace(tmp, args.json)
+            from mmopen.utils.io import write_json_atomic
+            write_json_atomic(metrics, args.json)
     finalize_distributed()
 
 

@@ -67,7 +67,7 @@ def load_clip_weights(model: nn.Module,
             parts.append(f'{len(wrong)} with other shapes (file vs model: {some(wrong)})')
         raise CLIPWeightsError(
             f'CLIP weight file {path!r} is not for the open_clip model {model_name!r}: '
-            + '; '.join(parts) + f'. Is it the checkpoint of another model? '
+            + '; '.join(parts) + '. Is it the checkpoint of another model? '
             + expected_file_hint(model_name))
     model.load_state_dict(state_dict, strict=True)
     return fmt

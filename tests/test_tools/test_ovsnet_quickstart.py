@@ -13,7 +13,7 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
-ITERS = 160
+ITERS = 240
 
 
 def _free_port() -> int:
@@ -74,7 +74,7 @@ def test_training_beats_the_untrained_model(ovs):
     trained, _ = _test(ovs, ovs['ckpt'], 'trained')
     untrained, _ = _test(ovs, 'none', 'untrained')
     assert trained['mIoU'] > untrained['mIoU'] + 25, (untrained['mIoU'], trained['mIoU'])
-    assert trained['mIoU'] > 45
+    assert trained['mIoU'] > 45, (untrained['mIoU'], trained['mIoU'])
 
 
 def test_other_vocabulary_file_without_code_changes(ovs):

@@ -7,8 +7,6 @@ text similarity to any training class; a histogram PNG of the distributions.
         voc_20 [my_vocab.txt ...] [--plot sim.png] [--json sim.json]
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -29,6 +27,7 @@ def main(argv=None) -> int:
 
     from mmopen.analysis import max_similarity, similarity_summary
     from mmopen.clip import FrozenCLIP
+    from mmopen.utils.io import save_figure_atomic, write_json_atomic
     clip = FrozenCLIP(args.clip_model, args.clip_weights)
     train = clip.text_embeddings(args.train, args.templates)
     table = PrettyTable(['dataset', 'classes', 'mean', 'median', 'min', 'max'])
@@ -45,9 +44,7 @@ def main(argv=None) -> int:
           f'({args.clip_model}, templates {args.templates}):')
     print(table)
     if args.json:
-        with open(args.json + '.tmp', 'w') as f:
-            json.dump(dict(summary=results, per_class=values), f, indent=1)
-        os.replace(args.json + '.tmp', args.json)
+        write_json_atomic(dict(summary=results, per_class=values), args.json)
     if args.plot:
         import matplotlib
         matplotlib.use('Agg')
@@ -59,8 +56,7 @@ def main(argv=None) -> int:
         ax.set_ylabel('density')
         ax.legend()
         fig.tight_layout()
-        fig.savefig(args.plot + '.tmp.png', dpi=120)
-        os.replace(args.plot + '.tmp.png', args.plot)
+        save_figure_atomic(fig, args.plot, dpi=120)
         print(f'wrote {args.plot}')
     return 0
 

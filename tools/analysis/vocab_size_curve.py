@@ -10,8 +10,6 @@ names or synonyms). The mIoU is over the dataset's classes only, so it falls exa
 pixels lost to the distractors.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -43,6 +41,7 @@ def main(argv=None) -> int:
     from mmseg.registry import DATASETS
 
     from mmopen.clip.vocabularies import load_vocabulary
+    from mmopen.utils.io import save_figure_atomic, write_json_atomic
     cfg = Config.fromfile(args.config)
     for opt in args.cfg_options:
         key, value = opt.split('=', 1)
@@ -92,9 +91,7 @@ def main(argv=None) -> int:
     for k, v in curve.items():
         print(f'{c + k:>15}   {v:6.2f}')
     if args.json:
-        with open(args.json + '.tmp', 'w') as f:
-            json.dump({str(c + k): v for k, v in curve.items()}, f, indent=1)
-        os.replace(args.json + '.tmp', args.json)
+        write_json_atomic({str(c + k): v for k, v in curve.items()}, args.json)
     if args.plot:
         import matplotlib
         matplotlib.use('Agg')
@@ -104,8 +101,7 @@ def main(argv=None) -> int:
         ax.set_xlabel('vocabulary size')
         ax.set_ylabel(f'mIoU over the {c} dataset classes')
         fig.tight_layout()
-        fig.savefig(args.plot + '.tmp.png', dpi=120)
-        os.replace(args.plot + '.tmp.png', args.plot)
+        save_figure_atomic(fig, args.plot, dpi=120)
         print(f'wrote {args.plot}')
     return 0
 

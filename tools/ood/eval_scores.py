@@ -10,7 +10,6 @@ AUPR-In, AUPR-Out and FPR@95 (x100) per OOD set and their average, under the ``h
 machines; ``--plot`` writes ROC curves and score histograms as PNG.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -59,6 +58,8 @@ def plot(id_scores, ood, out_dir):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
+
+    from mmopen.utils.io import save_figure_atomic
     os.makedirs(out_dir, exist_ok=True)
     written = []
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -74,8 +75,7 @@ def plot(id_scores, ood, out_dir):
     ax.legend(loc='lower right')
     path = osp.join(out_dir, 'roc.png')
     fig.tight_layout()
-    fig.savefig(path + '.tmp.png', dpi=120)
-    os.replace(path + '.tmp.png', path)
+    save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
     written.append(path)
     for name, scores in ood.items():
@@ -91,8 +91,7 @@ def plot(id_scores, ood, out_dir):
         safe = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)
         path = osp.join(out_dir, f'hist_{safe}.png')
         fig.tight_layout()
-        fig.savefig(path + '.tmp.png', dpi=120)
-        os.replace(path + '.tmp.png', path)
+        save_figure_atomic(fig, path, dpi=120)
         plt.close(fig)
         written.append(path)
     return written
@@ -119,11 +118,9 @@ def main(argv=None) -> int:
     metrics = compute(id_scores, ood, args.recall_level)
 
     from mmopen.evaluation import ood_tables
+    from mmopen.utils.io import write_json_atomic
     if args.json:
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json + '.tmp', 'w') as f:
-            json.dump(metrics, f, indent=1)
-        os.replace(args.json + '.tmp', args.json)
+        write_json_atomic(metrics, args.json)
     print(f'ID: {id_scores.size} scores; OOD: ' +
           ', '.join(f'{n} {s.size}' for n, s in ood.items()))
     for conv, table in ood_tables(metrics).items():
