@@ -6,7 +6,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import nn
 
-from .tiny import quiet_open_clip, register_tiny_models
+from .tiny import TINY_MODELS, quiet_open_clip, register_tiny_models
 from .weights import (CLIPWeightsError, expected_file_hint, looks_like_openai,
                       read_state_dict)
 
@@ -100,13 +100,13 @@ def build_open_clip(model_name: str,
     if open_clip.get_model_config(model_name) is None:
         raise ValueError(f'Unknown open_clip model {model_name!r}. Known models include '
                          f'ViT-B-16, convnext_base_w, convnext_large_d_320 and mmopen\'s tiny '
-                         f'ones {list(_tiny_names())}; see open_clip.list_models().')
+                         f'ones {list(TINY_MODELS)}; see open_clip.list_models().')
     state = None
     if weights is not None:
         weights = osp.expanduser(str(weights))
         state = read_state_dict(weights, model_name)
         if quick_gelu is None:  # OpenAI TorchScript files were trained with QuickGELU
-            quick_gelu = looks_like_openai(*state)
+            quick_gelu = looks_like_openai(state[1])
     quick_gelu = bool(quick_gelu)
     with quiet_open_clip():
         model = open_clip.create_model(
@@ -125,8 +125,3 @@ def build_open_clip(model_name: str,
     model = model.to(device)
     info = dict(model_name=model_name, weights=weights, format=state_fmt, quick_gelu=quick_gelu)
     return model, info
-
-
-def _tiny_names():
-    from .tiny import TINY_MODELS
-    return TINY_MODELS

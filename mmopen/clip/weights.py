@@ -110,7 +110,7 @@ def read_state_dict(path: str, model_name: str) -> Tuple[Dict[str, torch.Tensor]
     return sd, 'state_dict'
 
 
-def looks_like_openai(state_dict: Dict[str, torch.Tensor], fmt: str) -> bool:
+def looks_like_openai(fmt: str) -> bool:
     """OpenAI CLIP weights (TorchScript files) were trained with QuickGELU."""
     return fmt == 'torchscript'
 

@@ -218,14 +218,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f'{args.out}: quickstart data already present (same parameters), '
                       'nothing to do.')
                 return 0
-    if osp.exists(args.out) and not osp.isfile(manifest) and os.listdir(args.out):
-        # Only ever replace a folder this tool wrote.
-        for sub in ('seg', 'cls'):
-            if osp.exists(osp.join(args.out, sub)):
-                print(f'error: {args.out} holds a {sub}/ folder this tool did not finish '
-                      'writing (no manifest.json); remove it or pass --force.', file=sys.stderr)
-                if not args.force:
-                    return 2
+    # Only ever replace folders this tool finished writing (they come with manifest.json).
+    unfinished = [sub for sub in ('seg', 'cls') if osp.exists(osp.join(args.out, sub))]
+    if unfinished and not osp.isfile(manifest) and not args.force:
+        print(f'error: {args.out} holds {unfinished} folders this tool did not finish '
+              'writing (no manifest.json); remove them or pass --force.', file=sys.stderr)
+        return 2
     parent = osp.dirname(osp.abspath(args.out))
     os.makedirs(parent, exist_ok=True)
     tmp = osp.join(parent, f'.{osp.basename(osp.abspath(args.out))}.tmp-{os.getpid()}')
