@@ -4,7 +4,6 @@ with custom_imports uses the OOD metric and scores."""
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 import textwrap
@@ -12,22 +11,15 @@ import textwrap
 import numpy as np
 import pytest
 
+from tests.tool_runner import free_port, run_tool
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS_OOD = osp.join(REPO, 'configs', 'ood', 'quickstart',
                   'clip-tiny-convnext_zero-shot-ood_quickstart.py')
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
-def _run(args, env=None, timeout=600):
-    out = subprocess.run(args, cwd=REPO, env=env or dict(os.environ), capture_output=True,
-                         text=True, timeout=timeout)
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
-    return out
 
 
 @pytest.fixture(scope='module')
@@ -52,14 +44,14 @@ def ood_cfg(quickstart_data, quickstart_neg_labels, tmp_path_factory):
 def test_quickstart_ood_table_and_two_process_equality(ood_cfg, tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable, OMP_NUM_THREADS='1')
     single = str(tmp_path / 'single.json')
-    out = _run([sys.executable, 'tools/test.py', ood_cfg, 'none', '--work-dir',
+    out = run_tool(['tools/test.py', ood_cfg, 'none', '--work-dir',
                 str(tmp_path / 'w1'), '--json', single], env)
     for text in ('hendrycks convention', 'openood convention', 'NegLabel', 'DeltaEnergy',
                  'textures', 'shapes', 'near', 'far', 'FPR@95', 'id_accuracy/top1'):
         assert text in out.stdout, text
     dist = str(tmp_path / 'dist.json')
-    _run(['bash', 'tools/dist_test.sh', ood_cfg, 'none', '2', '--work-dir',
-          str(tmp_path / 'w2'), '--json', dist], dict(env, PORT=str(_free_port())))
+    run_tool(['bash', 'tools/dist_test.sh', ood_cfg, 'none', '2', '--work-dir',
+          str(tmp_path / 'w2'), '--json', dist], dict(env, PORT=str(free_port())))
     with open(single) as f:
         a = json.load(f)
     with open(dist) as f:
@@ -76,7 +68,7 @@ def test_eval_scores_tool(tmp_path):
     np.save(tmp_path / 'id.npy', ids)
     np.savetxt(tmp_path / 'sun.txt', sun)
     out_json = str(tmp_path / 'm.json')
-    res = _run([sys.executable, 'tools/ood/eval_scores.py', str(tmp_path / 'id.npy'),
+    res = run_tool(['tools/ood/eval_scores.py', str(tmp_path / 'id.npy'),
                 str(tmp_path / 'sun.txt'), '--json', out_json, '--plot',
                 str(tmp_path / 'plots')])
     assert 'hendrycks convention' in res.stdout and 'openood convention' in res.stdout

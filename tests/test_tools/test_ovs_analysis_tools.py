@@ -3,8 +3,6 @@ size curve and the image demo, on the quickstart data."""
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,15 +10,12 @@ from PIL import Image
 
 from mmopen.analysis import select_openbench, similarity_summary
 
+from tests.tool_runner import run_tool
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
 
 
-def _run(args):
-    out = subprocess.run([sys.executable] + args, cwd=REPO, capture_output=True, text=True,
-                         timeout=600, env=dict(os.environ, PYTHONPATH=REPO))
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out.stdout
 
 
 def test_openbench_selection_rule():
@@ -38,10 +33,10 @@ def test_openbench_selection_rule():
 def test_semantic_similarity_tool(quickstart_data, tmp_path):
     weights = osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')
     out_json = str(tmp_path / 's.json')
-    text = _run(['tools/analysis/semantic_similarity.py', '--clip-model',
+    text = run_tool(['tools/analysis/semantic_similarity.py', '--clip-model',
                  'mmopen-tiny-convnext', '--clip-weights', weights, '--train',
                  'coco_panoptic_133', '--test', 'voc_20', 'cityscapes_19', '--json', out_json,
-                 '--plot', str(tmp_path / 's.png')])
+                 '--plot', str(tmp_path / 's.png')]).stdout
     assert 'voc_20' in text and 'cityscapes_19' in text and 'median' in text
     with open(out_json) as f:
         res = json.load(f)
@@ -55,12 +50,12 @@ def test_openbench_build_tool(quickstart_data, tmp_path):
     seg = osp.join(quickstart_data, 'seg')
     out = str(tmp_path / 'openbench')
     weights = osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')
-    text = _run(['tools/openbench/build.py', '--clip-model', 'mmopen-tiny-convnext',
+    text = run_tool(['tools/openbench/build.py', '--clip-model', 'mmopen-tiny-convnext',
                  '--clip-weights', weights, '--train', 'coco_panoptic_133', '--sigma1', '2',
                  '--sigma2', '-2', '--reduce-zero-label', '--source',
                  osp.join(seg, 'images', 'validation'), osp.join(seg, 'annotations',
                                                                  'validation'),
-                 osp.join(seg, 'classes.txt'), '--out', out])
+                 osp.join(seg, 'classes.txt'), '--out', out]).stdout
     assert 'kept 16 of 16 images' in text  # sigma1 above any cosine: every image kept
     with open(osp.join(out, 'classes.txt')) as f:
         assert f.read() == 'others, background\n'  # sigma2 below any cosine: all -> others
@@ -78,7 +73,7 @@ def test_vocab_size_curve_and_demo(quickstart_data, tmp_path):
             f'model.decode_head.text_encoder.weights={weights}',
             f'model.decode_head.vocabulary={seg}/classes.txt']
     out_json = str(tmp_path / 'curve.json')
-    _run(['tools/analysis/vocab_size_curve.py', QS, 'none', '--distractors', 'voc_20',
+    run_tool(['tools/analysis/vocab_size_curve.py', QS, 'none', '--distractors', 'voc_20',
           '--steps', '0', '10', '--max-images', '4', '--json', out_json, '--cfg-options',
           *opts])
     with open(out_json) as f:
@@ -90,6 +85,6 @@ def test_vocab_size_curve_and_demo(quickstart_data, tmp_path):
                    f"weights={weights!r})\nmodel = dict(backbone=clip, decode_head=dict("
                    f"text_encoder=clip, vocabulary={seg + '/classes.txt'!r}))\n")
     out_png = str(tmp_path / 'demo.png')
-    text = _run(['demo/image_demo.py', img, str(cfg), 'none', '--classes', 'wall, walls',
-                 'grass', 'ball', 'box', 'tent', '--out', out_png])
+    text = run_tool(['demo/image_demo.py', img, str(cfg), 'none', '--classes', 'wall, walls',
+                 'grass', 'ball', 'box', 'tent', '--out', out_png]).stdout
     assert 'classes found' in text and osp.getsize(out_png) > 1000

@@ -4,29 +4,20 @@ and two-process evaluation agree."""
 import json
 import os
 import os.path as osp
-import socket
-import subprocess
 import sys
 import textwrap
 
 import pytest
+
+from tests.tool_runner import free_port, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
 ITERS = 240
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
-def _run(args, env, timeout=900):
-    out = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=timeout)
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-6000:]
-    return out
 
 
 @pytest.fixture(scope='module')
@@ -51,7 +42,7 @@ def ovs(quickstart_data, tmp_path_factory):
     '''))
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable, OMP_NUM_THREADS='1')
     work = str(folder / 'train')
-    _run([sys.executable, 'tools/train.py', str(cfg), '--work-dir', work], env)
+    run_tool(['tools/train.py', str(cfg), '--work-dir', work], env)
     return dict(cfg=str(cfg), env=env, folder=folder, seg=seg,
                 ckpt=osp.join(work, f'iter_{ITERS}.pth'))
 
@@ -60,11 +51,11 @@ def _test(ovs, ckpt, name, *extra, dist=False):
     out_json = str(ovs['folder'] / f'{name}.json')
     if dist:
         args = ['bash', 'tools/dist_test.sh', ovs['cfg'], ckpt, '2']
-        env = dict(ovs['env'], PORT=str(_free_port()))
+        env = dict(ovs['env'], PORT=str(free_port()))
     else:
-        args = [sys.executable, 'tools/test.py', ovs['cfg'], ckpt]
+        args = ['tools/test.py', ovs['cfg'], ckpt]
         env = ovs['env']
-    out = _run(args + ['--work-dir', str(ovs['folder'] / name), '--json', out_json, *extra],
+    out = run_tool(args + ['--work-dir', str(ovs['folder'] / name), '--json', out_json, *extra],
                env)
     with open(out_json) as f:
         return json.load(f), out.stdout + out.stderr

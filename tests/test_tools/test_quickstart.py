@@ -5,7 +5,6 @@ import json
 import os
 import os.path as osp
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,8 @@ import time
 
 import pytest
 import torch
+
+from tests.tool_runner import free_port, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS_CONFIG = osp.join(REPO, 'configs', 'quickstart',
@@ -37,10 +38,6 @@ class ThrottleHook(Hook):
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -76,15 +73,10 @@ def qs(quickstart_data, tmp_path_factory):
     return dict(plain=str(plain), throttled=str(throttled), env=env, root=folder)
 
 
-def _run(args, env, timeout=600, **kw):
-    out = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=timeout, **kw)
-    assert out.returncode == 0, (out.stdout[-4000:] + out.stderr[-20000:])
-    return out
 
 
 def _train(cfg, work_dir, env, *extra):
-    return _run([sys.executable, 'tools/train.py', cfg, '--work-dir', work_dir, *extra], env)
+    return run_tool(['tools/train.py', cfg, '--work-dir', work_dir, *extra], env)
 
 
 def _val_metrics(work_dir):
@@ -114,7 +106,7 @@ def test_quickstart_trains_and_tools_test_prints_metrics(qs, reference):
     metrics = _val_metrics(reference)
     assert metrics['mIoU'] > 60, metrics
     out_json = str(qs['root'] / 'ref_test.json')
-    out = _run([sys.executable, 'tools/test.py', qs['plain'], f'last:{reference}',
+    out = run_tool(['tools/test.py', qs['plain'], f'last:{reference}',
                 '--work-dir', str(qs['root'] / 'ref_test'), '--json', out_json], qs['env'])
     assert 'mIoU' in out.stdout
     with open(out_json) as f:
@@ -160,19 +152,19 @@ def test_sigkill_then_resume_reaches_the_configured_end(qs, reference):
 
 def test_two_process_cpu_training_matches_single_process(qs, reference):
     work_dir = str(qs['root'] / 'dist')
-    env = dict(qs['env'], PORT=str(_free_port()))
+    env = dict(qs['env'], PORT=str(free_port()))
     # two processes with half the batch each see exactly the single-process batches
-    _run(['bash', 'tools/dist_train.sh', qs['plain'], '2', '--work-dir', work_dir,
+    run_tool(['bash', 'tools/dist_train.sh', qs['plain'], '2', '--work-dir', work_dir,
           '--cfg-options', 'train_dataloader.batch_size=2'], env)
     assert _val_metrics(work_dir)['mIoU'] == _val_metrics(reference)['mIoU']
     assert _val_metrics(work_dir)['aAcc'] == _val_metrics(reference)['aAcc']
 
 
 def test_two_process_evaluation_matches_single_process(qs, reference):
-    env = dict(qs['env'], PORT=str(_free_port()))
+    env = dict(qs['env'], PORT=str(free_port()))
     ckpt = osp.join(reference, f'iter_{MAX_ITERS}.pth')
     out_json = str(qs['root'] / 'dist_test.json')
-    _run(['bash', 'tools/dist_test.sh', qs['plain'], ckpt, '2', '--work-dir',
+    run_tool(['bash', 'tools/dist_test.sh', qs['plain'], ckpt, '2', '--work-dir',
           str(qs['root'] / 'dist_test'), '--json', out_json], env)
     with open(out_json) as f:
         tested = json.load(f)
@@ -189,7 +181,7 @@ def test_classification_quickstart_learns_the_id_classes(quickstart_data, tmp_pa
     weights = osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')
     work_dir = str(tmp_path / 'cls')
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    _run([sys.executable, 'tools/train.py', cls_cfg, '--work-dir', work_dir, '--cfg-options',
+    run_tool(['tools/train.py', cls_cfg, '--work-dir', work_dir, '--cfg-options',
           f'train_dataloader.dataset.data_root={root}',
           f'train_dataloader.dataset.classes={classes}',
           f'val_dataloader.dataset.data_root={root}',
