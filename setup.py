@@ -23,9 +23,10 @@ setup(
     description='Open-world vision with CLIP for MMEngine, MMSegmentation and MMPretrain',
     long_description=open('README.md').read() if osp.exists('README.md') else '',
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('tests', 'configs', 'tools', 'benchmarks')),
-    include_package_data=True,
-    package_data={'mmopen.clip': ['vocabularies/*.txt']},
+    packages=find_packages(include=('mmopen', 'mmopen.*')),
+    # every data file the package reads (tests/test_packaging.py checks the built wheel)
+    package_data={'mmopen.clip': ['vocabularies/*.txt', 'vocabularies/README.md',
+                                  'model_configs/*.json']},
     python_requires='>=3.9',
     install_requires=(read_requirements('torch.txt') + read_requirements('mmcv.txt') +
                       read_requirements('runtime.txt')),

@@ -67,7 +67,7 @@ def repo_root() -> str:
 def tiny_clip_files(tmp_path_factory):
     """Random tiny CLIPs saved in every supported release format:
     ``files[(model_name, fmt)] -> path``."""
-    from mmopen.clip.tiny import write_clip_file
+    from mmopen.testing.tiny_clip import write_clip_file
     folder = tmp_path_factory.mktemp('tiny_clip')
     files = {}
     for model in ('mmopen-tiny-convnext', 'mmopen-tiny-vit'):
@@ -82,11 +82,11 @@ def tiny_clip_files(tmp_path_factory):
 def quickstart_data(tmp_path_factory):
     """A small copy of the quickstart data and its tiny CLIP (pre-trained on it, as
     ``make quickstart-data`` does) in a temp folder."""
-    from mmopen.datasets.quickstart_data import main as make_data
-    from mmopen.clip.tiny import write_clip_file
+    from mmopen.testing.quickstart_data import write_quickstart_data
+    from mmopen.testing.tiny_clip import write_clip_file
     root = tmp_path_factory.mktemp('qs') / 'quickstart'
-    assert make_data([str(root), '--seg-train', '48', '--seg-val', '16', '--cls-train', '8',
-                      '--cls-val', '4', '--ood', '8']) == 0
+    assert write_quickstart_data(str(root), seg_train=48, seg_val=16, cls_train=8, cls_val=4,
+                                 ood=8)
     write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
                     'safetensors', seed=0, pretrain_on=str(root), steps=200)
     return str(root)

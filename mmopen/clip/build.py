@@ -1,4 +1,5 @@
 """Building a CLIP by open_clip model name with weights from a local file."""
+import contextlib
 import logging
 import os.path as osp
 from typing import Dict, Optional, Tuple
@@ -6,12 +7,56 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import nn
 
-from .tiny import TINY_MODELS, quiet_open_clip, register_tiny_models
+from .constants import TINY_MODELS
+from .tiny import register_tiny_models
 from .weights import (CLIPWeightsError, expected_file_hint, looks_like_openai,
                       read_state_dict)
 
 PRECISIONS = ('fp32', 'fp16', 'bf16')
 logger = logging.getLogger(__name__)
+
+
+class _DropRandomInitWarning(logging.Filter):
+    """open_clip warns "No pretrained weights loaded ... initialized randomly" whenever it
+    builds a model without a checkpoint tag; mmopen always loads the weights itself afterwards."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return 'No pretrained weights loaded' not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_open_clip():
+    root = logging.getLogger()
+    flt = _DropRandomInitWarning()
+    root.addFilter(flt)
+    try:
+        yield
+    finally:
+        root.removeFilter(flt)
+
+
+def model_config(model_name: str) -> dict:
+    """open_clip's architecture config of ``model_name`` (mmopen's tiny models included), e.g.
+    ``model_config('convnext_base_w')['embed_dim'] == 640``; a clear error for unknown names."""
+    import open_clip
+    register_tiny_models()
+    cfg = open_clip.get_model_config(model_name)
+    if cfg is None:
+        raise ValueError(f'Unknown open_clip model {model_name!r}. Known models include '
+                         f'ViT-B-16, convnext_base_w, convnext_large_d_320 and mmopen\'s tiny '
+                         f'ones {list(TINY_MODELS)}; see open_clip.list_models().')
+    return cfg
+
+
+def create_open_clip(model_name: str, quick_gelu: bool = False) -> nn.Module:
+    """open_clip's ``create_model`` for ``model_name`` (mmopen's tiny models included) with
+    random weights, fp32, on the CPU."""
+    import open_clip
+    model_config(model_name)
+    with quiet_open_clip():
+        return open_clip.create_model(
+            model_name, pretrained=None, precision='fp32', device='cpu',
+            force_quick_gelu=quick_gelu, pretrained_image=False, pretrained_text=False)
 
 
 def _format_mismatch(err: str, limit: int = 3) -> str:
@@ -92,15 +137,9 @@ def build_open_clip(model_name: str,
     Returns:
         ``(model, info)`` with ``info = dict(model_name, weights, format, quick_gelu)``.
     """
-    import open_clip
-
-    register_tiny_models()
     if precision not in PRECISIONS:
         raise ValueError(f'precision={precision!r} is not supported: use one of {PRECISIONS}.')
-    if open_clip.get_model_config(model_name) is None:
-        raise ValueError(f'Unknown open_clip model {model_name!r}. Known models include '
-                         f'ViT-B-16, convnext_base_w, convnext_large_d_320 and mmopen\'s tiny '
-                         f'ones {list(TINY_MODELS)}; see open_clip.list_models().')
+    model_config(model_name)
     state = None
     if weights is not None:
         weights = osp.expanduser(str(weights))
@@ -108,10 +147,7 @@ def build_open_clip(model_name: str,
         if quick_gelu is None:  # OpenAI TorchScript files were trained with QuickGELU
             quick_gelu = looks_like_openai(state[1])
     quick_gelu = bool(quick_gelu)
-    with quiet_open_clip():
-        model = open_clip.create_model(
-            model_name, pretrained=None, precision='fp32', device='cpu',
-            force_quick_gelu=quick_gelu, pretrained_image=False, pretrained_text=False)
+    model = create_open_clip(model_name, quick_gelu)
     state_fmt = None
     if state is not None:
         state_fmt = load_clip_weights(model, model_name, weights, state)

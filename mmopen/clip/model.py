@@ -1,4 +1,5 @@
 """``FrozenCLIP``: the one CLIP object every mmopen component uses."""
+import os.path as osp
 from typing import Optional, Sequence, Union
 
 import torch
@@ -6,16 +7,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from .build import build_open_clip
+from .constants import CLIP_MEAN, CLIP_STD  # noqa: F401  (re-exported)
 from .dense import DenseFeatures, dense_features, level_channels, pooled_to_embedding
 from .templates import resolve_templates
-from .text import default_cache_dir, embedding_key, ensemble_embeddings, load_cached, store_cached
+from .text import embedding_key, ensemble_embeddings, load_cached, resolve_cache_dir, store_cached
 from .vocabularies import load_vocabulary
 from .weights import file_digest, state_dict_digest
-
-# CLIP's image normalisation (OpenAI and open_clip models alike), in 0-255 pixel units as
-# mmseg / mmpretrain data preprocessors expect.
-CLIP_MEAN = (122.7709383, 116.7460125, 104.09373615)
-CLIP_STD = (68.5005327, 66.6321579, 70.32316305)
 
 
 class FrozenCLIP(nn.Module):
@@ -31,6 +28,8 @@ class FrozenCLIP(nn.Module):
         quick_gelu: see :func:`mmopen.clip.build.build_open_clip`.
         cache_dir: where text embeddings are persisted; ``None`` uses ``$MMOPEN_CACHE_DIR`` or
             ``~/.cache/mmopen``; ``False`` disables the disk cache.
+        text_only: drop the image tower after loading (a text encoder for heads whose image
+            features come from elsewhere).
     """
 
     def __init__(self,
@@ -39,17 +38,20 @@ class FrozenCLIP(nn.Module):
                  precision: str = 'fp32',
                  frozen: bool = True,
                  quick_gelu: Optional[bool] = None,
-                 cache_dir: Union[None, bool, str] = None):
+                 cache_dir: Union[None, bool, str] = None,
+                 text_only: bool = False):
         super().__init__()
         import open_clip
         self.model_name = model_name
         self.weights = weights
         self.frozen = frozen
         self.precision = precision
-        self.cache_dir = (None if cache_dir is False else
-                          default_cache_dir() if cache_dir in (None, True) else cache_dir)
+        self.cache_dir = resolve_cache_dir(cache_dir)
         self.model, self.info = build_open_clip(
             model_name, weights, precision=precision, quick_gelu=quick_gelu)
+        self.text_only = text_only
+        if text_only:
+            del self.model.visual
         self.tokenizer = open_clip.get_tokenizer(model_name)
         self._weights_digest: Optional[str] = None
         if frozen:
@@ -65,6 +67,9 @@ class FrozenCLIP(nn.Module):
     # ------------------------------------------------------------------ properties
     @property
     def visual(self) -> nn.Module:
+        if self.text_only:
+            raise RuntimeError(f'This FrozenCLIP ({self.model_name}) was built text_only: it has '
+                               'no image tower.')
         return self.model.visual
 
     @property
@@ -138,6 +143,22 @@ class FrozenCLIP(nn.Module):
             self.model.train(was_training)
             store_cached(key, emb, self.cache_dir)
         return emb.clone()
+
+    @staticmethod
+    def cached_text_embeddings(model_name: str, weights: Optional[str],
+                               vocabulary: Union[str, Sequence],
+                               templates: Union[str, Sequence[str]] = 'vild',
+                               cache_dir: Union[None, bool, str] = None
+                               ) -> Optional[torch.Tensor]:
+        """What :meth:`text_embeddings` would return, looked up in the cache without building
+        the model (the key needs only the model name and the weight file's digest); ``None``
+        on a miss, or when there is no weight file to key on."""
+        if weights is None:
+            return None
+        key = embedding_key(model_name, file_digest(osp.expanduser(str(weights))),
+                            resolve_templates(templates), load_vocabulary(vocabulary))
+        emb = load_cached(key, resolve_cache_dir(cache_dir))
+        return None if emb is None else emb.clone()
 
     def logit_scale(self) -> torch.Tensor:
         return self.model.logit_scale.exp()

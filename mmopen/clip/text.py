@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +29,13 @@ _MEMORY: Dict[str, torch.Tensor] = {}
 
 def default_cache_dir() -> str:
     return os.environ.get(CACHE_ENV) or osp.join(osp.expanduser('~'), '.cache', 'mmopen')
+
+
+def resolve_cache_dir(cache_dir: Union[None, bool, str]) -> Optional[str]:
+    """``None`` / ``True``: the default folder; ``False``: no disk cache; else the path."""
+    if cache_dir is False:
+        return None
+    return default_cache_dir() if cache_dir in (None, True) else cache_dir
 
 
 def embedding_key(model_name: str, weights_digest: str, templates: Sequence[str],
@@ -85,13 +92,11 @@ def store_cached(key: str, emb: torch.Tensor, cache_dir: Optional[str]) -> None:
     if cache_dir is None:
         return
     from safetensors.torch import save_file
-    folder = osp.join(cache_dir, 'text_embeddings')
+
+    from mmopen.utils.io import atomic_path
     try:
-        os.makedirs(folder, exist_ok=True)
-        path = osp.join(folder, f'{key}.safetensors')
-        tmp = f'{path}.{os.getpid()}.tmp'
-        save_file({'embeddings': emb.detach().cpu().contiguous()}, tmp)
-        os.replace(tmp, path)
+        with atomic_path(osp.join(cache_dir, 'text_embeddings', f'{key}.safetensors')) as tmp:
+            save_file({'embeddings': emb.detach().cpu().contiguous()}, tmp)
     except OSError:
         pass  # read-only cache: the in-process cache still avoids re-encoding
 

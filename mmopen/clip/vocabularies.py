@@ -43,9 +43,33 @@ def vocabulary_path(name_or_path: str) -> str:
         '(synonyms separated by ", ").')
 
 
+def check_unique(classes: Vocabulary, source: str = 'the vocabulary') -> Vocabulary:
+    """Refuse classes with the same synonyms (compared case-insensitively, in any order): they
+    get identical text embeddings, so all but the first could never be predicted."""
+    seen = {}
+    dups = []
+    for i, names in enumerate(classes):
+        key = frozenset(n.lower() for n in names)
+        if key in seen:
+            first = ', '.join(classes[seen[key]])
+            again = ', '.join(names)
+            dups.append((f'{first!r}' if first == again else f'{first!r} and {again!r}')
+                        + f' (classes {seen[key]} and {i})')
+        else:
+            seen[key] = i
+    if dups:
+        raise ValueError(
+            f'{source} lists the same class more than once: {"; ".join(dups[:10])}'
+            f'{" ..." if len(dups) > 10 else ""}. Identical classes get identical text '
+            'embeddings and the later ones are never predicted: remove the repeats, or tell the '
+            'classes apart with more specific names or synonyms.')
+    return classes
+
+
 def load_vocabulary(vocabulary: Union[str, Sequence[Union[str, Sequence[str]]]]) -> Vocabulary:
     """Load a vocabulary from a shipped name, a file path, or a list of class entries (each a
-    string such as ``"sofa, couch"`` or a list of synonyms)."""
+    string such as ``"sofa, couch"`` or a list of synonyms). Classes repeated with the same
+    synonyms are refused (:func:`check_unique`)."""
     if isinstance(vocabulary, str):
         path = vocabulary_path(vocabulary)
         with open(path, encoding='utf-8') as f:
@@ -53,7 +77,7 @@ def load_vocabulary(vocabulary: Union[str, Sequence[Union[str, Sequence[str]]]])
         entries = [e for e in entries if e and not e.startswith('#')]
         if not entries:
             raise ValueError(f'Vocabulary file {path} holds no class.')
-        return [parse_class(e) for e in entries]
+        return check_unique([parse_class(e) for e in entries], f'Vocabulary file {path}')
     classes = []
     for entry in vocabulary:
         if isinstance(entry, str):
@@ -65,9 +89,17 @@ def load_vocabulary(vocabulary: Union[str, Sequence[Union[str, Sequence[str]]]])
             classes.append(names)
     if not classes:
         raise ValueError('The vocabulary is empty: give at least one class.')
-    return classes
+    return check_unique(classes)
 
 
 def class_names(vocabulary: Union[str, Sequence]) -> List[str]:
     """Display names (first synonym) of a vocabulary."""
     return [names[0] for names in load_vocabulary(vocabulary)]
+
+
+def seen_mask(vocabulary: Union[str, Sequence], seen: Union[str, Sequence]) -> List[bool]:
+    """Whether each class of ``vocabulary`` is one of the ``seen`` classes (e.g. the training
+    vocabulary): whether one of its names (case-insensitive) is a name of a seen class, as
+    FC-CLIP marks in-vocabulary test classes."""
+    names = {n.lower() for c in load_vocabulary(seen) for n in c}
+    return [any(n.lower() in names for n in c) for c in load_vocabulary(vocabulary)]

@@ -22,6 +22,8 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
+from mmopen.utils.io import write_json_atomic
+
 # Keys OpenAI's checkpoints carry that are not parameters.
 OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 
@@ -148,11 +150,7 @@ def file_digest(path: str) -> str:
         digest = h.hexdigest()
         index[index_key] = digest
         try:
-            os.makedirs(osp.dirname(index_path), exist_ok=True)
-            tmp = f'{index_path}.{os.getpid()}.tmp'
-            with open(tmp, 'w') as f:
-                json.dump(index, f)
-            os.replace(tmp, index_path)
+            write_json_atomic(index, index_path)
         except OSError:
             pass  # a read-only cache only costs a re-hash next time
     _DIGESTS[key] = digest

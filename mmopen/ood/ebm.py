@@ -27,6 +27,18 @@ which pushes the ground-truth logit (and, for ``c > 1``, the runner-up logits) u
 energy of the remaining classes plus the crop value: the shape of the ΔEnergy score at test
 time. With cross-entropy ``L = CE(logit_scale * cos, y) + weight * L_EBM`` (weight 1 by
 default).
+
+**What the term is for c = 1 and crop value 0.** Then ``Y = {y}``, ``k = 0`` and
+
+    L_EBM = lse(s with s_y replaced by 0) - s_y,   while   CE = lse(s) - s_y:
+
+the same expression except that the ground-truth logit inside the log-sum-exp is replaced by
+the constant 0. It is a near-copy of cross-entropy that does not saturate: CE tends to 0 once
+``s_y`` dominates (its gradient ``softmax(s)_y - 1`` vanishes), whereas ``L_EBM`` keeps the
+gradient ``-1`` on ``s_y`` and keeps pushing the ground-truth logit up (and the others down)
+however large the margin already is. The two terms therefore add up to roughly doubled
+cross-entropy early in training and to a margin-maximising term late; for ``c > 1`` or a
+non-zero crop value the term differs more from cross-entropy.
 """
 import torch
 

@@ -4,12 +4,17 @@ A label file is plain text, one label per line. A line may start with its part o
 a tab (``noun\\tcarburetor``, ``adj\\tsquishy``): nouns and untagged lines are prompted with the
 noun template (``'the nice {}'``), adjectives with the adjective template
 (``'This is a {} photo'``). Blank lines and lines starting with ``#`` are ignored.
+
+A word is a negative label once: repeats (compared case-insensitively) are dropped when a file
+is read and before mining, and a word that is both a noun and an adjective is kept as a noun
+(as the NegLabel release, which deduplicates its two WordNet lists).
 """
-import os
 import os.path as osp
 from typing import Callable, List, NamedTuple, Sequence, Tuple
 
 import torch
+
+from mmopen.utils.io import write_text_atomic
 
 
 class NegLabels(NamedTuple):
@@ -18,6 +23,19 @@ class NegLabels(NamedTuple):
 
     def __len__(self) -> int:
         return len(self.nouns) + len(self.adjectives)
+
+
+def dedupe_labels(nouns: Sequence[str], adjectives: Sequence[str]) -> NegLabels:
+    """Each word once, compared case-insensitively, in order; nouns first, so a word in both
+    lists stays a noun."""
+    seen = set()
+    out: List[List[str]] = [[], []]
+    for i, words in enumerate((nouns, adjectives)):
+        for w in words:
+            if w.lower() not in seen:
+                seen.add(w.lower())
+                out[i].append(w)
+    return NegLabels(*out)
 
 
 def read_neg_labels(path: str) -> NegLabels:
@@ -44,19 +62,15 @@ def read_neg_labels(path: str) -> NegLabels:
             (nouns if pos == 'noun' else adjs).append(word)
     if not nouns and not adjs:
         raise ValueError(f'Negative-label file {path!r} holds no label.')
-    return NegLabels(nouns, adjs)
+    return dedupe_labels(nouns, adjs)
 
 
 def write_neg_labels(path: str, labels: NegLabels, header: Sequence[str] = ()) -> None:
     """Write a tagged label file atomically."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        for h in header:
-            f.write(f'# {h}\n')
-        f.writelines(f'noun\t{w}\n' for w in labels.nouns)
-        f.writelines(f'adj\t{w}\n' for w in labels.adjectives)
-    os.replace(tmp, path)
+    lines = [f'# {h}\n' for h in header]
+    lines += [f'noun\t{w}\n' for w in labels.nouns]
+    lines += [f'adj\t{w}\n' for w in labels.adjectives]
+    write_text_atomic(''.join(lines), path)
 
 
 def neg_mining_scores(candidate_emb: torch.Tensor, id_emb: torch.Tensor,
@@ -90,9 +104,11 @@ def mine_neg_labels(encode: Callable[[List[str], str], torch.Tensor],
     """NegMining: keep the ``ratio`` least ID-similar nouns and adjectives.
 
     ``encode(words, template)`` returns L2-normalised text embeddings of the templated words.
+    The candidates are deduplicated first (:func:`dedupe_labels`).
     """
+    nouns, adjectives = dedupe_labels(nouns, adjectives)
     picked = []
-    for words, template in ((list(nouns), noun_template), (list(adjectives), adj_template)):
+    for words, template in ((nouns, noun_template), (adjectives, adj_template)):
         if not words:
             picked.append([])
             continue

@@ -46,3 +46,23 @@ def test_user_vocabularies(tmp_path):
         load_vocabulary(str(empty))
     with pytest.raises(ValueError, match='empty'):
         load_vocabulary([])
+
+
+def test_repeated_classes_are_refused(tmp_path):
+    """``cat`` twice gave two identical text rows, and the second class could never win."""
+    with pytest.raises(ValueError, match=r"'cat' \(classes 0 and 2\)"):
+        load_vocabulary(['cat', 'dog', 'cat'])
+    with pytest.raises(ValueError, match='same class more than once.*sofa, couch'):
+        load_vocabulary(['sofa, couch', 'Couch, Sofa'])  # same synonyms, other order and case
+    path = tmp_path / 'v.txt'
+    path.write_text('car\nbus\nCar\n')
+    with pytest.raises(ValueError, match=f'{path}.*Car'):
+        load_vocabulary(str(path))
+    # a shared head word with other synonyms is a different class (ADE-847 has such)
+    assert len(load_vocabulary(['pot', 'pot, flowerpot'])) == 2
+
+
+def test_seen_mask_matches_any_shared_name():
+    from mmopen.clip.vocabularies import seen_mask
+    assert seen_mask(['sofa, couch', 'kite', 'Wall'], ['couch', 'wall, walls']) == [
+        True, False, True]

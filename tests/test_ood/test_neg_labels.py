@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from mmopen.ood.neg_labels import (NegLabels, mine_neg_labels, neg_mining_scores,
                                    read_neg_labels, write_neg_labels)
+from mmopen.clip.vocabularies import load_vocabulary
 from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas
 
 
@@ -76,6 +77,36 @@ def test_mining_tool_end_to_end(tiny_clip_files, tmp_path):
         cwd=repo, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     labels = read_neg_labels(out)
-    assert len(labels.nouns) == 60 and len(labels.adjectives) == 60
-    voc = {'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair'}
-    assert not voc & {w.lower() for w in labels.nouns}
+    # the candidates: the first 400 WordNet nouns / adjectives that are not VOC class names,
+    # adjectives that are also among those nouns dropped; 15% of each kept
+    wn = find_wordnet_dir()
+    voc = {n.lower() for names in load_vocabulary('voc_20') for n in names}
+    nouns = [w for w in read_lemmas(wn, 'noun') if w.lower() not in voc][:400]
+    adjs = [w for w in read_lemmas(wn, 'adj') if w.lower() not in voc][:400]
+    adjs = [w for w in adjs if w.lower() not in {n.lower() for n in nouns}]
+    assert len(labels.nouns) == int(400 * 0.15)
+    assert len(labels.adjectives) == int(len(adjs) * 0.15) and len(adjs) < 400
+    assert not voc & {w.lower() for w in labels.nouns + labels.adjectives}
+    assert not {w.lower() for w in labels.nouns} & {w.lower() for w in labels.adjectives}
+
+
+def test_labels_are_deduplicated_across_nouns_and_adjectives(tmp_path):
+    """A word in both WordNet lists (e.g. "blue") is one negative label, a noun (as the NegLabel
+    release), and repeats in a user file are dropped, case-insensitively."""
+    from mmopen.ood.neg_labels import dedupe_labels
+    assert dedupe_labels(['blue', 'Volcano', 'volcano'], ['Blue', 'furry', 'furry']) == NegLabels(
+        ['blue', 'Volcano'], ['furry'])
+    user = tmp_path / 'dup.txt'
+    user.write_text('noun\tblue\nadj\tblue\nadj\tfurry\nnoun\tBlue\n')
+    assert read_neg_labels(str(user)) == NegLabels(['blue'], ['furry'])
+    seen = []
+
+    def encode(words, template):
+        seen.extend(words)
+        return torch.nn.functional.normalize(torch.randn(len(words), 8), dim=-1)
+
+    picked = mine_neg_labels(encode, torch.randn(2, 8), ['red', 'stone'], ['red', 'RED', 'soft'],
+                             ratio=1.0)
+    assert sorted(seen) == ['red', 'soft', 'stone']
+    assert sorted(picked.nouns) == ['red', 'stone'] and picked.adjectives == ['soft']
+

@@ -4,7 +4,9 @@ Segmentation (mmseg ADE20K layout, labels 1..C with 0 = unlabelled, ``reduce_zer
 
     OUT/seg/images/{training,validation}/qs_000000.jpg
     OUT/seg/annotations/{training,validation}/qs_000000.png
-    OUT/seg/classes.txt          vocabulary file (class names from ADE-150, with synonyms)
+    OUT/seg/classes.txt          every annotated class (names with synonyms), label order
+    OUT/seg/classes_seen.txt     the classes open-vocabulary models train on
+    OUT/seg/classes_unseen.txt   the classes held out from their training
 
 Classification, ID and OOD (ImageNet layout: class folders named by WordNet id, list files)::
 
@@ -15,35 +17,46 @@ Classification, ID and OOD (ImageNet layout: class folders named by WordNet id, 
     OUT/cls/ood/<set>/list.txt                "images/<file>" per line
 
 Classes are learnable: each is a shape with its own colour on a textured background (for
-segmentation, the backgrounds are classes too). Everything is drawn from a fixed seed, so two runs
-write the same bytes. The data is written to a temporary folder and renamed into place; a
-complete data set with the same parameters (``OUT/manifest.json``) is left as it is.
+segmentation, the backgrounds are classes too). Two segmentation classes (``kite``, a magenta
+diamond, and ``tire``, an orange ring) are *unseen*: open-vocabulary models train on the 6 seen
+classes only (``VocabSegDataset(vocabulary=classes_seen.txt, annotation_vocabulary=classes.txt)``
+ignores the unseen pixels) and are then evaluated over all classes, which measures what they
+recognise without having been trained on it. The tiny quickstart CLIP is pre-trained on all
+classes, as a real CLIP has seen far more than any segmentation training set.
 
-``tools/misc/make_quickstart_data.py`` is the command line of :func:`main`.
+Everything is drawn from a fixed seed, so two runs write the same bytes. The data is written to
+a temporary folder and renamed into place; a complete data set with the same parameters
+(``OUT/manifest.json``) is left as it is. ``tools/misc/make_quickstart_data.py`` is the command
+line of :func:`write_quickstart_data`.
 """
-import argparse
 import json
 import os
 import os.path as osp
-import shutil
-import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 from PIL import Image
 
 from mmopen.clip.vocabularies import class_names
+from mmopen.utils.io import atomic_path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # Segmentation: (vocabulary line, kind, RGB). Backgrounds are textures, objects are shapes.
-SEG_CLASSES: List[Tuple[str, str, Tuple[int, int, int]]] = [
+SEG_BACKGROUNDS: List[Tuple[str, str, Tuple[int, int, int]]] = [
     ('wall, walls, brick wall, stone wall, interior wall', 'stripes', (150, 150, 160)),
     ('grass, grass field', 'noise', (60, 150, 50)),
+    ('floor, flooring', 'checker', (150, 105, 70)),
+]
+SEG_OBJECTS: List[Tuple[str, str, Tuple[int, int, int]]] = [
     ('ball, balls', 'circle', (220, 40, 40)),
     ('box, boxes', 'square', (40, 70, 220)),
     ('tent, collapsible shelter', 'triangle', (230, 200, 40)),
+    ('kite', 'diamond', (200, 60, 200)),
+    ('tire, tyre', 'ring', (240, 140, 30)),
 ]
+SEG_CLASSES = SEG_BACKGROUNDS + SEG_OBJECTS  # label k + 1 is SEG_CLASSES[k]
+SEG_UNSEEN = ('kite', 'tire, tyre')
 
 # Classification ID classes: (WordNet id, ImageNet-1k index, shape, RGB).
 CLS_CLASSES: List[Tuple[str, int, str, Tuple[int, int, int]]] = [
@@ -115,22 +128,23 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 
 
 def make_seg_sample(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np.ndarray]:
-    bg = int(rng.integers(0, 2))
-    name, kind, rgb = SEG_CLASSES[bg]
+    n_bg = len(SEG_BACKGROUNDS)
+    bg = int(rng.integers(0, n_bg))
+    _, kind, rgb = SEG_BACKGROUNDS[bg]
     img = texture(rng, size, kind, rgb)
     label = np.full((size, size), bg + 1, np.uint8)
     if rng.random() < 0.5:  # a second background region: left/right split
-        other = 1 - bg
+        other = (bg + 1 + int(rng.integers(0, n_bg - 1))) % n_bg
         split = int(rng.integers(size // 4, 3 * size // 4))
-        _, kind2, rgb2 = SEG_CLASSES[other]
+        _, kind2, rgb2 = SEG_BACKGROUNDS[other]
         img[:, split:] = texture(rng, size, kind2, rgb2)[:, split:]
         label[:, split:] = other + 1
     for _ in range(int(rng.integers(1, 4))):
-        cls = int(rng.integers(2, len(SEG_CLASSES)))
-        _, shape, rgb = SEG_CLASSES[cls]
+        obj = int(rng.integers(0, len(SEG_OBJECTS)))
+        _, shape, rgb = SEG_OBJECTS[obj]
         mask = shape_mask(rng, size, shape, (0.12, 0.25))
         paint(img, mask, rgb, rng)
-        label[mask] = cls + 1
+        label[mask] = n_bg + obj + 1
     return to_uint8(img), label
 
 
@@ -152,8 +166,12 @@ def write_seg(root: str, rng: np.random.Generator, size: int, counts: Dict[str, 
             Image.fromarray(img).save(osp.join(root, 'images', split, f'qs_{i:06d}.jpg'),
                                       quality=95)
             Image.fromarray(label).save(osp.join(root, 'annotations', split, f'qs_{i:06d}.png'))
-    with open(osp.join(root, 'classes.txt'), 'w') as f:
-        f.write(''.join(f'{c[0]}\n' for c in SEG_CLASSES))
+    files = dict(classes=[c[0] for c in SEG_CLASSES],
+                 classes_seen=[c[0] for c in SEG_CLASSES if c[0] not in SEG_UNSEEN],
+                 classes_unseen=list(SEG_UNSEEN))
+    for name, lines in files.items():
+        with open(osp.join(root, f'{name}.txt'), 'w') as f:
+            f.write(''.join(f'{line}\n' for line in lines))
 
 
 def write_cls(root: str, rng: np.random.Generator, size: int, counts: Dict[str, int],
@@ -194,63 +212,48 @@ def write_cls(root: str, rng: np.random.Generator, size: int, counts: Dict[str, 
             f.writelines(lines)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        description='Write the synthetic quickstart data sets in real on-disk layouts.')
-    parser.add_argument('out', help='output folder, e.g. data/quickstart')
-    parser.add_argument('--seg-size', type=int, default=64, help='segmentation image size')
-    parser.add_argument('--cls-size', type=int, default=32, help='classification image size')
-    parser.add_argument('--seg-train', type=int, default=160)
-    parser.add_argument('--seg-val', type=int, default=32)
-    parser.add_argument('--cls-train', type=int, default=32, help='images per ID class')
-    parser.add_argument('--cls-val', type=int, default=16, help='images per ID class')
-    parser.add_argument('--ood', type=int, default=48, help='images per OOD set')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--force', action='store_true', help='rewrite an existing data set')
-    args = parser.parse_args(argv)
-
-    params = dict(version=FORMAT_VERSION, **{k: v for k, v in vars(args).items()
-                                             if k not in ('out', 'force')})
-    manifest = osp.join(args.out, 'manifest.json')
-    if osp.isfile(manifest) and not args.force:
-        with open(manifest) as f:
-            if json.load(f) == params:
-                print(f'{args.out}: quickstart data already present (same parameters), '
-                      'nothing to do.')
-                return 0
-    # Only ever replace folders this tool finished writing (they come with manifest.json).
-    unfinished = [sub for sub in ('seg', 'cls') if osp.exists(osp.join(args.out, sub))]
-    if unfinished and not osp.isfile(manifest) and not args.force:
-        print(f'error: {args.out} holds {unfinished} folders this tool did not finish '
-              'writing (no manifest.json); remove them or pass --force.', file=sys.stderr)
-        return 2
-    parent = osp.dirname(osp.abspath(args.out))
-    os.makedirs(parent, exist_ok=True)
-    tmp = osp.join(parent, f'.{osp.basename(osp.abspath(args.out))}.tmp-{os.getpid()}')
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    rng = np.random.default_rng(args.seed)
-    print(f'Writing segmentation data ({args.seg_train} + {args.seg_val} images) ...')
-    write_seg(osp.join(tmp, 'seg'), rng, args.seg_size,
-              {'training': args.seg_train, 'validation': args.seg_val})
-    print(f'Writing classification ID/OOD data ({len(CLS_CLASSES)} classes) ...')
-    write_cls(osp.join(tmp, 'cls'), rng, args.cls_size,
-              {'train': args.cls_train, 'val': args.cls_val}, args.ood)
-    with open(osp.join(tmp, 'manifest.json'), 'w') as f:
-        json.dump(params, f, indent=1)
-    # Keep anything else the user put in OUT (e.g. a tiny CLIP file); replace our folders.
-    os.makedirs(args.out, exist_ok=True)
-    for name in ('seg', 'cls', 'manifest.json'):
-        dst = osp.join(args.out, name)
-        if osp.isdir(dst):
-            shutil.rmtree(dst)
-        elif osp.exists(dst):
-            os.remove(dst)
-    for name in ('seg', 'cls'):
-        os.replace(osp.join(tmp, name), osp.join(args.out, name))
-    os.replace(osp.join(tmp, 'manifest.json'), manifest)
-    shutil.rmtree(tmp, ignore_errors=True)
-    print(f'Quickstart data written to {args.out}')
-    return 0
+DEFAULTS = dict(seg_size=128, cls_size=32, seg_train=160, seg_val=32, cls_train=32, cls_val=16,
+                ood=48, seed=0)
 
 
+def write_quickstart_data(out: str, force: bool = False, log=print, **params) -> bool:
+    """Write the quickstart data to ``out`` (see the module docstring); ``params`` override
+    :data:`DEFAULTS` (image sizes, images per split and class, OOD images per set, seed).
+    Returns ``False`` when a complete data set with the same parameters is already there
+    (nothing is written), ``True`` after writing. Raises ``FileExistsError`` when ``out``
+    holds data folders this function did not finish writing (no ``manifest.json``) and
+    ``force`` is not set."""
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f'Unknown quickstart data parameters {sorted(unknown)}; known: '
+                        f'{sorted(DEFAULTS)}.')
+    params = dict(DEFAULTS, **params)
+    manifest = dict(version=FORMAT_VERSION, **params)
+    manifest_path = osp.join(out, 'manifest.json')
+    if osp.isfile(manifest_path) and not force:
+        with open(manifest_path) as f:
+            if json.load(f) == manifest:
+                log(f'{out}: quickstart data already present (same parameters), nothing to do.')
+                return False
+    # Only ever replace folders this function finished writing (they come with manifest.json).
+    unfinished = [sub for sub in ('seg', 'cls') if osp.exists(osp.join(out, sub))]
+    if unfinished and not osp.isfile(manifest_path) and not force:
+        raise FileExistsError(f'{out} holds {unfinished} folders the quickstart data writer did '
+                              'not finish writing (no manifest.json); remove them or pass '
+                              '--force.')
+    if osp.isfile(manifest_path):
+        os.remove(manifest_path)  # the folders below are replaced one by one
+    rng = np.random.default_rng(params['seed'])
+    log(f'Writing segmentation data ({params["seg_train"]} + {params["seg_val"]} images) ...')
+    with atomic_path(osp.join(out, 'seg'), is_dir=True) as tmp:
+        write_seg(tmp, rng, params['seg_size'],
+                  {'training': params['seg_train'], 'validation': params['seg_val']})
+    log(f'Writing classification ID/OOD data ({len(CLS_CLASSES)} classes) ...')
+    with atomic_path(osp.join(out, 'cls'), is_dir=True) as tmp:
+        write_cls(tmp, rng, params['cls_size'],
+                  {'train': params['cls_train'], 'val': params['cls_val']}, params['ood'])
+    with atomic_path(manifest_path) as tmp:
+        with open(tmp, 'w') as f:
+            json.dump(manifest, f, indent=1)
+    log(f'Quickstart data written to {out}')
+    return True

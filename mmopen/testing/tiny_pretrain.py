@@ -1,0 +1,152 @@
+"""Contrastive pre-training of a tiny CLIP on the synthetic quickstart data.
+
+A random-initialised CLIP has no idea what a "ball" looks like, so methods that rely on CLIP's
+image-text space (mask-pooled CLIP classification in OVSNet, NegLabel, ΔEnergy) cannot show
+anything on the quickstart with it. ``tools/misc/make_tiny_clip.py --pretrain-on DATA`` therefore
+trains both towers of the tiny CLIP, CLIP-style, on image / caption pairs cut from the quickstart
+data: the ImageNet-style ID images ("a photo of a goldfish.") and, from the segmentation set, a
+square crop around each class region ("a photo of a ball."). The loss is the image-to-text
+InfoNCE over the distinct captions (each batch is classified against every caption, which avoids
+false negatives between images with the same caption). This is a stand-in for real CLIP weights
+on data the project makes itself, not a replacement for them.
+"""
+import os
+import os.path as osp
+from typing import Callable, List, NamedTuple, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from mmopen.clip.constants import CLIP_MEAN, CLIP_STD
+from mmopen.clip.vocabularies import load_vocabulary
+
+TEMPLATE = 'a photo of a {}.'
+
+
+def _square_crop(img: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    cy, cx = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
+    half = max(ys.max() - ys.min(), xs.max() - xs.min(), 8) / 2 + 2
+    h, w = mask.shape
+    y0, y1 = int(max(0, cy - half)), int(min(h, cy + half + 1))
+    x0, x1 = int(max(0, cx - half)), int(min(w, cx + half + 1))
+    crop = Image.fromarray(img[y0:y1, x0:x1]).resize((size, size), Image.BICUBIC)
+    return np.asarray(crop)
+
+
+class PretrainData(NamedTuple):
+    """Image / caption pairs (``N x size x size x 3`` uint8 RGB) and, for region alignment, the
+    segmentation training images (``M x H x W x 3``) with their label maps (``M x H x W``,
+    0 = unlabelled, ``k`` = ``seg_captions[k - 1]``)."""
+    images: np.ndarray
+    captions: List[str]
+    seg_images: np.ndarray
+    seg_labels: np.ndarray
+    seg_captions: List[str]
+
+
+def quickstart_pairs(root: str, size: int = 32, min_area: int = 40) -> PretrainData:
+    """The pre-training data cut from the quickstart data in ``root``."""
+    images, captions = [], []
+    cls_root = osp.join(root, 'cls', 'imagenet')
+    names = [n[0] for n in load_vocabulary(osp.join(cls_root, 'meta', 'classes.txt'))]
+    with open(osp.join(cls_root, 'meta', 'train.txt')) as f:
+        for line in f:
+            rel, label = line.split()
+            img = Image.open(osp.join(cls_root, 'train', rel)).convert('RGB')
+            images.append(np.asarray(img.resize((size, size), Image.BICUBIC)))
+            captions.append(TEMPLATE.format(names[int(label)]))
+    seg_root = osp.join(root, 'seg')
+    seg_captions = [TEMPLATE.format(n[0])
+                    for n in load_vocabulary(osp.join(seg_root, 'classes.txt'))]
+    img_dir = osp.join(seg_root, 'images', 'training')
+    ann_dir = osp.join(seg_root, 'annotations', 'training')
+    seg_images, seg_labels = [], []
+    for name in sorted(os.listdir(img_dir)):
+        img = np.asarray(Image.open(osp.join(img_dir, name)).convert('RGB'))
+        label = np.asarray(Image.open(osp.join(ann_dir, osp.splitext(name)[0] + '.png')))
+        seg_images.append(img)
+        seg_labels.append(label)
+        for k in np.unique(label):
+            mask = label == k
+            if k == 0 or mask.sum() < min_area:
+                continue
+            images.append(_square_crop(img, mask, size))
+            captions.append(seg_captions[int(k) - 1])
+    if not images:
+        raise ValueError(f'No training pairs found under {root}: run '
+                         'tools/misc/make_quickstart_data.py first.')
+    return PretrainData(np.stack(images), captions, np.stack(seg_images), np.stack(seg_labels),
+                        seg_captions)
+
+
+def _normalise(images: np.ndarray) -> torch.Tensor:
+    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+    return (torch.from_numpy(images).permute(0, 3, 1, 2).float() - mean) / std
+
+
+def region_embeddings(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                      num_classes: int):
+    """Mask-pooled CLIP embeddings of every labelled region (the pooling OVSNet does, at the
+    masks' resolution) and the region's class index."""
+    from mmopen.clip.dense import dense_features, pooled_to_embedding
+    from mmopen.models.layers import mask_pool
+    dense = dense_features(model.visual, images)
+    small = labels[:, None, ::4, ::4]  # the stride of OVSNet's masks
+    masks = torch.stack([small[:, 0] == k + 1 for k in range(num_classes)], dim=1).float()
+    pooled = pooled_to_embedding(model.visual, mask_pool(dense.pool_features, masks * 2 - 1,
+                                                         'binary', 'masks'))
+    present = masks.flatten(2).sum(-1) > 0  # B x K
+    targets = torch.arange(num_classes).expand_as(present)
+    return pooled[present], targets[present]
+
+
+def pretrain_clip(model: torch.nn.Module, tokenizer: Callable, data: PretrainData,
+                  steps: int = 300, batch_size: int = 64, seg_batch_size: int = 16,
+                  lr: float = 2e-3, seed: int = 0,
+                  log: Optional[Callable[[str], None]] = None) -> List[float]:
+    """Train ``model`` (both towers) in place; returns the loss per step.
+
+    Each step adds two InfoNCE terms over all distinct captions: image-to-caption on a batch of
+    pairs, and region-to-caption on the labelled regions of a batch of segmentation images
+    (their mask-pooled embeddings), so that the tower's features classify regions the way a
+    CLIP trained at scale does."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    x_all = _normalise(data.images)
+    seg_all = _normalise(data.seg_images)
+    seg_labels = torch.from_numpy(data.seg_labels.astype(np.int64))
+    uniq = sorted(set(data.captions) | set(data.seg_captions))
+    target_all = torch.tensor([uniq.index(c) for c in data.captions])
+    seg_target = torch.tensor([uniq.index(c) for c in data.seg_captions])
+    tokens = tokenizer(uniq)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    losses = []
+    for step in range(steps):
+        idx = torch.randint(0, len(x_all), (batch_size, ), generator=gen)
+        x = x_all[idx]
+        sidx = torch.randint(0, len(seg_all), (seg_batch_size, ), generator=gen)
+        xs, ls = seg_all[sidx], seg_labels[sidx]
+        if torch.rand(1, generator=gen).item() < 0.5:
+            x, xs, ls = x.flip(3), xs.flip(3), ls.flip(2)
+        txt = F.normalize(model.encode_text(tokens), dim=-1)
+        scale = model.logit_scale.exp().clamp(max=100)
+        img = F.normalize(model.encode_image(x), dim=-1)
+        loss = F.cross_entropy(scale * img @ txt.T, target_all[idx])
+        reg, reg_cls = region_embeddings(model, xs, ls, len(data.seg_captions))
+        loss = loss + F.cross_entropy(scale * F.normalize(reg, dim=-1) @ txt.T,
+                                      seg_target[reg_cls])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        if log is not None and (step + 1) % 50 == 0:
+            log(f"tiny CLIP pre-training step {step + 1}/{steps}: loss {losses[-1]:.3f}")
+    model.eval()
+    return losses
