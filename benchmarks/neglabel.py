@@ -30,7 +30,7 @@ def main(argv=None):
     p.add_argument('--groups', type=int, default=100)
     p.add_argument('--repeats', type=int, default=20)
     args = p.parse_args(argv)
-    from mmopen.models.ood.scores import NegLabelScore
+    from mmopen.models.ood.score_components import NegLabelScore
     torch.manual_seed(0)
     feats = torch.randn(args.batch, args.dim)
     bank = F.normalize(torch.randn(args.classes + args.negatives, args.dim), dim=-1)

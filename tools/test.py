@@ -73,11 +73,10 @@ def main(argv=None):
 
     from mmengine.dist import is_main_process
 
-    from mmopen.evaluation import ood_tables, split_ood_key
+    from mmopen.ood import split_key
     if is_main_process():
-        for conv, table in ood_tables(metrics).items():
-            print(f'\nOOD detection ({conv} convention, x100):\n{table}')
-        plain = {k: v for k, v in metrics.items() if split_ood_key(k) is None}
+        # OOD tables were logged by OODMetric itself; the other metrics as one table here
+        plain = {k: v for k, v in metrics.items() if split_key(k) is None}
         if plain:
             print_table(plain)
         if args.json:

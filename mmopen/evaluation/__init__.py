@@ -1,4 +1,4 @@
 """Metrics (BaseMetric subclasses)."""
-from .ood_metric import OODMetric, ood_tables, split_ood_key
+from .ood_metric import OODMetric
 
-__all__ = ['OODMetric', 'ood_tables', 'split_ood_key']
+__all__ = ['OODMetric']

@@ -7,40 +7,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
-from mmopen.ood.metrics import CONVENTIONS, METRIC_NAMES, ood_metrics
-
-LABELS = dict(AUROC='AUROC', AUPR_IN='AUPR-In', AUPR_OUT='AUPR-Out', FPR95='FPR@95')
-
-
-def split_ood_key(key: str):
-    """``'NegLabel/SUN/hendrycks/AUROC'`` -> ``('NegLabel', 'SUN', 'hendrycks', 'AUROC')``;
-    ``None`` for keys that are not OOD metrics."""
-    parts = key.split('/')
-    if len(parts) >= 4 and parts[-2] in CONVENTIONS and parts[-1] in METRIC_NAMES:
-        return '/'.join(parts[:-3]), parts[-3], parts[-2], parts[-1]
-    return None
-
-
-def ood_tables(metrics: Dict[str, float]) -> Dict[str, str]:
-    """One text table per convention (rows: score x OOD set; columns: the four metrics) from
-    ``OODMetric``-style keys."""
-    from prettytable import PrettyTable
-    rows: Dict[str, Dict[tuple, Dict[str, float]]] = OrderedDict()
-    for key, value in metrics.items():
-        parsed = split_ood_key(key)
-        if parsed is None:
-            continue
-        score, name, conv, m = parsed
-        rows.setdefault(conv, OrderedDict()).setdefault((score, name), {})[m] = value
-    tables = OrderedDict()
-    for conv, entries in rows.items():
-        table = PrettyTable()
-        table.field_names = ['score', 'OOD set'] + [LABELS[m] for m in METRIC_NAMES]
-        for (score, name), vals in entries.items():
-            table.add_row([score, name] + [f'{vals[m]:.2f}' if m in vals else '-'
-                                           for m in METRIC_NAMES])
-        tables[conv] = table.get_string()
-    return tables
+from mmopen.ood.metrics import CONVENTIONS
+from mmopen.ood.summary import check_conventions, format_tables, summarize
 
 
 @METRICS.register_module()
@@ -73,11 +41,7 @@ class OODMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        bad = set(conventions) - set(CONVENTIONS)
-        if bad:
-            raise ValueError(f'Unknown OOD metric conventions {sorted(bad)}: use '
-                             f'{CONVENTIONS}.')
-        self.conventions = tuple(conventions)
+        self.conventions = check_conventions(conventions)
         self._id_set = id_set
         self._groups = groups
         self.recall_level = recall_level
@@ -121,21 +85,14 @@ class OODMetric(BaseMetric):
             out['id_accuracy/top1'] = 100.0 * float(np.mean([r['pred'] == r['gt']
                                                           for r in labelled]))
         score_names = list(id_rows[0]['scores'])
-        for score in score_names:
-            id_scores = np.array([r['scores'][score] for r in id_rows])
-            per_set = {}
-            for s in ood_sets:
-                ood_scores = np.array([r['scores'][score] for r in results if r['set'] == s])
-                per_set[s] = ood_metrics(id_scores, ood_scores, self.recall_level)
-            summaries = dict(average=ood_sets)
-            summaries.update({g: [s for s in members if s in per_set]
-                              for g, members in groups.items()})
-            for name in ood_sets + [k for k, v in summaries.items() if v]:
-                members = summaries.get(name, [name]) if name not in per_set else [name]
-                for conv in self.conventions:
-                    for m in METRIC_NAMES:
-                        value = 100.0 * float(np.mean([per_set[s][conv][m] for s in members]))
-                        out[f'{score}/{name}/{conv}/{m}'] = value
-        for conv, table in ood_tables(out).items():
+
+        def scores_of(rows):
+            return {k: np.array([r['scores'][k] for r in rows]) for k in score_names}
+
+        out.update(summarize(
+            scores_of(id_rows), {s: scores_of([r for r in results if r['set'] == s])
+                                 for s in ood_sets},
+            groups, self.conventions, self.recall_level))
+        for conv, table in format_tables(out).items():
             print_log(f'OOD detection ({conv} convention, x100):\n{table}', logger='current')
         return out

@@ -34,23 +34,15 @@ def load_scores(path: str) -> np.ndarray:
     return np.asarray(arr, dtype=np.float64).ravel()
 
 
-def compute(id_scores, ood, recall_level=0.95):
-    """``{'score/set/conv/metric': value x100}`` for each OOD set and the average."""
-    from mmopen.ood.metrics import CONVENTIONS, METRIC_NAMES, ood_metrics
-    out = {}
-    per_set = {}
-    for name, scores in ood.items():
-        try:
-            per_set[name] = ood_metrics(id_scores, scores, recall_level)
-        except ValueError as e:
-            raise SystemExit(f'{name}: {e}') from None
-    for name, res in list(per_set.items()) + [('average', None)]:
-        for conv in CONVENTIONS:
-            for m in METRIC_NAMES:
-                vals = ([res[conv][m]] if res is not None else
-                        [r[conv][m] for r in per_set.values()])
-                out[f'scores/{name}/{conv}/{m}'] = 100.0 * float(np.mean(vals))
-    return out
+def compute(id_scores, ood, recall_level=0.95, name='scores'):
+    """``{'scores/set/conv/metric': value x100}`` for each OOD set and the average (the
+    metric's own :func:`mmopen.ood.summarize`)."""
+    from mmopen.ood import summarize
+    try:
+        return summarize({name: id_scores}, {s: {name: v} for s, v in ood.items()},
+                         recall_level=recall_level)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
 
 
 def plot(id_scores, ood, out_dir):
@@ -74,7 +66,6 @@ def plot(id_scores, ood, out_dir):
     ax.set_title('ROC, ID positive')
     ax.legend(loc='lower right')
     path = osp.join(out_dir, 'roc.png')
-    fig.tight_layout()
     save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
     written.append(path)
@@ -90,7 +81,6 @@ def plot(id_scores, ood, out_dir):
         ax.legend()
         safe = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name)
         path = osp.join(out_dir, f'hist_{safe}.png')
-        fig.tight_layout()
         save_figure_atomic(fig, path, dpi=120)
         plt.close(fig)
         written.append(path)
@@ -117,13 +107,13 @@ def main(argv=None) -> int:
     ood = {n: sign * load_scores(f) for n, f in zip(names, args.ood_scores)}
     metrics = compute(id_scores, ood, args.recall_level)
 
-    from mmopen.evaluation import ood_tables
+    from mmopen.ood import format_tables
     from mmopen.utils.io import write_json_atomic
     if args.json:
         write_json_atomic(metrics, args.json)
     print(f'ID: {id_scores.size} scores; OOD: ' +
           ', '.join(f'{n} {s.size}' for n, s in ood.items()))
-    for conv, table in ood_tables(metrics).items():
+    for conv, table in format_tables(metrics).items():
         print(f'\n{conv} convention (x100):\n{table}')
     if args.plot:
         for path in plot(id_scores, ood, args.plot):

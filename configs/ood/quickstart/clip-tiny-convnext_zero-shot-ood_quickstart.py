@@ -2,7 +2,8 @@
 # score (MSP, MaxLogit, Energy, MCM, NegLabel, ΔEnergy), ID = the synthetic ImageNet-style
 # classes, OOD = synthetic textures and unseen shapes. No training: evaluate with
 #   python tools/test.py configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py none
-# (the tiny CLIP has random weights, so the numbers only show the pipeline works).
+# The tiny quickstart CLIP knows only the quickstart's 13 concepts and none of the WordNet words
+# NegLabel mines, so the scores are near chance here: the run shows the pipeline, not the methods.
 _base_ = ['../../_base_/default_runtime_cls.py', '../_base_/datasets/quickstart_ood.py']
 model = dict(
     type='CLIPOODClassifier',

@@ -1,6 +1,6 @@
 from .clip_ood_classifier import CLIPOODClassifier
 from .ebm_prompt_classifier import EBMPromptClassifier
-from .scores import (DeltaEnergyScore, EnergyScore, MaxLogitScore, MCMScore, MSPScore,
+from .score_components import (DeltaEnergyScore, EnergyScore, MaxLogitScore, MCMScore, MSPScore,
                      NegLabelScore, OODScore, build_scores)
 
 __all__ = [

@@ -9,7 +9,7 @@ from mmpretrain.registry import MODELS
 
 from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
 from mmopen.ood.neg_labels import NegLabels, read_neg_labels
-from .scores import build_scores
+from .score_components import build_scores
 
 DEFAULT_SCORES = (dict(type='MSPScore'), dict(type='MaxLogitScore'), dict(type='EnergyScore'),
                   dict(type='MCMScore'), dict(type='NegLabelScore'),

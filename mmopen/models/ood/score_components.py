@@ -11,7 +11,7 @@ from typing import Optional
 import torch
 from mmpretrain.registry import MODELS
 
-from mmopen.ood import scores as F
+from mmopen.ood import scores as ood_scores
 
 
 class OODScore:
@@ -55,7 +55,7 @@ class MSPScore(OODScore):
         self.tau = tau
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
-        return F.msp(id_sims, self.tau)
+        return ood_scores.msp(id_sims, self.tau)
 
 
 @MODELS.register_module()
@@ -67,7 +67,7 @@ class MaxLogitScore(OODScore):
         self.tau = tau
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
-        return F.max_logit(id_sims, self.tau)
+        return ood_scores.max_logit(id_sims, self.tau)
 
 
 @MODELS.register_module()
@@ -80,7 +80,7 @@ class EnergyScore(OODScore):
         self.temperature = temperature
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
-        return F.energy(id_sims, self.tau, self.temperature)
+        return ood_scores.energy(id_sims, self.tau, self.temperature)
 
 
 @MODELS.register_module()
@@ -92,7 +92,7 @@ class MCMScore(OODScore):
         self.temperature = temperature
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
-        return F.mcm(id_sims, self.temperature)
+        return ood_scores.mcm(id_sims, self.temperature)
 
 
 @MODELS.register_module()
@@ -109,14 +109,14 @@ class NegLabelScore(OODScore):
         self.seed = seed
 
     def neg_order(self, num_neg: int) -> torch.Tensor:
-        return F.neglabel_group_index(num_neg, self.groups, self.seed).flatten()
+        return ood_scores.neglabel_group_index(num_neg, self.groups, self.seed).flatten()
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
         if neg_ordered:
             keep = neg_sims.shape[1] - neg_sims.shape[1] % self.groups
-            return F.neglabel(id_sims, neg_sims[:, :keep], self.tau, self.groups,
+            return ood_scores.neglabel(id_sims, neg_sims[:, :keep], self.tau, self.groups,
                               grouped=True)
-        return F.neglabel(id_sims, neg_sims, self.tau, self.groups, self.seed)
+        return ood_scores.neglabel(id_sims, neg_sims, self.tau, self.groups, self.seed)
 
 
 @MODELS.register_module()
@@ -132,7 +132,7 @@ class DeltaEnergyScore(OODScore):
         self.crop_value = crop_value
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
-        return F.delta_energy(id_sims, self.tau, self.top_c, self.crop_value)
+        return ood_scores.delta_energy(id_sims, self.tau, self.top_c, self.crop_value)
 
 
 def build_scores(cfgs) -> list:

@@ -1,4 +1,5 @@
-"""The benchmark dataset configs read the documented on-disk layouts (built here in small)."""
+"""The OOD datasets: the benchmark configs read the documented on-disk layouts (built here in
+small), and missing folders give errors that name the expected layout."""
 import os
 import os.path as osp
 
@@ -68,3 +69,32 @@ def test_openood_v15_layout(tmp_path, monkeypatch):
     assert ds.get_data_info(0)['gt_label'] == 7 and ds.get_data_info(1)['gt_label'] == -1
     assert ds.metainfo['ood_groups'] == dict(near=('ssb_hard', 'ninco'),
                                              far=('inaturalist', 'textures', 'openimage_o'))
+
+
+def test_benchmark_dataset_and_layout_errors(quickstart_data, tmp_path):
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import DATASETS
+    init_default_scope('mmpretrain')
+    cls = osp.join(quickstart_data, 'cls')
+    ds = DATASETS.build(dict(
+        type='OODBenchmarkDataset',
+        id_dataset=dict(type='CustomDataset', data_root=osp.join(cls, 'imagenet'),
+                        ann_file='meta/val.txt', data_prefix='val',
+                        classes=osp.join(cls, 'imagenet', 'meta', 'classes.txt')),
+        ood_datasets=dict(textures=dict(type='ImageListDataset',
+                                        data_root=osp.join(cls, 'ood', 'textures'),
+                                        ann_file='list.txt'),
+                          shapes=dict(type='ImageListDataset',
+                                      data_prefix=osp.join(cls, 'ood', 'shapes', 'images'))),
+        groups=dict(far=['textures'])))
+    sets = [ds.get_data_info(i)['ood_set'] for i in range(len(ds))]
+    assert sets.count('ID') == 20 and sets.count('textures') == 8 and sets.count('shapes') == 8
+    assert all(ds.get_data_info(i)['gt_label'] == -1 for i in range(20, 36))
+    assert ds.metainfo['classes'][0] == 'tench' and ds.metainfo['ood_groups'] == {
+        'far': ('textures', )}
+    with pytest.raises(FileNotFoundError, match='Expected layout: SUN/images'):
+        DATASETS.build(dict(type='ImageListDataset', data_root=str(tmp_path),
+                            data_prefix='SUN/images', layout='SUN/images/*.jpg'))
+    with pytest.raises(ValueError, match='not in ood_datasets'):
+        DATASETS.build(dict(type='OODBenchmarkDataset', id_dataset=dict(type='CustomDataset'),
+                            ood_datasets=dict(a=dict()), groups=dict(near=['b'])))

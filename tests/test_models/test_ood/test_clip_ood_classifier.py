@@ -1,0 +1,61 @@
+"""CLIPOODClassifier: its scores are the pure functions' on its similarities, and its
+errors."""
+import os.path as osp
+
+import pytest
+import torch
+
+import mmopen  # noqa: F401
+from mmopen.ood import scores as S
+
+
+@pytest.fixture(scope='module')
+def classifier(quickstart_data, quickstart_neg_labels):
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    return MODELS.build(dict(
+        type='CLIPOODClassifier',
+        clip=dict(model_name='mmopen-tiny-convnext',
+                  weights=osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')),
+        vocabulary=osp.join(quickstart_data, 'cls', 'imagenet', 'meta', 'classes.txt'),
+        neg_labels=quickstart_neg_labels,
+        scores=[dict(type='MSPScore'), dict(type='NegLabelScore', groups=10),
+                dict(type='DeltaEnergyScore', top_c=2)]))
+
+
+def test_classifier_scores_equal_the_pure_functions(classifier, quickstart_neg_labels):
+    x = torch.randn(6, 3, 32, 32)
+    preds = classifier.predict(x)
+    id_sims, neg_sims = classifier.similarities(x)
+    assert id_sims.shape == (6, 5) and neg_sims.shape[0] == 6
+    assert classifier.neg_ordered  # the bank was stored in NegLabel's group order once
+    # The stored bank's negatives are a permutation of the label file's embeddings: undo it
+    # and compare with the plain (gathering) NegLabel on the original order.
+    from mmopen.ood.neg_labels import read_neg_labels
+    from mmopen.models.ood.clip_ood_classifier import load_neg_bank
+    raw = load_neg_bank(classifier.clip, read_neg_labels(quickstart_neg_labels),
+                        ('the nice {}', ), ('This is a {} photo', ))
+    img = torch.nn.functional.normalize(classifier.clip.encode_image(x).float(), dim=-1)
+    raw_neg_sims = img @ raw.T
+    ref_neglabel = S.neglabel(id_sims, raw_neg_sims, groups=10, seed=0)
+    for i, p in enumerate(preds):
+        assert p.ood_scores['NegLabel'] == pytest.approx(float(ref_neglabel[i]), abs=1e-6)
+        assert p.ood_scores['MSP'] == pytest.approx(float(S.msp(id_sims)[i]), abs=1e-6)
+        assert p.ood_scores['DeltaEnergy'] == pytest.approx(
+            float(S.delta_energy(id_sims, top_c=2)[i]), rel=1e-5)
+        assert int(p.pred_label) == int(id_sims[i].argmax())
+
+
+def test_missing_negatives_and_zero_shot_training(quickstart_data):
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    clip = dict(model_name='mmopen-tiny-convnext',
+                weights=osp.join(quickstart_data, 'tiny_clip_convnext.safetensors'))
+    with pytest.raises(ValueError, match='need negative labels'):
+        MODELS.build(dict(type='CLIPOODClassifier', clip=clip, vocabulary='voc_20'))
+    model = MODELS.build(dict(type='CLIPOODClassifier', clip=clip, vocabulary='voc_20',
+                              scores=[dict(type='MCMScore')]))
+    with pytest.raises(RuntimeError, match='nothing to train'):
+        model(torch.randn(1, 3, 32, 32), mode='loss')
