@@ -7,7 +7,6 @@ Each ``--classes`` argument is one class (synonyms separated by ", "); ``--vocab
 them from a file instead. Writes the image blended with a coloured mask and a legend.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -46,8 +45,7 @@ def main(argv=None) -> int:
     if not heads:
         raise SystemExit(f'{args.config} has no open-vocabulary head (e.g. OVSNetHead).')
     for head in heads:
-        head.fixed_test_vocabulary = False
-        head.set_test_vocabulary(vocab)
+        head.set_test_vocabulary(vocab, override_config=True)
     with torch.no_grad():
         result = inference_model(model, args.image)
     pred = result.pred_sem_seg.data[0].cpu().numpy()
@@ -65,10 +63,8 @@ def main(argv=None) -> int:
     present = [i for i in range(len(vocab)) if (pred == i).any()]
     ax.legend(handles=[Patch(color=palette[i] / 255, label=vocab[i][0]) for i in present],
               loc='upper left', bbox_to_anchor=(1.0, 1.0), fontsize=9)
-    fig.tight_layout()
-    tmp = args.out + '.tmp.png'
-    fig.savefig(tmp, dpi=100, bbox_inches='tight')
-    os.replace(tmp, args.out)
+    from mmopen.utils.io import save_figure_atomic
+    save_figure_atomic(fig, args.out, dpi=100, bbox_inches='tight')
     print(f'{len(present)} of {len(vocab)} classes found; wrote {args.out}')
     return 0
 

@@ -1,5 +1,6 @@
-# Quickstart: a frozen tiny CLIP (random weights from `make quickstart`) with a SegFormer head,
-# trained on the synthetic segmentation set on CPU in about two minutes.
+# An example of using the CLIP core in a stock mmseg model: the frozen tiny quickstart CLIP as
+# the backbone of a SegFormer head, trained on all 8 classes of the synthetic segmentation set
+# (closed vocabulary) on CPU in under a minute.
 #   python tools/train.py configs/quickstart/clip-tiny-convnext_segformer_quickstart-seg.py
 _base_ = [
     '../_base_/models/clip_tiny_segformer.py', '../_base_/datasets/quickstart_seg.py',

@@ -25,8 +25,11 @@ def select_openbench(image_classes: Sequence[Set[str]], class_similarity: Dict[s
         class_similarity: ``s(c)`` for every class name.
     """
     if sigma2 > sigma1:
-        raise ValueError(f'sigma2={sigma2} above sigma1={sigma1}: classes more similar than '
-                         'sigma1 cannot occur in kept images anyway; use sigma2 <= sigma1.')
+        raise ValueError(
+            f'sigma2={sigma2} is above sigma1={sigma1}: classes with a similarity between the '
+            'two would keep their names although an image made only of such classes is '
+            'dropped as too close to the training semantics. The thresholds should agree on '
+            'what "too close" means: use sigma2 <= sigma1.')
     image_sim, kept = [], []
     for i, classes in enumerate(image_classes):
         missing = [c for c in classes if c not in class_similarity]

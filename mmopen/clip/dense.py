@@ -4,16 +4,24 @@ Two tower families are supported, the ones the papers use:
 
 * timm ConvNeXt towers behind open_clip's ``TimmModel`` (``convnext_base_w``,
   ``convnext_large_d_320``): the four stage outputs (strides 4, 8, 16, 32) are the multi-scale
-  features; the CLIP-space map applies the tower's head (``trunk.head.norm`` then the open_clip
-  projection) at every position of the last stage, as FC-CLIP does for mask pooling.
+  features.
 * open_clip ``VisionTransformer`` (``ViT-B-16``): the patch tokens of the chosen blocks (stride =
-  patch size), with the positional embedding interpolated bicubically for other input sizes;
-  the CLIP-space map is ``ln_post`` then ``proj`` applied to every patch token.
+  patch size), with the positional embedding interpolated bicubically for other input sizes.
 
-:func:`pooled_to_embedding` maps features pooled from the last level (e.g. under a mask) into the
-CLIP embedding space the way the tower maps its global pool: for ConvNeXt towers, average-pooling the whole last level
-reproduces ``encode_image`` exactly (tests check this); ViT towers classify their CLS token, so
-there the map is the one applied to each patch token (``ln_post``, ``proj``).
+Besides the multi-scale features, :func:`dense_features` returns two maps of the last level:
+
+* ``pool_features``: what the tower pools globally before its head (ConvNeXt: the last stage
+  after ``norm_pre``; ViT: the last block's patch tokens, after ``ln_post`` unless the tower
+  applies ``ln_post`` after pooling). Averaging it under a mask and mapping the average with
+  :func:`pooled_to_embedding` (the tower's head: ConvNeXt ``trunk.head.norm`` + the open_clip
+  projection, a linear layer or an MLP; ViT ``ln_post`` where it follows the pool, then
+  ``proj``) is FC-CLIP's mask-pooled classification. For ConvNeXt towers and average-pooled
+  ViTs, a full-image mask gives exactly ``encode_image`` (tests check this against open_clip);
+  CLS-token ViTs (OpenAI ``ViT-B-16``) classify their CLS token, which no pooling of patch
+  tokens reproduces: there the pooled patch tokens are mapped by the same head instead.
+* ``embeddings``: the head applied at every position (``B x D x h x w``), for dense zero-shot
+  use. The head is not linear, so pooling this map is *not* the same as pooling
+  ``pool_features`` and applying the head; mask pooling uses the latter.
 """
 from typing import List, NamedTuple, Optional, Sequence
 
@@ -24,11 +32,13 @@ from torch import nn
 
 class DenseFeatures(NamedTuple):
     """Multi-scale features (list of ``B x C_i x H_i x W_i``, fine to coarse), the stride of
-    each, and the per-position CLIP embeddings of the last level (``B x D x H x W``, not
-    normalised)."""
+    each, the per-position CLIP embeddings of the last level (``B x D x H x W``, not
+    normalised), and the last level's features before the tower's head (``B x C x H x W``,
+    what :func:`pooled_to_embedding` maps after pooling)."""
     features: List[torch.Tensor]
     strides: List[int]
     embeddings: torch.Tensor
+    pool_features: torch.Tensor
 
 
 def tower_type(visual: nn.Module) -> str:
@@ -62,6 +72,15 @@ def _convnext_head(visual: nn.Module, x: torch.Tensor) -> torch.Tensor:
     x = x.movedim(1, -1)
     x = visual.head(x)
     return x.movedim(-1, 1)
+
+
+def _vit_ln_after_pool(visual: nn.Module) -> bool:
+    """Whether the ViT applies ``ln_post`` after pooling (else to every token before it)."""
+    return bool(getattr(visual, 'final_ln_after_pool', False))
+
+
+def _vit_proj(visual: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return x @ visual.proj if visual.proj is not None else x
 
 
 def _vit_pos_embed(visual: nn.Module, grid: Sequence[int]) -> torch.Tensor:
@@ -101,13 +120,16 @@ def _vit_dense(visual: nn.Module, images: torch.Tensor,
     if max(indices) < n_blocks - 1:
         for block in transformer.resblocks[max(indices) + 1:]:
             x = block(x)
-    tokens = x if transformer.batch_first else x.transpose(0, 1)
-    tokens = visual.ln_post(tokens[:, 1:])
-    if visual.proj is not None:
-        tokens = tokens @ visual.proj
-    embeddings = tokens.transpose(1, 2).reshape(b, -1, gh, gw)
+    tokens = (x if transformer.batch_first else x.transpose(0, 1))[:, 1:]
+    normed = visual.ln_post(tokens)
+    pool = tokens if _vit_ln_after_pool(visual) else normed
+
+    def to_map(t):
+        return t.transpose(1, 2).reshape(b, -1, gh, gw)
+
     stride = visual.conv1.stride[0]
-    return DenseFeatures(features, [stride] * len(features), embeddings)
+    return DenseFeatures(features, [stride] * len(features), to_map(_vit_proj(visual, normed)),
+                         to_map(pool))
 
 
 def _convnext_dense(visual: nn.Module, images: torch.Tensor,
@@ -127,7 +149,7 @@ def _convnext_dense(visual: nn.Module, images: torch.Tensor,
             features.append(x)
             strides.append(stride)
     x = trunk.norm_pre(x)
-    return DenseFeatures(features, strides, _convnext_head(visual, x))
+    return DenseFeatures(features, strides, _convnext_head(visual, x), x)
 
 
 def dense_features(visual: nn.Module, images: torch.Tensor,
@@ -148,16 +170,14 @@ def dense_features(visual: nn.Module, images: torch.Tensor,
 
 
 def pooled_to_embedding(visual: nn.Module, pooled: torch.Tensor) -> torch.Tensor:
-    """Map features pooled from the last level (``... x C``; ConvNeXt: the last stage before the
-    head, ViT: the last block's patch tokens) into the CLIP embedding space (``... x D``), the
-    way the tower maps its own global pool (FC-CLIP's mask-pooled classification)."""
+    """Map features averaged from ``pool_features`` (``... x C``, e.g. under a mask) into the
+    CLIP embedding space (``... x D``) with the tower's own head, the way the tower maps its
+    global pool (FC-CLIP's mask-pooled classification; see the module docstring)."""
     kind = tower_type(visual)
     shape = pooled.shape
     flat = pooled.reshape(-1, shape[-1])
     if kind == 'convnext':
-        out = _convnext_head(visual, visual.trunk.norm_pre(flat[..., None, None])[..., 0, 0])
+        out = _convnext_head(visual, flat)
     else:
-        out = visual.ln_post(flat)
-        if visual.proj is not None:
-            out = out @ visual.proj
+        out = _vit_proj(visual, visual.ln_post(flat) if _vit_ln_after_pool(visual) else flat)
     return out.reshape(*shape[:-1], out.shape[-1])

@@ -10,7 +10,10 @@ from PIL import Image
 @TRANSFORMS.register_module()
 class LoadWideAnnotations(BaseTransform):
     """Load a semantic label map without mmseg's cast to ``uint8`` (which wraps class ids above
-    255), keeping ``int64`` ids. Values in ``ignore_values`` become ``ignore_index``.
+    255), keeping ``int64`` ids. Values in ``ignore_values`` become ``ignore_index``; a
+    dataset's ``label_map`` (e.g. ``VocabSegDataset(annotation_vocabulary=...)``, whose unlisted
+    classes map to the dataset's ``ignore_index``: give such a dataset ``ignore_index=65535``)
+    is applied after ``reduce_zero_label``, as mmseg's ``LoadAnnotations`` does.
 
     Use with ``ignore_index=65535`` in the metric and the data preprocessor's ``seg_pad_val``
     (255 is a valid class here).
@@ -32,6 +35,12 @@ class LoadWideAnnotations(BaseTransform):
             ignore |= label == 0
             label = label - 1
         label[ignore] = self.ignore_index
+        label_map = results.get('label_map')
+        if label_map:
+            mapped = label.copy()
+            for old, new in label_map.items():
+                mapped[label == old] = new
+            label = mapped
         results['gt_seg_map'] = label
         results['seg_fields'].append('gt_seg_map')
         return results

@@ -1,33 +1,51 @@
-"""Hooks for open-vocabulary segmentation: the evaluation vocabulary and Proxy Calibration."""
-from typing import Optional
+"""Hooks for open-vocabulary segmentation: the vocabularies and Proxy Calibration."""
+from typing import List, Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 
-def _ovs_heads(model):
-    model = model.module if is_model_wrapper(model) else model
-    return [m for m in model.modules() if hasattr(m, 'set_test_vocabulary')]
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
 
 
-def _dataset_vocabulary(dataloader) -> Optional[list]:
-    dataset = getattr(dataloader, 'dataset', None)
+def _ovs_heads(model) -> list:
+    return [m for m in _unwrap(model).modules() if hasattr(m, 'set_test_vocabulary')]
+
+
+def dataset_vocabulary(dataset) -> Optional[List[List[str]]]:
+    """The dataset's classes with their synonyms (``vocabulary`` metainfo, else ``classes``),
+    or ``None`` when it declares none."""
     meta = getattr(dataset, 'metainfo', None) or {}
     vocab = meta.get('vocabulary') or meta.get('classes')
-    return [list(v) if isinstance(v, (list, tuple)) else v for v in vocab] if vocab else None
+    if not vocab:
+        return None
+    return [list(v) if isinstance(v, (list, tuple)) else [v] for v in vocab]
 
 
 @HOOKS.register_module()
 class OpenVocabularyHook(Hook):
-    """Before validation and testing, hand the dataset's classes (its ``vocabulary`` metainfo
-    with synonyms, else ``classes``) to every open-vocabulary head, so evaluating on another
-    dataset or vocabulary file needs no code. Heads whose config fixes ``test_vocabulary``
-    keep it."""
+    """Keep an open-vocabulary head's vocabularies and the datasets' classes in step.
+
+    * Before training: the head's training vocabulary (``decode_head.vocabulary``) must be the
+      training dataset's classes, in the same order (the labels index it). A mismatch stops the
+      run with both lists named, instead of training against the wrong text embeddings.
+    * Before validation and testing: the dataset's classes become the head's evaluation
+      vocabulary (``set_test_vocabulary``), so evaluating on another dataset or vocabulary file
+      needs no code. A head whose config fixes ``test_vocabulary`` keeps it.
+    """
     priority = 'NORMAL'
 
+    def before_train(self, runner) -> None:
+        vocab = dataset_vocabulary(getattr(runner.train_dataloader, 'dataset', None))
+        if vocab is None:
+            return
+        for head in _ovs_heads(runner.model):
+            head.check_train_vocabulary(vocab)
+
     def _apply(self, runner, loader):
-        vocab = _dataset_vocabulary(loader)
+        vocab = dataset_vocabulary(getattr(loader, 'dataset', None))
         if vocab is None:
             return
         for head in _ovs_heads(runner.model):
@@ -43,35 +61,60 @@ class OpenVocabularyHook(Hook):
 
 @HOOKS.register_module()
 class ProxyCalibrationHook(Hook):
-    """Schedule OVSNet's Proxy Calibration loss: off before ``start_iter``, its weight ramped
-    linearly to ``weight`` over ``warmup_iters`` after that, Beta parameter ``gamma``; logs
-    the weight, gamma, the number of matched queries mixed and the mean mixing coefficient."""
+    """Schedule OVSNet's Proxy Calibration loss and log it.
+
+    The loss is off before ``start_iter`` and its weight ramps linearly to the full weight over
+    ``warmup_iters`` after that. The full weight and the Beta parameter are the config's
+    (``decode_head.loss_proxy.loss_weight`` / ``gamma``) unless this hook is given ``weight`` /
+    ``gamma``; then the hook's values win and the run log says so. Logged per iteration: the
+    weight, gamma, the number of matched queries mixed and the mean mixing coefficient.
+    """
     priority = 'NORMAL'
 
-    def __init__(self, weight: float = 1.0, gamma: float = 2.0, start_iter: int = 0,
-                 warmup_iters: int = 0):
+    def __init__(self, weight: Optional[float] = None, gamma: Optional[float] = None,
+                 start_iter: int = 0, warmup_iters: int = 0):
         self.weight = weight
         self.gamma = gamma
         self.start_iter = start_iter
         self.warmup_iters = warmup_iters
+        self._base: dict = {}
 
-    def weight_at(self, it: int) -> float:
+    def ramp(self, it: int) -> float:
+        """The fraction of the full weight at iteration ``it``."""
         if it < self.start_iter:
             return 0.0
         if self.warmup_iters <= 0:
-            return self.weight
-        return self.weight * min(1.0, (it - self.start_iter + 1) / self.warmup_iters)
+            return 1.0
+        return min(1.0, (it - self.start_iter + 1) / self.warmup_iters)
 
-    def _losses(self, runner):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        return [m.loss_proxy for m in model.modules()
+    def _losses(self, runner) -> list:
+        return [m.loss_proxy for m in _unwrap(runner.model).modules()
                 if getattr(m, 'loss_proxy', None) is not None]
 
-    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        w = self.weight_at(runner.iter)
+    def _full(self, loss, logger=None):
+        """The full ``(weight, gamma)`` of ``loss``, fixed the first time it is asked (before
+        any scheduling changed the loss's own values)."""
+        if id(loss) not in self._base:
+            weight = loss.loss_weight if self.weight is None else self.weight
+            gamma = loss.gamma if self.gamma is None else self.gamma
+            if logger is not None and (weight, gamma) != (loss.loss_weight, loss.gamma):
+                logger.info(
+                    f'ProxyCalibrationHook sets the Proxy Calibration weight to {weight} and '
+                    f'gamma to {gamma} (the config\'s loss_proxy has loss_weight='
+                    f'{loss.loss_weight}, gamma={loss.gamma}).')
+            self._base[id(loss)] = (weight, gamma)
+        return self._base[id(loss)]
+
+    def before_train(self, runner) -> None:
         for loss in self._losses(runner):
-            loss.loss_weight = w
-            loss.gamma = self.gamma
+            self._full(loss, runner.logger)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        scale = self.ramp(runner.iter)
+        for loss in self._losses(runner):
+            weight, gamma = self._full(loss, runner.logger)
+            loss.loss_weight = weight * scale
+            loss.gamma = gamma
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         for loss in self._losses(runner):

@@ -25,13 +25,17 @@ def test_convnext_levels_and_pooled_embedding(convnext):
     assert [f.shape[1] for f in dense.features] == [16, 32, 48, 64] == convnext.level_channels
     assert [tuple(f.shape[2:]) for f in dense.features] == [(16, 24), (8, 12), (4, 6), (2, 3)]
     assert dense.embeddings.shape == (2, 32, 2, 3)
-    # Average-pooling the last level then mapping it must be the tower's own global embedding.
-    pooled = dense.features[-1].mean(dim=(2, 3))
+    assert dense.pool_features.shape == (2, 64, 2, 3)
+    # Average-pooling the pooling features then mapping them with the tower's head must be
+    # the tower's own global embedding (a full-image mask, FC-CLIP's order).
+    pooled = dense.pool_features.mean(dim=(2, 3))
     ref = convnext.model.encode_image(x)
     assert torch.allclose(convnext.pooled_to_embedding(pooled), ref, atol=1e-5)
-    # The dense map is the same mapping applied at every position.
-    per_pixel = convnext.pooled_to_embedding(dense.features[-1].permute(0, 2, 3, 1))
+    # The dense map is the same head applied at every position; pooling it is not the same
+    # (the head is not linear), which is why mask pooling reads pool_features.
+    per_pixel = convnext.pooled_to_embedding(dense.pool_features.permute(0, 2, 3, 1))
     assert torch.allclose(per_pixel.permute(0, 3, 1, 2), dense.embeddings, atol=1e-5)
+    assert not torch.allclose(dense.embeddings.mean(dim=(2, 3)), ref, atol=1e-3)
     # trunk stage outputs agree with timm's own feature extraction
     ref_feats = convnext.visual.trunk.forward_intermediates(x, intermediates_only=True)
     for ours, theirs in zip(dense.features, ref_feats):
@@ -54,6 +58,26 @@ def test_vit_tokens_and_embeddings(vit):
         vit.visual.output_tokens = False
     ref_emb = (tokens @ vit.visual.proj).transpose(1, 2).reshape(2, -1, 4, 4)
     assert torch.allclose(dense.embeddings, ref_emb, atol=1e-5)
+
+
+@pytest.mark.parametrize('ln_after_pool', [True, False])
+def test_average_pooled_vit_full_mask_pooling_is_encode_image(ln_after_pool):
+    """For a ViT that averages its patch tokens (ln_post before or after the pool), pooling
+    ``pool_features`` under a full-image mask and applying the head is open_clip's forward."""
+    from open_clip.transformer import VisionTransformer
+
+    from mmopen.clip.dense import dense_features, pooled_to_embedding
+    from mmopen.models.layers import mask_pool
+    torch.manual_seed(0)
+    visual = VisionTransformer(image_size=32, patch_size=8, width=32, layers=2, heads=4,
+                               mlp_ratio=2.0, output_dim=24, pool_type='avg',
+                               final_ln_after_pool=ln_after_pool).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        dense = dense_features(visual, x)
+        full = torch.ones(2, 1, 4, 4)
+        got = pooled_to_embedding(visual, mask_pool(dense.pool_features, full))[:, 0]
+        assert torch.allclose(got, visual(x), atol=1e-5)
 
 
 def test_vit_other_resolution(vit):

@@ -1,6 +1,8 @@
-"""The OVSNet quickstart through the tools: training beats the untrained model by a clear
-margin, the checkpoint evaluates over another vocabulary file without code changes, and one-
-and two-process evaluation agree."""
+"""The OVSNet quickstart through the tools: training on the seen classes beats the untrained
+model by a clear margin on them, the unseen classes are recognised above what the untrained
+model does, another vocabulary file works without code changes, and one- and two-process
+evaluation agree."""
+import glob
 import json
 import os
 import os.path as osp
@@ -13,11 +15,36 @@ from tests.tool_runner import free_port, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
+QS_SEEN = osp.join(REPO, 'configs', 'ovsnet', 'quickstart',
+                   'ovsnet_clip-tiny-convnext_quickstart_eval-seen.py')
 ITERS = 240
+# Evaluation in one process or two (batches of another size): kernels may round the last bit
+# differently, which can flip pixels whose two best classes tie; 0.1 point of mIoU is a few
+# tens of the 16 x 128 x 128 validation pixels.
+METRIC_ATOL = 0.1
 
 
-
-
+def _cfg(folder, base, seg, weights):
+    cfg = folder / f'{osp.basename(base)}'
+    cfg.write_text(textwrap.dedent(f'''
+        _base_ = {base!r}
+        _seg = {seg!r}
+        clip = dict(model_name='mmopen-tiny-convnext', weights={weights!r})
+        model = dict(backbone=clip, decode_head=dict(text_encoder=clip,
+                                                     vocabulary=_seg + '/classes_seen.txt'))
+        train_dataloader = dict(dataset=dict(data_root=_seg,
+                                             vocabulary=_seg + '/classes_seen.txt',
+                                             annotation_vocabulary=_seg + '/classes.txt'))
+        val_dataloader = dict(dataset=dict(data_root=_seg, vocabulary=_seg + '/classes.txt'))
+        test_dataloader = val_dataloader
+        val_evaluator = dict(seen_classes=_seg + '/classes_seen.txt')
+        test_evaluator = val_evaluator
+        train_cfg = dict(max_iters={ITERS}, val_interval={ITERS})
+        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0,
+                                end={ITERS}, by_epoch=False)]
+        default_hooks = dict(checkpoint=dict(interval={ITERS}))
+    '''))
+    return str(cfg)
 
 
 @pytest.fixture(scope='module')
@@ -25,66 +52,75 @@ def ovs(quickstart_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp('ovs')
     seg = osp.join(quickstart_data, 'seg')
     weights = osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')
-    cfg = folder / 'ovs_qs.py'
-    cfg.write_text(textwrap.dedent(f'''
-        _base_ = {QS!r}
-        _data = dict(data_root={seg!r}, vocabulary={seg + '/classes.txt'!r})
-        train_dataloader = dict(dataset=_data)
-        val_dataloader = dict(dataset=_data)
-        test_dataloader = dict(dataset=_data)
+    open_cfg = _cfg(folder, QS, seg, weights)
+    # the seen-vocabulary evaluation config, pointed at the same data (its own vocabularies)
+    seen_cfg = folder / 'seen.py'
+    seen_cfg.write_text(textwrap.dedent(f'''
+        _base_ = [{QS_SEEN!r}]
+        _seg = {seg!r}
         clip = dict(model_name='mmopen-tiny-convnext', weights={weights!r})
         model = dict(backbone=clip, decode_head=dict(text_encoder=clip,
-                                                     vocabulary={seg + '/classes.txt'!r}))
-        train_cfg = dict(max_iters={ITERS}, val_interval={ITERS})
-        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0,
-                                end={ITERS}, by_epoch=False)]
-        default_hooks = dict(checkpoint=dict(interval={ITERS}))
+                                                     vocabulary=_seg + '/classes_seen.txt'))
+        _data = dict(data_root=_seg, vocabulary=_seg + '/classes_seen.txt',
+                     annotation_vocabulary=_seg + '/classes.txt')
+        test_dataloader = dict(dataset=_data)
+        val_dataloader = dict(dataset=_data)
     '''))
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable, OMP_NUM_THREADS='1')
     work = str(folder / 'train')
-    run_tool(['tools/train.py', str(cfg), '--work-dir', work], env)
-    return dict(cfg=str(cfg), env=env, folder=folder, seg=seg,
+    run_tool(['tools/train.py', open_cfg, '--work-dir', work], env)
+    return dict(open=open_cfg, seen=str(seen_cfg), env=env, folder=folder, seg=seg,
                 ckpt=osp.join(work, f'iter_{ITERS}.pth'))
 
 
-def _test(ovs, ckpt, name, *extra, dist=False):
+def _test(ovs, cfg, ckpt, name, *extra, dist=False):
     out_json = str(ovs['folder'] / f'{name}.json')
+    opts = ['--cfg-options', *extra] if extra else []
     if dist:
-        args = ['bash', 'tools/dist_test.sh', ovs['cfg'], ckpt, '2']
+        args = ['bash', 'tools/dist_test.sh', cfg, ckpt, '2']
         env = dict(ovs['env'], PORT=str(free_port()))
     else:
-        args = ['tools/test.py', ovs['cfg'], ckpt]
+        args = ['tools/test.py', cfg, ckpt]
         env = ovs['env']
-    out = run_tool(args + ['--work-dir', str(ovs['folder'] / name), '--json', out_json, *extra],
-               env)
+    out = run_tool(args + ['--work-dir', str(ovs['folder'] / name), '--json', out_json] + opts,
+                   env)
     with open(out_json) as f:
         return json.load(f), out.stdout + out.stderr
 
 
-def test_training_beats_the_untrained_model(ovs):
-    trained, _ = _test(ovs, ovs['ckpt'], 'trained')
-    untrained, _ = _test(ovs, 'none', 'untrained')
-    assert trained['mIoU'] > untrained['mIoU'] + 25, (untrained['mIoU'], trained['mIoU'])
-    assert trained['mIoU'] > 45, (untrained['mIoU'], trained['mIoU'])
+def test_training_beats_the_untrained_model_on_seen_and_unseen_classes(ovs):
+    trained, _ = _test(ovs, ovs['seen'], ovs['ckpt'], 'trained_seen')
+    untrained, _ = _test(ovs, ovs['seen'], 'none', 'untrained_seen')
+    assert trained['mIoU'] > untrained['mIoU'] + 30, (untrained['mIoU'], trained['mIoU'])
+    assert trained['mIoU'] > 60, trained['mIoU']
+    opened, _ = _test(ovs, ovs['open'], ovs['ckpt'], 'trained_open')
+    untrained_open, _ = _test(ovs, ovs['open'], 'none', 'untrained_open')
+    # the 2 classes never trained on: recognised through CLIP's text and image features
+    assert opened['mIoU_unseen'] > untrained_open['mIoU_unseen'] + 3, (
+        untrained_open['mIoU_unseen'], opened['mIoU_unseen'])
+    assert opened['hIoU'] > untrained_open['hIoU'], (untrained_open, opened)
 
 
 def test_other_vocabulary_file_without_code_changes(ovs):
+    """Three classes the images do not contain join the vocabulary after the 8 they do: the
+    head encodes them (the log says 11 classes, the per-class table lists them) and the labels
+    still index the first 8 (misaligned labels would collapse the pixel accuracy)."""
     vocab = ovs['folder'] / 'more_classes.txt'
     with open(osp.join(ovs['seg'], 'classes.txt')) as f:
         base = f.read()
     vocab.write_text(base + 'sky, heaven\ncar, automobile\nothers, background\n')
-    metrics, stdout = _test(ovs, ovs['ckpt'], 'more_vocab', '--cfg-options',
-                            f'test_dataloader.dataset.vocabulary={vocab}')
-    import glob
+    plain, _ = _test(ovs, ovs['open'], ovs['ckpt'], 'vocab8')
+    more, _ = _test(ovs, ovs['open'], ovs['ckpt'], 'vocab11',
+                    f'test_dataloader.dataset.vocabulary={vocab}')
     logs = ''.join(open(p).read() for p in glob.glob(
-        str(ovs['folder'] / 'more_vocab' / '*' / '*.log')))
-    assert 'Open-vocabulary evaluation over 8 classes' in logs
-    assert '| others |' in logs and '|  sky   |' in logs  # the per-class table has the new rows
-    assert metrics['mIoU'] > 0
+        str(ovs['folder'] / 'vocab11' / '*' / '*.log')))
+    assert 'Open-vocabulary evaluation over 11 classes' in logs
+    assert '|  sky   |' in logs and '| others |' in logs
+    assert more['aAcc'] > 0.7 * plain['aAcc'], (plain['aAcc'], more['aAcc'])
 
 
 def test_single_and_two_process_evaluation_agree(ovs):
-    single, _ = _test(ovs, ovs['ckpt'], 'single')
-    double, _ = _test(ovs, ovs['ckpt'], 'double', dist=True)
-    for k in ('mIoU', 'aAcc', 'mAcc'):
-        assert single[k] == pytest.approx(double[k], abs=1e-6), k
+    single, _ = _test(ovs, ovs['open'], ovs['ckpt'], 'single')
+    double, _ = _test(ovs, ovs['open'], ovs['ckpt'], 'double', dist=True)
+    for k in ('mIoU', 'aAcc', 'mAcc', 'mIoU_unseen'):
+        assert single[k] == pytest.approx(double[k], abs=METRIC_ATOL), k

@@ -55,7 +55,6 @@ def main(argv=None) -> int:
         ax.set_xlabel(f'max similarity to {args.train}')
         ax.set_ylabel('density')
         ax.legend()
-        fig.tight_layout()
         save_figure_atomic(fig, args.plot, dpi=120)
         print(f'wrote {args.plot}')
     return 0

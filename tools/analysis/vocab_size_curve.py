@@ -67,8 +67,7 @@ def main(argv=None) -> int:
     curve = {}
     for k in args.steps:
         for head in heads:
-            head.fixed_test_vocabulary = False
-            head.set_test_vocabulary(base + pool[:k])
+            head.set_test_vocabulary(base + pool[:k], override_config=True)
         inter = np.zeros(c)
         union = np.zeros(c)
         bar = ProgressBar(n)
@@ -100,7 +99,6 @@ def main(argv=None) -> int:
         ax.plot([c + k for k in curve], list(curve.values()), 'o-')
         ax.set_xlabel('vocabulary size')
         ax.set_ylabel(f'mIoU over the {c} dataset classes')
-        fig.tight_layout()
         save_figure_atomic(fig, args.plot, dpi=120)
         print(f'wrote {args.plot}')
     return 0

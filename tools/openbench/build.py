@@ -7,11 +7,13 @@ similarity <= sigma1), relabel the remaining too-similar classes (> sigma2) to "
         --source data/food103/img_dir/test data/food103/ann_dir/test food103_classes.txt \\
         --source ... --out data/openbench
 
-Each source is an image folder, its annotation folder (PNG label maps with the same file stem,
-class ids 0..C-1, 255 = ignore; ``--reduce-zero-label`` when 0 is background) and its class
-file (one class per line). The output is mmseg-format (``images/``, ``annotations/``,
-``classes.txt`` with "others, background" last), written to a temporary folder and renamed;
-``configs/ovsnet/_base_/datasets/openbench_val.py`` reads it.
+Each source is an image folder (any of .jpg / .jpeg / .png), its annotation folder (label maps
+with the same file stem, class ids 0..C-1; 8-bit maps ignore 255, 16-bit maps 65535;
+``--reduce-zero-label`` when 0 is background) and its class file (one class per line). The
+output is mmseg-format: ``images/`` (each image copied in its own format), ``annotations/``
+(16-bit PNG: ids 0..C-1, 65535 ignore, so more than 255 classes fit; the paper's OpenBench has
+286 + "others") and ``classes.txt`` with "others, background" last. It is written to a temporary
+folder and renamed; ``configs/ovsnet/_base_/datasets/openbench_val.py`` reads it.
 """
 import argparse
 import os
@@ -24,11 +26,25 @@ import numpy as np
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 IMG_EXT = ('.jpg', '.jpeg', '.png')
+IGNORE = 65535  # in the written 16-bit label maps
+
+
+def read_label(path: str, reduce_zero_label: bool) -> np.ndarray:
+    """Class ids (int64) of a source label map, ignored pixels as -1."""
+    from PIL import Image
+    raw = np.asarray(Image.open(path))
+    if raw.ndim == 3:
+        raw = raw[..., 0]
+    label = raw.astype(np.int64)
+    ignore = label == (255 if raw.dtype == np.uint8 else 65535)
+    if reduce_zero_label:
+        ignore |= label == 0
+        label = label - 1
+    label[ignore] = -1
+    return label
 
 
 def scan_source(img_dir, ann_dir, class_file, reduce_zero_label):
-    from PIL import Image
-
     from mmopen.clip.vocabularies import class_names
     for path in (img_dir, ann_dir, class_file):
         if not osp.exists(path):
@@ -42,11 +58,7 @@ def scan_source(img_dir, ann_dir, class_file, reduce_zero_label):
         ann = osp.join(ann_dir, stem + '.png')
         if not osp.isfile(ann):
             raise SystemExit(f'No annotation {ann!r} for image {fname!r}.')
-        label = np.asarray(Image.open(ann)).astype(np.int64)
-        if reduce_zero_label:
-            label = np.where(label == 0, 255, label - 1)
-            label[label == 254] = 255
-        ids = [int(i) for i in np.unique(label) if i != 255]
+        ids = [int(i) for i in np.unique(read_label(ann, reduce_zero_label)) if i >= 0]
         bad = [i for i in ids if i >= len(names)]
         if bad:
             raise SystemExit(f'{ann}: class ids {bad} beyond the {len(names)} classes of '
@@ -74,6 +86,7 @@ def main(argv=None) -> int:
 
     from mmopen.analysis import max_similarity, select_openbench
     from mmopen.clip import FrozenCLIP
+    from mmopen.utils.io import atomic_path
     items = []
     all_names = []
     for img_dir, ann_dir, class_file in args.source:
@@ -87,33 +100,27 @@ def main(argv=None) -> int:
     sel = select_openbench([it['classes'] for it in items], class_sim, args.sigma1, args.sigma2)
     classes = sel.classes + ['others']
     new_id = {c: i for i, c in enumerate(classes)}
-    tmp = args.out.rstrip('/') + f'.tmp-{os.getpid()}'
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(osp.join(tmp, 'images'))
-    os.makedirs(osp.join(tmp, 'annotations'))
-    bar = ProgressBar(len(sel.kept))
-    for n, i in enumerate(sel.kept):
-        it = items[i]
-        label = np.asarray(Image.open(it['ann'])).astype(np.int64)
-        if it['reduce']:
-            label = np.where(label == 0, 255, label - 1)
-            label[label == 254] = 255
-        out = np.full(label.shape, 255, np.uint8)
-        for old, name in enumerate(it['names']):
-            mask = label == old
-            if mask.any():
-                out[mask] = new_id['others' if name in sel.to_others else name]
-        stem = f'{n:06d}'
-        shutil.copyfile(it['img'], osp.join(tmp, 'images', stem + osp.splitext(it['img'])[1]))
-        Image.fromarray(out).save(osp.join(tmp, 'annotations', stem + '.png'))
-        bar.update()
-    sys.stdout.write('\n')
-    with open(osp.join(tmp, 'classes.txt'), 'w') as f:
-        f.writelines(f'{c}\n' for c in sel.classes)
-        f.write('others, background\n')
-    if osp.exists(args.out):
-        shutil.rmtree(args.out)
-    os.replace(tmp, args.out)
+    with atomic_path(args.out, is_dir=True) as tmp:
+        os.makedirs(osp.join(tmp, 'images'))
+        os.makedirs(osp.join(tmp, 'annotations'))
+        bar = ProgressBar(len(sel.kept))
+        for n, i in enumerate(sel.kept):
+            it = items[i]
+            label = read_label(it['ann'], it['reduce'])
+            out = np.full(label.shape, IGNORE, np.uint16)
+            for old, name in enumerate(it['names']):
+                mask = label == old
+                if mask.any():
+                    out[mask] = new_id['others' if name in sel.to_others else name]
+            stem = f'{n:06d}'
+            shutil.copyfile(it['img'], osp.join(tmp, 'images',
+                                                stem + osp.splitext(it['img'])[1]))
+            Image.fromarray(out).save(osp.join(tmp, 'annotations', stem + '.png'))
+            bar.update()
+        sys.stdout.write('\n')
+        with open(osp.join(tmp, 'classes.txt'), 'w') as f:
+            f.writelines(f'{c}\n' for c in sel.classes)
+            f.write('others, background\n')
     print(f'OpenBench: kept {len(sel.kept)} of {len(items)} images (sigma1 {args.sigma1}), '
           f'{len(sel.classes)} classes + others ({len(sel.to_others)} classes relabelled with '
           f'sigma2 {args.sigma2}); written to {args.out}')

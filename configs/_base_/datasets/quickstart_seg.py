@@ -1,5 +1,5 @@
 # The synthetic segmentation set written by `tools/misc/make_quickstart_data.py` (ADE20K-style
-# layout, labels 1..5, 0 = unlabelled). No random augmentation, so that a run on N processes
+# layout, labels 1..8, 0 = unlabelled), all classes (a closed-vocabulary set). No random augmentation, so that a run on N processes
 # sees exactly the batches of a single-process run with N times the per-process batch.
 dataset_type = 'VocabSegDataset'
 data_root = 'data/quickstart/seg'

@@ -24,7 +24,7 @@ model = dict(
         in_index=[0, 1, 2, 3],
         channels=64,
         dropout_ratio=0.0,
-        num_classes=5,
+        num_classes=8,
         norm_cfg=dict(type='GN', num_groups=8, requires_grad=True),
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),

@@ -4,12 +4,25 @@ import torch.nn.functional as F
 
 
 def mask_pool(features: torch.Tensor, mask_logits: torch.Tensor, mode: str = 'binary',
-              eps: float = 1e-6) -> torch.Tensor:
-    """Average ``features`` (``B x C x H x W``) under each mask (``B x Q x h x w`` logits,
-    resized to ``H x W``): ``einsum('bchw,bqhw->bqc') / area``. ``mode='binary'`` uses the
-    masks binarised at logit > 0 (no gradient to the masks); ``'sigmoid'`` weights by
-    ``sigmoid(logit)``. An empty mask pools to zeros. Returns ``B x Q x C``."""
-    if mask_logits.shape[-2:] != features.shape[-2:]:
+              at: str = 'features', eps: float = 1e-6) -> torch.Tensor:
+    """Average ``features`` (``B x C x H x W``) under each mask (``B x Q x h x w`` logits):
+    ``einsum('bchw,bqhw->bqc') / area``. Returns ``B x Q x C``.
+
+    Args:
+        mode: ``'binary'`` weighs by the masks binarised at logit > 0 (FC-CLIP; no gradient to
+            the masks), ``'sigmoid'`` by ``sigmoid(logit)``. An empty mask pools to zeros.
+        at: ``'features'`` resizes the mask logits (bilinear) to the feature map, as FC-CLIP;
+            ``'masks'`` resizes the features to the masks instead, which keeps masks smaller
+            than a feature cell non-empty when the feature map is very coarse (a CLIP at stride
+            32 on small images), at the memory cost of a ``C x h x w`` map per image.
+    """
+    if at == 'masks':
+        if mask_logits.shape[-2:] != features.shape[-2:]:
+            features = F.interpolate(features, size=mask_logits.shape[-2:], mode='bilinear',
+                                     align_corners=False)
+    elif at != 'features':
+        raise ValueError(f"mask_pool at={at!r}: use 'features' or 'masks'.")
+    elif mask_logits.shape[-2:] != features.shape[-2:]:
         mask_logits = F.interpolate(mask_logits, size=features.shape[-2:], mode='bilinear',
                                     align_corners=False)
     if mode == 'binary':

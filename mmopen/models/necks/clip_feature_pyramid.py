@@ -14,22 +14,23 @@ class CLIPSimpleFeaturePyramid(BaseModule):
     (down), then a 1x1 and a 3x3 convolution with GroupNorm.
 
     Input: the outputs of ``CLIPDenseBackbone`` on a ViT tower -- the chosen blocks' token maps
-    (all at ``in_stride``; the last one is used) and, if the backbone has
-    ``with_embeddings=True``, the CLIP embedding map last, which is passed through unchanged.
+    (all at ``in_stride``; the last one is used) and, after them, ``num_extra`` maps the head
+    reads directly (e.g. the pooling features of ``with_pool_features=True``), which are passed
+    through unchanged.
 
     Args:
         in_channels: ViT width.
         out_channels: channels of every pyramid level.
         in_stride: the patch size.
         strides: target strides (default 4, 8, 16, 32).
-        with_embeddings: the last input is the CLIP embedding map (pass it through).
+        num_extra: how many trailing inputs are passed through (default 1).
     """
 
     def __init__(self, in_channels: int, out_channels: int, in_stride: int = 16,
-                 strides: Sequence[int] = (4, 8, 16, 32), with_embeddings: bool = True,
+                 strides: Sequence[int] = (4, 8, 16, 32), num_extra: int = 1,
                  num_groups: int = 8, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        self.with_embeddings = with_embeddings
+        self.num_extra = num_extra
         self.levels = nn.ModuleList()
         for s in strides:
             layers = []
@@ -55,6 +56,7 @@ class CLIPSimpleFeaturePyramid(BaseModule):
 
     def forward(self, inputs: Tuple[torch.Tensor, ...]) -> Tuple[torch.Tensor, ...]:
         inputs = list(inputs)
-        extra = [inputs.pop()] if self.with_embeddings else []
-        x = inputs[-1]
+        split = len(inputs) - self.num_extra
+        extra = inputs[split:]
+        x = inputs[split - 1]
         return tuple(level(x) for level in self.levels) + tuple(extra)

@@ -1,5 +1,6 @@
-"""An EncoderDecoder whose semantic maps never hold a full-resolution tensor per class."""
-from typing import List, Optional
+"""An EncoderDecoder for open-vocabulary heads: one CLIP per model, and semantic maps over large
+vocabularies without a full-resolution tensor per class."""
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -10,32 +11,44 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 
-def chunked_upsample_argmax(logits: Tensor, input_size, padding, ori_shape, flip=None,
-                            chunk: int = 64, align_corners: bool = False) -> Tensor:
-    """``argmax_c`` of the logits (``C x h x w``, at any resolution) after mmseg's standard
-    post-processing -- bilinear resize to the padded input size, crop the padding, undo a flip,
-    bilinear resize to the original shape -- computed ``chunk`` classes at a time, so memory is
-    ``O(chunk x H x W)`` instead of ``O(C x H x W)``. Bilinear resizing acts on each channel
-    alone, so the result equals the unchunked computation; a resize to the size the map already
-    has is skipped. Returns ``1 x H x W`` (long)."""
+def chunked_semantic_argmax(probs: Tensor, mask_logits: Tensor, input_size: Sequence[int],
+                            padding: Sequence[int], ori_shape: Sequence[int],
+                            flip: Optional[str] = None, chunk: int = 64,
+                            align_corners: bool = False) -> Tensor:
+    """The label map of Mask2Former's semantic inference followed by mmseg's post-processing,
+    without a ``C x H x W`` tensor.
+
+    Mask2Former upsamples the mask logits (``Q x h x w``) to the padded input size, applies the
+    sigmoid and forms ``logits_c = sum_q probs[q, c] sigmoid(mask_q)``; mmseg then crops the
+    padding, undoes a flip, resizes to the original shape (bilinear) and takes the argmax. The
+    class sum, the crop, the flip and the bilinear resize all act on each class channel alone,
+    so computing them ``chunk`` classes at a time gives the same map with memory
+    ``O((Q + chunk) x H x W)`` instead of ``O(C x H x W)``; only rounding differs (the class sum
+    of a chunk may be reduced in another order than over all classes), which can flip pixels
+    whose two best classes tie to ~1e-6. Returns ``1 x H x W`` (long).
+
+    Args:
+        probs: ``Q x C`` class probabilities of the queries.
+        mask_logits: ``Q x h x w`` mask logits.
+        padding: ``(left, right, top, bottom)`` padding of the input.
+    """
+    masks = F.interpolate(mask_logits[None].float(), size=tuple(input_size), mode='bilinear',
+                          align_corners=False)[0].sigmoid()
     left, right, top, bottom = padding
+    h, w = masks.shape[-2:]
+    masks = masks[:, top:h - bottom, left:w - right]
+    if flip == 'horizontal':
+        masks = masks.flip(dims=(2, ))
+    elif flip == 'vertical':
+        masks = masks.flip(dims=(1, ))
+    probs = probs.float()
     best_val = best_idx = None
-    for start in range(0, logits.shape[0], chunk):
-        part = logits[None, start:start + chunk].float()
-        if tuple(part.shape[-2:]) != tuple(input_size):
-            part = F.interpolate(part, size=tuple(input_size), mode='bilinear',
-                                 align_corners=align_corners)
-        h, w = part.shape[-2:]
-        part = part[:, :, top:h - bottom, left:w - right]
-        if flip == 'horizontal':
-            part = part.flip(dims=(3, ))
-        elif flip == 'vertical':
-            part = part.flip(dims=(2, ))
+    for start in range(0, probs.shape[1], chunk):
+        part = torch.einsum('qc,qhw->chw', probs[:, start:start + chunk], masks)[None]
         if tuple(part.shape[-2:]) != tuple(ori_shape):
             part = F.interpolate(part, size=tuple(ori_shape), mode='bilinear',
                                  align_corners=align_corners)
-        part = part[0]
-        val, idx = part.max(dim=0)
+        val, idx = part[0].max(dim=0)
         idx = idx + start
         if best_val is None:
             best_val, best_idx = val, idx
@@ -48,48 +61,60 @@ def chunked_upsample_argmax(logits: Tensor, input_size, padding, ori_shape, flip
 
 @MODELS.register_module()
 class OVSEncoderDecoder(EncoderDecoder):
-    """``EncoderDecoder`` for open-vocabulary heads over large vocabularies (ADE-847, PC-459).
+    """``EncoderDecoder`` for open-vocabulary heads over a CLIP backbone (OVSNet).
 
-    In ``whole`` inference the decode head returns its semantic logits at mask resolution and
-    :func:`chunked_upsample_argmax` produces the prediction, so no ``C x H x W`` tensor at full
-    resolution is ever materialised. Data samples carry ``pred_sem_seg`` (and no full-resolution
-    ``seg_logits``). ``slide`` inference keeps mmseg's path.
+    * **One CLIP per model**: the backbone's ``FrozenCLIP`` is handed to the head
+      (``share_clip``), which uses it for text embeddings and for mapping mask-pooled features;
+      no second copy is loaded, moved to the device or saved.
+    * **Large vocabularies** (ADE-847, PC-459): in ``whole`` inference the head returns class
+      probabilities and mask logits and :func:`chunked_semantic_argmax` forms the label map, so
+      no ``C x H x W`` tensor at full resolution is materialised; data samples then carry
+      ``pred_sem_seg`` only. ``test_cfg=dict(output_logits=True)`` (e.g. for test-time
+      augmentation, which merges ``seg_logits``) or ``mode='slide'`` use mmseg's path with the
+      full logits.
 
     Args:
-        class_chunk: classes upsampled at a time.
+        class_chunk: classes processed at a time in the chunked path.
     """
 
     def __init__(self, *args, class_chunk: int = 64, **kwargs):
         super().__init__(*args, **kwargs)
         self.class_chunk = class_chunk
+        clip = getattr(self.backbone, 'clip', None)
+        if clip is not None and hasattr(self.decode_head, 'share_clip'):
+            self.decode_head.share_clip(clip)
 
-    def _deferrable(self) -> bool:
-        return (hasattr(self.decode_head, 'defer_upsampling')
-                and self.test_cfg.get('mode', 'whole') == 'whole')
+    def _chunked(self) -> bool:
+        return (hasattr(self.decode_head, 'predict_components')
+                and self.test_cfg.get('mode', 'whole') == 'whole'
+                and not self.test_cfg.get('output_logits', False))
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """Semantic logits at the size of ``inputs`` (a padded image or a sliding-window
+        crop)."""
+        x = self.extract_feat(inputs)
+        if hasattr(self.decode_head, 'predict_components'):
+            return self.decode_head.predict(x, batch_img_metas, self.test_cfg,
+                                            size=inputs.shape[2:])
+        return self.decode_head.predict(x, batch_img_metas, self.test_cfg)
 
     def predict(self, inputs: Tensor, data_samples: Optional[List] = None):
-        defer = self._deferrable()
-        if defer:
-            self.decode_head.defer_upsampling = True
-        try:
-            if data_samples is not None:
-                batch_img_metas = [s.metainfo for s in data_samples]
-            else:
-                batch_img_metas = [dict(ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
-                                        pad_shape=inputs.shape[2:],
-                                        padding_size=[0, 0, 0, 0])] * inputs.shape[0]
-            seg_logits = self.inference(inputs, batch_img_metas)
-        finally:
-            self.decode_head.defer_upsampling = False
-        if not defer:
-            return self.postprocess_result(seg_logits, data_samples)
-        if data_samples is None:
+        if not self._chunked():
+            return super().predict(inputs, data_samples)
+        if data_samples is not None:
+            batch_img_metas = [s.metainfo for s in data_samples]
+        else:
+            batch_img_metas = [dict(ori_shape=inputs.shape[2:], img_shape=inputs.shape[2:],
+                                    pad_shape=inputs.shape[2:],
+                                    padding_size=[0, 0, 0, 0])] * inputs.shape[0]
             data_samples = [SegDataSample(metainfo=m) for m in batch_img_metas]
+        probs, masks = self.decode_head.predict_components(self.extract_feat(inputs),
+                                                           batch_img_metas)
         for i, sample in enumerate(data_samples):
             meta = sample.metainfo
             padding = meta.get('img_padding_size', meta.get('padding_size', [0] * 4))
-            pred = chunked_upsample_argmax(
-                seg_logits[i], inputs.shape[2:], padding, meta['ori_shape'],
+            pred = chunked_semantic_argmax(
+                probs[i], masks[i], inputs.shape[2:], padding, meta['ori_shape'],
                 meta.get('flip_direction') if meta.get('flip') else None, self.class_chunk,
                 self.align_corners)
             sample.set_data({'pred_sem_seg': PixelData(data=pred)})

@@ -1,6 +1,8 @@
 # OVSNet: frozen CLIP ConvNeXt-B (open_clip convnext_base_w, a local weight file), Mask2Former
-# pixel decoder + transformer decoder, mask pooling + GFA, cosine classification against the
-# CLIP text embeddings, Proxy Calibration. Losses: mask BCE 5, dice 5, class CE 2, proxy 1.
+# pixel decoder + transformer decoder, FC-CLIP mask pooling + GFA (per-query reading),
+# cosine classification against the CLIP text embeddings with a learnable no-object
+# embedding, Proxy Calibration. Losses: mask BCE 5, dice 5, class CE 2, proxy 1.
+# The head shares the backbone's CLIP (OVSEncoderDecoder): one CLIP per model.
 clip_model = 'convnext_base_w'
 clip_weights = 'checkpoints/clip/convnext_base_w/open_clip_pytorch_model.bin'
 clip_channels = [128, 256, 512, 1024]
@@ -22,15 +24,16 @@ model = dict(
         model_name=clip_model,
         weights=clip_weights,
         out_indices=(0, 1, 2, 3),
-        with_embeddings=True),
+        with_pool_features=True),
     decode_head=dict(
         type='OVSNetHead',
         text_encoder=dict(model_name=clip_model, weights=clip_weights),
         vocabulary=train_vocabulary,
         templates='vild',
         fusion='gfa',
-        gfa_cfg=dict(lam=0.2, omega=0.5, norm='softmax', normalize=True),
+        gfa_cfg=dict(reading='per_query', lam=0.2, omega=0.5, normalize=True, output='f_q'),
         mask_pooling='binary',
+        no_object='embedding',
         loss_proxy=dict(type='ProxyCalibrationLoss', loss_weight=1.0, gamma=2.0),
         in_channels=clip_channels,
         strides=[4, 8, 16, 32],
@@ -89,5 +92,6 @@ model = dict(
     test_cfg=dict(mode='whole'))
 custom_hooks = [
     dict(type='OpenVocabularyHook'),
-    dict(type='ProxyCalibrationHook', weight=1.0, gamma=2.0, start_iter=0, warmup_iters=0),
+    # weight and gamma: the loss_proxy's above (the hook only schedules and logs them)
+    dict(type='ProxyCalibrationHook', start_iter=0, warmup_iters=0),
 ]

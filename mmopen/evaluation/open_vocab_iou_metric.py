@@ -1,0 +1,57 @@
+"""``OpenVocabIoUMetric``: mmseg's ``IoUMetric`` plus the mean IoU over the classes seen in
+training, over the unseen ones, and their harmonic mean (hIoU, the zero-shot segmentation
+protocol of Xian et al. 2019, ZegFormer and others)."""
+from typing import Dict, Optional, Sequence, Union
+
+import numpy as np
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import METRICS
+
+from mmopen.clip.vocabularies import seen_mask
+
+
+def seen_unseen_iou(iou: Sequence[float], seen: Sequence[bool]) -> Dict[str, float]:
+    """``mIoU_seen``, ``mIoU_unseen`` (means over the classes of each kind that occur, i.e.
+    whose IoU is not NaN, as mmseg's mIoU) and ``hIoU = 2 s u / (s + u)``, all x100 like
+    mmseg's metrics; NaN where a kind has no class that occurs."""
+    iou = np.asarray(iou, dtype=np.float64)
+    seen = np.asarray(seen, dtype=bool)
+    if iou.shape != seen.shape:
+        raise ValueError(f'{iou.size} IoU values for {seen.size} seen / unseen flags.')
+
+    def mean(values):
+        values = values[~np.isnan(values)]
+        return float(values.mean() * 100) if values.size else float('nan')
+
+    s, u = mean(iou[seen]), mean(iou[~seen])
+    h = 2 * s * u / (s + u) if s + u > 0 else float('nan')
+    return dict(mIoU_seen=s, mIoU_unseen=u, hIoU=h)
+
+
+@METRICS.register_module()
+class OpenVocabIoUMetric(IoUMetric):
+    """``IoUMetric`` whose results also split the classes into those seen in training and the
+    rest.
+
+    Args:
+        seen_classes: the training vocabulary (a shipped name, a file or a list); a class of
+            the evaluated dataset is seen when one of its names is a name of a seen class.
+        Other arguments: as ``IoUMetric``.
+    """
+
+    def __init__(self, seen_classes: Union[str, Sequence], iou_metrics=('mIoU', ),
+                 **kwargs):
+        super().__init__(iou_metrics=list(iou_metrics), **kwargs)
+        self.seen_classes = seen_classes
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        metrics = super().compute_metrics(results)
+        columns = tuple(zip(*results))
+        inter, union = sum(columns[0]), sum(columns[1])
+        with np.errstate(invalid='ignore', divide='ignore'):
+            iou = (inter.double() / union.double()).numpy()
+        meta: Optional[dict] = self.dataset_meta or {}
+        classes = meta.get('vocabulary') or [[c] for c in meta['classes']]
+        metrics.update({k: round(v, 2) for k, v in seen_unseen_iou(
+            iou, seen_mask([list(c) for c in classes], self.seen_classes)).items()})
+        return metrics

@@ -1,0 +1,261 @@
+"""OVSNetHead in a model: gradients, one CLIP per model, FC-CLIP mask pooling, Mask2Former
+inference order, vocabularies resolved once, Proxy Calibration wiring, the stock Mask2Former
+config."""
+import os.path as osp
+import textwrap
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import mmopen  # noqa: F401
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+QS = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
+VOCAB = ['wall', 'grass', 'ball', 'box', 'tent']
+
+
+def samples(n, size=64, num_classes=5, seed=0):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(n):
+        s = SegDataSample(gt_sem_seg=PixelData(
+            data=torch.randint(0, num_classes, (1, size, size), generator=g)))
+        s.set_metainfo(dict(img_shape=(size, size), pad_shape=(size, size),
+                            ori_shape=(size, size), padding_size=[0, 0, 0, 0]))
+        out.append(s)
+    return out
+
+
+def build(weights, cache_dir=None, **head):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(QS)
+    clip = dict(model_name='mmopen-tiny-convnext', weights=weights)
+    if cache_dir is not None:
+        clip['cache_dir'] = cache_dir
+    cfg.model.backbone.update(model_name=clip['model_name'], weights=weights)
+    cfg.model.decode_head.text_encoder = clip
+    cfg.model.decode_head.vocabulary = VOCAB
+    cfg.model.decode_head.update(head)
+    init_default_scope('mmseg')
+    return MODELS.build(cfg.model)
+
+
+@pytest.fixture(scope='module')
+def weights(tiny_clip_files):
+    return tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
+
+
+@pytest.fixture(scope='module')
+def ovs_model(weights):
+    return build(weights)
+
+
+def test_training_step_reaches_the_head_and_never_the_frozen_clip(ovs_model):
+    torch.manual_seed(0)
+    ovs_model.train()
+    losses = ovs_model.loss(torch.randn(2, 3, 64, 64), samples(2))
+    assert {'decode.loss_cls', 'decode.loss_mask', 'decode.loss_dice',
+            'decode.loss_proxy'} <= set(losses)
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    ovs_model.zero_grad()
+    total.backward()
+    clip_params = list(ovs_model.backbone.parameters())
+    assert clip_params and all(p.grad is None for p in clip_params)
+    head = ovs_model.decode_head
+    for name in ('query_proj.weight', 'logit_scale', 'void_embedding'):
+        grad = head.get_parameter(name).grad
+        assert grad is not None and grad.abs().sum() > 0, name
+
+
+def test_one_clip_per_model(weights, tmp_path, monkeypatch):
+    """The head uses the backbone's CLIP: no CLIP module inside the head, the weight file read
+    once, and the same state-dict keys whether the text cache is cold or warm."""
+    import mmopen.clip.build as clip_build
+    from mmopen.clip import FrozenCLIP
+    reads = []
+    real = clip_build.read_state_dict
+    monkeypatch.setattr(clip_build, 'read_state_dict',
+                        lambda path, name: reads.append(path) or real(path, name))
+    cache = str(tmp_path / 'cache')
+    cold = build(weights, cache_dir=cache)
+    cold.eval()
+    with torch.no_grad():  # encodes the vocabulary on a cache miss, with the backbone's CLIP
+        cold.predict(torch.randn(1, 3, 64, 64), samples(1))
+    assert reads == [weights]
+    warm = build(weights, cache_dir=cache)
+    assert list(cold.state_dict()) == list(warm.state_dict())
+    assert not [n for n, m in cold.decode_head.named_modules() if isinstance(m, FrozenCLIP)]
+    assert not any(k.startswith('decode_head') and 'clip' in k for k in cold.state_dict())
+    assert cold.decode_head._clip is cold.backbone.clip
+
+
+def test_full_image_mask_pooling_is_encode_image(ovs_model):
+    """FC-CLIP order: pool the last stage, then the tower head; with a full-image mask that is
+    open_clip's own image embedding (computed here by open_clip)."""
+    x = torch.randn(2, 3, 64, 64)
+    head = ovs_model.decode_head
+    feats = ovs_model.backbone(x)
+    head._pool_map = feats[-1]
+    try:
+        got = head.pooled_clip_embeddings(torch.full((2, 3, 16, 16), 5.0))
+    finally:
+        head._pool_map = None
+    ref = ovs_model.backbone.clip.model.encode_image(x)
+    for q in range(3):
+        assert torch.allclose(got[:, q], ref, atol=1e-5)
+
+
+def test_inference_upsamples_mask_logits_before_the_sigmoid(ovs_model, monkeypatch):
+    head = ovs_model.decode_head
+    ovs_model.eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = ovs_model.extract_feat(x)
+        probs, masks = head.predict_components(feats, [samples(1)[0].metainfo])
+        got = head.predict(feats, [samples(1)[0].metainfo], {})
+    up = F.interpolate(masks, size=(64, 64), mode='bilinear', align_corners=False).sigmoid()
+    ref = torch.einsum('bqc,bqhw->bchw', probs, up)
+    assert torch.allclose(got, ref, atol=1e-6)
+    wrong = F.interpolate(torch.einsum('bqc,bqhw->bchw', probs, masks.sigmoid()), size=(64, 64),
+                          mode='bilinear', align_corners=False)
+    assert not torch.allclose(got, wrong, atol=1e-4)  # the order matters here
+
+
+def test_test_vocabulary_is_encoded_once(ovs_model, monkeypatch):
+    import mmopen.models.decode_heads.ovsnet_head as head_mod
+    head = ovs_model.decode_head
+    ovs_model.eval()
+    head.set_test_vocabulary(VOCAB + ['sky, heaven', 'car', 'others, background'])
+    assert head.test_text.shape[0] == 8 and head.test_seen.tolist() == [True] * 5 + [False] * 3
+    calls = []
+    monkeypatch.setattr(head_mod, 'load_vocabulary', lambda *a: calls.append(a))
+    monkeypatch.setattr(head, 'text_embeddings', lambda *a: calls.append(a))
+    with torch.no_grad():
+        preds = ovs_model.predict(torch.randn(2, 3, 64, 64), samples(2))
+    assert calls == []  # no parsing or encoding per decoder layer or per batch
+    labels = torch.cat([p.pred_sem_seg.data for p in preds])
+    assert labels.shape == (2, 64, 64) and labels.max() < 8
+
+
+def test_a_fixed_test_vocabulary_is_kept_unless_overridden(weights):
+    model = build(weights, test_vocabulary=['ball', 'box'])
+    head = model.decode_head
+    head.set_test_vocabulary(['wall', 'grass', 'sky'])  # what OpenVocabularyHook does
+    assert head.test_vocabulary == [['ball'], ['box']] and head.test_text.shape[0] == 2
+    head.set_test_vocabulary(['wall', 'grass', 'sky'], override_config=True)  # tools, demo
+    assert head.test_text.shape[0] == 3
+
+
+def test_training_vocabulary_is_checked_against_the_dataset(ovs_model):
+    ovs_model.decode_head.check_train_vocabulary([[v] for v in VOCAB])
+    with pytest.raises(ValueError, match='differ.*ball.*box'):
+        ovs_model.decode_head.check_train_vocabulary(['wall', 'grass', 'box', 'ball', 'tent'])
+
+
+def test_backbone_and_head_must_share_one_clip(weights, tiny_clip_files):
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(QS)
+    cfg.model.backbone.weights = weights
+    other = tiny_clip_files[('mmopen-tiny-convnext', 'bin')]
+    cfg.model.decode_head.text_encoder = dict(model_name='mmopen-tiny-convnext', weights=other)
+    cfg.model.decode_head.vocabulary = VOCAB
+    with pytest.raises(ValueError, match="not the backbone's CLIP"):
+        MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('fusion,with_pc_c', [('none', False), ('gfa', True)])
+def test_proxy_calibration_gets_the_fusion_output_only_with_fusion(weights, monkeypatch,
+                                                                   fusion, with_pc_c):
+    model = build(weights, fusion=fusion)
+    got = {}
+    loss = model.decode_head.loss_proxy
+
+    def capture(f_q, f_c, f_t):
+        got.update(f_q=f_q, f_c=f_c, f_t=f_t)
+        return f_q.sum() * 0
+
+    monkeypatch.setattr(loss, 'forward', capture)
+    model.train()
+    torch.manual_seed(0)
+    model.loss(torch.randn(2, 3, 64, 64), samples(2))
+    assert (got['f_c'] is not None) == with_pc_c
+    assert got['f_q'].shape == got['f_t'].shape and got['f_q'].shape[0] > 0
+
+
+def test_scalar_no_object_option(weights):
+    model = build(weights, no_object='scalar')
+    head = model.decode_head
+    assert hasattr(head, 'void_logit') and not hasattr(head, 'void_embedding')
+    logits = head.classify(torch.randn(2, 3, 32), torch.randn(5, 32))
+    assert logits.shape == (2, 3, 6)
+    assert torch.equal(logits[..., -1], head.void_logit.expand(2, 3))
+
+
+def test_geometric_ensemble_matches_a_loop():
+    from mmopen.models.decode_heads.vocabulary_ensemble import geometric_ensemble
+    g = torch.Generator().manual_seed(0)
+    logits, clip_logits = torch.randn(2, 3, 5, generator=g), torch.randn(2, 3, 4, generator=g)
+    seen = torch.tensor([True, False, True, False])
+    got = geometric_ensemble(logits, clip_logits, seen, alpha=0.4, beta=0.8)
+    for b in range(2):
+        for q in range(3):
+            p_all = torch.exp(logits[b, q]) / torch.exp(logits[b, q]).sum()
+            p_in = torch.exp(logits[b, q, :4]) / torch.exp(logits[b, q, :4]).sum()
+            p_out = torch.exp(clip_logits[b, q]) / torch.exp(clip_logits[b, q]).sum()
+            ens = torch.stack([p_in[c]**(0.6 if seen[c] else 0.2) *
+                               p_out[c]**(0.4 if seen[c] else 0.8) for c in range(4)])
+            ref = ens / ens.sum() * (1 - p_all[-1])
+            assert torch.allclose(got[b, q], ref, atol=1e-6)
+
+
+def test_ensemble_inference_runs(weights):
+    model = build(weights, ensemble=dict(alpha=0.4, beta=0.8), fusion='none')
+    model.eval()
+    model.decode_head.set_test_vocabulary(VOCAB + ['sky'])
+    with torch.no_grad():
+        probs, _ = model.decode_head.predict_components(
+            model.extract_feat(torch.randn(1, 3, 64, 64)), [samples(1)[0].metainfo])
+    assert probs.shape == (1, 10, 6) and torch.all(probs.sum(-1) <= 1 + 1e-5)
+
+
+def test_stock_mask2former_config_with_ovsnet_head(weights, tmp_path):
+    """A stock mmseg config (ResNet backbone, stock EncoderDecoder) takes OVSNetHead with
+    fusion='none'; its text comes from a text-only tower, not a registered module."""
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from mmopen.clip import FrozenCLIP
+    cfg_file = tmp_path / 'm2f_ovsnet.py'
+    cfg_file.write_text(textwrap.dedent(f'''
+        _base_ = 'mmseg::mask2former/mask2former_r50_8xb2-160k_ade20k-512x512.py'
+        custom_imports = dict(imports=['mmopen'], allow_failed_imports=False)
+        model = dict(
+            backbone=dict(init_cfg=None),
+            decode_head=dict(
+                type='OVSNetHead',
+                text_encoder=dict(model_name='mmopen-tiny-convnext', weights={weights!r},
+                                  cache_dir=False),
+                vocabulary='ade_150',
+                fusion='none',
+                num_classes=None,
+                train_cfg=dict(num_points=1024)))
+    '''))
+    cfg = Config.fromfile(str(cfg_file))
+    init_default_scope('mmseg')
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model.train()
+    losses = model.loss(torch.randn(2, 3, 64, 64), samples(2, num_classes=150))
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.decode_head.query_proj.weight.grad is not None
+    assert isinstance(model.decode_head._clip, FrozenCLIP) and model.decode_head._clip.text_only
+    assert not [m for m in model.modules() if isinstance(m, FrozenCLIP)]

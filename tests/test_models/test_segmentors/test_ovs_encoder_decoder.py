@@ -1,0 +1,108 @@
+"""OVSEncoderDecoder: the chunked semantic map equals mmseg's full-logit path, and sliding-
+window inference equals a window loop written here."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+import mmopen  # noqa: F401
+from mmopen.models.segmentors import chunked_semantic_argmax
+from tests.test_models.test_decode_heads.test_ovsnet_head import VOCAB, build, samples
+
+
+def _meta(h, w, pad=(0, 0), flip=None):
+    meta = dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h + pad[0], w + pad[1]),
+                padding_size=[0, pad[1], 0, pad[0]])
+    if flip:
+        meta.update(flip=True, flip_direction=flip)
+    return meta
+
+
+def _near_ties(logits, margin=1e-5):
+    top2 = logits.topk(2, dim=0).values
+    return (top2[0] - top2[1]) < margin
+
+
+def test_chunked_argmax_equals_mmseg_postprocessing():
+    from mmseg.models.segmentors import EncoderDecoder
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(0)
+    probs = torch.rand(6, 37, generator=g).softmax(dim=1)
+    masks = torch.randn(6, 16, 20, generator=g) * 3
+    meta = _meta(60, 76, pad=(4, 4), flip='horizontal')
+    meta['ori_shape'] = (50, 70)
+    up = F.interpolate(masks[None], size=(64, 80), mode='bilinear', align_corners=False)
+    logits = torch.einsum('qc,bqhw->bchw', probs, up.sigmoid())
+    seg = EncoderDecoder.__new__(EncoderDecoder)
+    seg.align_corners = False
+    out = EncoderDecoder.postprocess_result(seg, logits, [SegDataSample(metainfo=meta)])[0]
+    ref, ref_logits = out.pred_sem_seg.data, out.seg_logits.data
+    got = chunked_semantic_argmax(probs, masks, (64, 80), meta['padding_size'],
+                                  meta['ori_shape'], 'horizontal', chunk=5)
+    # equal up to pixels whose two best classes tie within float rounding (the class sums of
+    # a chunk may be reduced in another order than over all 37 classes)
+    differ = got != ref
+    assert (~differ | _near_ties(ref_logits)).all()
+    assert differ.float().mean() < 0.01
+
+
+def test_chunked_path_equals_the_full_logit_path(tiny_clip_files):
+    weights = tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
+    model = build(weights)
+    model.eval()
+    model.decode_head.set_test_vocabulary(VOCAB + ['sky', 'car'])
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        chunked = model.predict(x, samples(2))
+        model.test_cfg['output_logits'] = True
+        try:
+            full = model.predict(x, samples(2))
+        finally:
+            model.test_cfg.pop('output_logits')
+    for c, f in zip(chunked, full):
+        assert 'seg_logits' not in c and 'seg_logits' in f  # TTA needs the logits
+        differ = c.pred_sem_seg.data != f.pred_sem_seg.data
+        assert (~differ | _near_ties(f.seg_logits.data)).all()
+
+
+def test_slide_inference_equals_a_window_loop(tiny_clip_files):
+    weights = tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
+    model = build(weights)
+    model.eval()
+    model.test_cfg.update(mode='slide', crop_size=(64, 64), stride=(32, 32))
+    h, w = 64, 128
+    x = torch.randn(1, 3, h, w)
+    meta = _meta(h, w)
+    from mmseg.structures import SegDataSample
+    with torch.no_grad():
+        got = model.predict(x, [SegDataSample(metainfo=meta)])[0].seg_logits.data
+        # the reference: every 64 x 64 window at stride 32 through the whole-image path,
+        # summed into place and divided by the number of windows covering each pixel
+        total = torch.zeros(5, h, w)
+        count = torch.zeros(1, h, w)
+        for left in range(0, w - 64 + 1, 32):
+            crop = x[:, :, :, left:left + 64]
+            feats = model.extract_feat(crop)
+            logits = model.decode_head.predict(feats, [_meta(64, 64)], {}, size=(64, 64))[0]
+            total[:, :, left:left + 64] += logits
+            count[:, :, left:left + 64] += 1
+    assert torch.allclose(got, total / count, atol=1e-5)
+
+
+def test_predict_without_data_samples_uses_the_input_size(tiny_clip_files):
+    model = build(tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')])
+    model.eval()
+    with torch.no_grad():
+        preds = model.predict(torch.randn(1, 3, 64, 96))
+    assert preds[0].pred_sem_seg.data.shape == (1, 64, 96)
+
+
+@pytest.mark.parametrize('chunk', [1, 64])
+def test_chunk_size_does_not_change_the_result(chunk):
+    g = torch.Generator().manual_seed(1)
+    probs = torch.rand(4, 9, generator=g)
+    masks = torch.randn(4, 8, 8, generator=g)
+    ref = chunked_semantic_argmax(probs, masks, (32, 32), [0, 0, 0, 0], (32, 32), chunk=9)
+    got = chunked_semantic_argmax(probs, masks, (32, 32), [0, 0, 0, 0], (32, 32), chunk=chunk)
+    up = F.interpolate(masks[None], size=(32, 32), mode='bilinear').sigmoid()[0]
+    logits = torch.einsum('qc,qhw->chw', probs, up)
+    assert ((got == ref) | _near_ties(logits)).all()
