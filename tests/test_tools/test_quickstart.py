@@ -104,14 +104,20 @@ def reference(qs):
 
 def test_quickstart_trains_and_tools_test_prints_metrics(qs, reference):
     metrics = _val_metrics(reference)
-    assert metrics['mIoU'] > 60, metrics
     out_json = str(qs['root'] / 'ref_test.json')
     out = run_tool(['tools/test.py', qs['plain'], f'last:{reference}',
-                '--work-dir', str(qs['root'] / 'ref_test'), '--json', out_json], qs['env'])
+                    '--work-dir', str(qs['root'] / 'ref_test'), '--json', out_json], qs['env'])
     assert 'mIoU' in out.stdout
     with open(out_json) as f:
         tested = json.load(f)
-    assert tested['mIoU'] == pytest.approx(metrics['mIoU'])
+    assert tested['mIoU'] == pytest.approx(metrics['mIoU'])  # same checkpoint, same process kind
+    # 100 iterations on 48 images learn the 8 classes far beyond the untrained head
+    untrained_json = str(qs['root'] / 'untrained.json')
+    run_tool(['tools/test.py', qs['plain'], 'none', '--work-dir',
+              str(qs['root'] / 'untrained'), '--json', untrained_json], qs['env'])
+    with open(untrained_json) as f:
+        untrained = json.load(f)
+    assert metrics['mIoU'] > untrained['mIoU'] + 20, (untrained['mIoU'], metrics['mIoU'])
 
 
 def test_sigkill_then_resume_reaches_the_configured_end(qs, reference):
@@ -143,21 +149,43 @@ def test_sigkill_then_resume_reaches_the_configured_end(qs, reference):
     assert osp.isfile(final)
     from mmopen.compat import safe_torch_load
     assert safe_torch_load(final)['meta']['iter'] == MAX_ITERS
-    # Same data order and optimizer state after resuming: the weights of the uninterrupted run.
+    # Same data order, RNG and optimizer state after resuming, one process with one thread
+    # (OMP_NUM_THREADS=1) running the same operations in the same order: the uninterrupted
+    # run's weights bit for bit, hence its metrics exactly.
     ref, got = _weights(osp.join(reference, f'iter_{MAX_ITERS}.pth')), _weights(final)
+    assert set(ref) == set(got)
     for k in ref:
-        assert torch.allclose(ref[k], got[k], atol=1e-5), k
+        assert torch.equal(ref[k], got[k]), k
     assert _val_metrics(work_dir)['mIoU'] == _val_metrics(reference)['mIoU']
+
+
+# Two processes with half the batch each see exactly the single-process batches, and every
+# image has the same number of labelled pixels, so the averaged gradients are mathematically
+# those of one process; only float32 summation order differs (per-process sums, then the
+# all-reduce). That perturbs each gradient by a few ulps (relative ~1e-7 to 1e-6). AdamW moves a
+# weight by at most about lr (2e-3, decaying) per step whatever the gradient's scale, so over 100
+# steps such perturbations move weights by far less than lr * steps * 1e-3 = 2e-4 unless
+# training is chaotic, which this convex-ish head is not: WEIGHT_ATOL = 2e-4 (measured: see the
+# README's test notes). Predictions then differ only at pixels whose two best classes tie within
+# that noise: METRIC_ATOL = 0.1 points of mIoU / aAcc, a few tens of the 16 x 128 x 128
+# validation pixels (the exact equality asserted before failed once: 69.09 vs 69.10).
+WEIGHT_ATOL = 2e-4
+METRIC_ATOL = 0.1
 
 
 def test_two_process_cpu_training_matches_single_process(qs, reference):
     work_dir = str(qs['root'] / 'dist')
     env = dict(qs['env'], PORT=str(free_port()))
-    # two processes with half the batch each see exactly the single-process batches
     run_tool(['bash', 'tools/dist_train.sh', qs['plain'], '2', '--work-dir', work_dir,
-          '--cfg-options', 'train_dataloader.batch_size=2'], env)
-    assert _val_metrics(work_dir)['mIoU'] == _val_metrics(reference)['mIoU']
-    assert _val_metrics(work_dir)['aAcc'] == _val_metrics(reference)['aAcc']
+              '--cfg-options', 'train_dataloader.batch_size=2'], env)
+    ref = _weights(osp.join(reference, f'iter_{MAX_ITERS}.pth'))
+    got = _weights(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
+    assert set(ref) == set(got)
+    worst = max((ref[k].float() - got[k].float()).abs().max().item() for k in ref)
+    assert worst <= WEIGHT_ATOL, worst
+    for key in ('mIoU', 'aAcc'):
+        assert _val_metrics(work_dir)[key] == pytest.approx(_val_metrics(reference)[key],
+                                                            abs=METRIC_ATOL), key
 
 
 def test_two_process_evaluation_matches_single_process(qs, reference):
@@ -168,7 +196,9 @@ def test_two_process_evaluation_matches_single_process(qs, reference):
           str(qs['root'] / 'dist_test'), '--json', out_json], env)
     with open(out_json) as f:
         tested = json.load(f)
-    assert tested['mIoU'] == pytest.approx(_val_metrics(reference)['mIoU'])
+    # evaluation only, but two processes run batches of another size: kernels may round the
+    # last bit differently, which can flip pixels at exact ties (see METRIC_ATOL)
+    assert tested['mIoU'] == pytest.approx(_val_metrics(reference)['mIoU'], abs=METRIC_ATOL)
 
 
 def test_classification_quickstart_learns_the_id_classes(quickstart_data, tmp_path):
