@@ -1,0 +1,42 @@
+"""The quickstart tour's summary: each row reads the key the step's tool writes (checked on
+metrics files in the tools' own formats)."""
+import importlib.util
+import json
+import os.path as osp
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _tour():
+    spec = importlib.util.spec_from_file_location(
+        'quickstart_tour', osp.join(REPO, 'tools', 'misc', 'quickstart_tour.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_summary_rows_and_table(tmp_path):
+    tour = _tour()
+    plan = tour.steps(str(tmp_path))
+    by_name = {s.name: s for s in plan}
+    assert [s.args[0] for s in plan] == ['tools/train.py'] + ['tools/test.py'] * 3
+    files = dict(
+        ovsnet_seen=dict(aAcc=90.0, mIoU=81.25, mAcc=88.0),
+        ovsnet_open=dict(aAcc=80.0, mIoU=55.5, mAcc=70.0, mIoU_seen=70.0, mIoU_unseen=20.125,
+                         hIoU=31.26),
+        ood_zero_shot={'id_accuracy/top1': 90.0, 'NegLabel/average/hendrycks/AUROC': 97.5,
+                       'NegLabel/average/hendrycks/FPR95': 12.0,
+                       'NegLabel/average/openood/AUROC': 97.5,
+                       'NegLabel/average/openood/FPR95': 11.0})
+    for name, metrics in files.items():
+        with open(by_name[name].result, 'w') as f:
+            json.dump(metrics, f)
+    rows = tour.summary_rows(str(tmp_path), by_name)
+    values = {(r['method'], r['metric']): r['value'] for r in rows}
+    assert values[('OVSNet', 'mIoU, training vocabulary (6 seen classes)')] == '81.25'
+    assert values[('OVSNet', 'mIoU of the 2 unseen classes / hIoU')] == '20.12 / 31.26'
+    assert values[('OOD NegLabel', 'AUROC / FPR@95, mean of 2 OOD sets (openood)')] == (
+        '97.50 / 11.00')
+    assert len(rows) == 3 + 2  # the scores a run did not report are left out
+    table = tour.format_table(rows)
+    assert table.count('\n') == len(rows) + 1 and 'tools/test.py' in table

@@ -1,0 +1,162 @@
+"""The quickstart tour: mmopen's methods on the bundled synthetic data, each step a real run of
+``tools/train.py`` / ``tools/test.py``, ending with one summary table.
+
+    python tools/misc/quickstart_tour.py [--work-dir work_dirs/quickstart] [--resume]
+
+``make quickstart`` runs it after writing the data (``make quickstart-data``). Steps:
+
+1. OVSNet: train on the 6 seen classes of the segmentation set;
+2. evaluate over the training vocabulary (the seen classes);
+3. evaluate over a vocabulary with the 2 classes it never trained on (mIoU over all 8 classes,
+   over the unseen ones, and hIoU);
+4. zero-shot OOD detection with the tiny CLIP: NegLabel, ΔEnergy and the baselines, both metric
+   conventions.
+
+Each step's output goes to ``WORK/<step>.log`` and its metrics to ``WORK/<step>.json``;
+``--resume`` skips steps whose metrics are already there (a re-run without it redoes all).
+The table is printed and written to ``WORK/summary.md`` and ``WORK/summary.json``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import time
+from typing import Dict, List, NamedTuple
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+OVS = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
+OVS_SEEN = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'
+OOD = 'configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py'
+OOD_SCORES = ('NegLabel', 'DeltaEnergy', 'MCM', 'MSP', 'MaxLogit', 'Energy')
+
+
+class Step(NamedTuple):
+    name: str
+    what: str
+    args: List[str]   # the command, relative to the repository
+    result: str       # the JSON file the step writes ('' for training)
+
+
+def steps(work: str) -> List[Step]:
+    ovs_work = osp.join(work, 'ovsnet')
+    return [
+        Step('ovsnet_train', 'OVSNet: train on the 6 seen classes (300 iterations)',
+             ['tools/train.py', OVS, '--work-dir', ovs_work], ''),
+        Step('ovsnet_seen', 'OVSNet: evaluate over the training vocabulary',
+             ['tools/test.py', OVS_SEEN, f'last:{ovs_work}', '--work-dir',
+              osp.join(work, 'ovsnet_seen'), '--json', osp.join(work, 'ovsnet_seen.json')],
+             osp.join(work, 'ovsnet_seen.json')),
+        Step('ovsnet_open', 'OVSNet: evaluate over all 8 classes, 2 of them unseen',
+             ['tools/test.py', OVS, f'last:{ovs_work}', '--work-dir',
+              osp.join(work, 'ovsnet_open'), '--json', osp.join(work, 'ovsnet_open.json')],
+             osp.join(work, 'ovsnet_open.json')),
+        Step('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions)',
+             ['tools/test.py', OOD, 'none', '--work-dir', osp.join(work, 'ood'), '--json',
+              osp.join(work, 'ood.json')], osp.join(work, 'ood.json')),
+    ]
+
+
+def command(step: Step) -> str:
+    """The step's command line, paths inside the repository relative to it."""
+    def rel(a):
+        for prefix in ('', 'last:'):
+            if a.startswith(prefix + REPO + os.sep):
+                return prefix + osp.relpath(a[len(prefix):], REPO)
+        return a
+
+    return 'python ' + ' '.join(shlex.quote(rel(a)) for a in step.args)
+
+
+def run(step: Step, work: str, index: int, total: int) -> float:
+    log = osp.join(work, f'{step.name}.log')
+    print(f'[{index}/{total}] {step.what}\n      {command(step)}', flush=True)
+    start = time.time()
+    with open(log, 'w') as f:
+        proc = subprocess.run([sys.executable] + step.args, cwd=REPO, stdout=f,
+                              stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=REPO))
+    spent = time.time() - start
+    if proc.returncode != 0:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        raise SystemExit(f'{tail}\nStep {step.name!r} failed (exit {proc.returncode}) after '
+                         f'{spent:.0f} s; its whole output is in {log}.')
+    print(f'      done in {spent:.0f} s (log: {log})', flush=True)
+    return spent
+
+
+def summary_rows(work: str, by_name: Dict[str, Step]) -> List[dict]:
+    def load(name):
+        with open(by_name[name].result) as f:
+            return json.load(f)
+
+    seen, opened, ood = load('ovsnet_seen'), load('ovsnet_open'), load('ood_zero_shot')
+    rows = [
+        dict(method='OVSNet', metric='mIoU, training vocabulary (6 seen classes)',
+             value=f'{seen["mIoU"]:.2f}', command=command(by_name['ovsnet_seen'])),
+        dict(method='OVSNet', metric='mIoU, open vocabulary (8 classes)',
+             value=f'{opened["mIoU"]:.2f}', command=command(by_name['ovsnet_open'])),
+        dict(method='OVSNet', metric='mIoU of the 2 unseen classes / hIoU',
+             value=f'{opened["mIoU_unseen"]:.2f} / {opened["hIoU"]:.2f}',
+             command=command(by_name['ovsnet_open'])),
+    ]
+    for conv in ('hendrycks', 'openood'):
+        for score in OOD_SCORES:
+            auroc = ood.get(f'{score}/average/{conv}/AUROC')
+            fpr = ood.get(f'{score}/average/{conv}/FPR95')
+            if auroc is None:
+                continue
+            rows.append(dict(method=f'OOD {score}',
+                             metric=f'AUROC / FPR@95, mean of 2 OOD sets ({conv})',
+                             value=f'{auroc:.2f} / {fpr:.2f}',
+                             command=command(by_name['ood_zero_shot'])))
+    return rows
+
+
+def format_table(rows: List[dict]) -> str:
+    cols = ('method', 'metric', 'value', 'command')
+    width = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
+    line = '| ' + ' | '.join(c.ljust(width[c]) for c in cols) + ' |'
+    sep = '|' + '|'.join('-' * (width[c] + 2) for c in cols) + '|'
+    body = ['| ' + ' | '.join(r[c].ljust(width[c]) for c in cols) + ' |' for r in rows]
+    return '\n'.join([line, sep] + body)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--work-dir', default='work_dirs/quickstart')
+    p.add_argument('--resume', action='store_true',
+                   help='skip steps whose metrics file exists (and training with a checkpoint)')
+    args = p.parse_args(argv)
+    from mmopen.utils.io import write_json_atomic, write_text_atomic
+    work = osp.abspath(args.work_dir)
+    os.makedirs(work, exist_ok=True)
+    plan = steps(work)
+    by_name = {s.name: s for s in plan}
+    start = time.time()
+    timings = {}
+    for i, step in enumerate(plan, 1):
+        done = (osp.isfile(step.result) if step.result else
+                osp.isfile(osp.join(work, 'ovsnet', 'last_checkpoint')))
+        if args.resume and done:
+            print(f'[{i}/{len(plan)}] {step.what}: done earlier, skipped (--resume)')
+            continue
+        timings[step.name] = run(step, work, i, len(plan))
+    rows = summary_rows(work, by_name)
+    table = format_table(rows)
+    total = time.time() - start
+    text = (f'mmopen quickstart tour (synthetic data, tiny CLIP pre-trained on it; these numbers '
+            f'show that each method runs and learns here, not how it does with real CLIP '
+            f'weights)\n\n{table}\n\nTotal {total:.0f} s.\n')
+    write_text_atomic(text, osp.join(work, 'summary.md'))
+    write_json_atomic(dict(rows=rows, seconds=timings), osp.join(work, 'summary.json'))
+    print('\n' + text)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
