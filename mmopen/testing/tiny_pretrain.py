@@ -7,8 +7,10 @@ trains both towers of the tiny CLIP, CLIP-style, on image / caption pairs cut fr
 data: the ImageNet-style ID images ("a photo of a goldfish.") and, from the segmentation set, a
 square crop around each class region ("a photo of a ball."). The loss is the image-to-text
 InfoNCE over the distinct captions (each batch is classified against every caption, which avoids
-false negatives between images with the same caption). This is a stand-in for real CLIP weights
-on data the project makes itself, not a replacement for them.
+false negatives between images with the same caption), plus the same loss on the mask-pooled
+embeddings of the segmentation regions (:func:`region_embeddings`), so that the tower's dense
+features classify regions as mask pooling needs. This is a stand-in for real CLIP weights on data
+the project makes itself, not a replacement for them.
 """
 import os
 import os.path as osp

@@ -181,10 +181,13 @@ class OVSNetHead(Mask2FormerHead):
         vocab = load_vocabulary(vocabulary)
         key = tuple(tuple(names) for names in vocab)
         if key not in self._text_cache:
-            cfg = self.text_encoder_cfg
-            emb = FrozenCLIP.cached_text_embeddings(cfg['model_name'], cfg.get('weights'), vocab,
-                                                    self.templates, cfg.get('cache_dir'))
-            if emb is None:
+            emb = None
+            if self._clip is None:  # no CLIP yet: the cache may spare loading a text tower
+                cfg = self.text_encoder_cfg
+                emb = FrozenCLIP.cached_text_embeddings(cfg['model_name'], cfg.get('weights'),
+                                                        vocab, self.templates,
+                                                        cfg.get('cache_dir'))
+            if emb is None:  # FrozenCLIP.text_embeddings looks in the cache itself
                 emb = self._text_clip().text_embeddings(vocab, self.templates)
             self._text_cache[key] = emb.float().cpu()
         return self._text_cache[key]
