@@ -6,6 +6,8 @@ Importing :mod:`mmopen` applies them once (see :func:`apply_all`):
   ``init_cfg=dict(type='Pretrained')``) under ``torch.load(weights_only=True)``, with an
   allow-list of exactly the objects MMEngine writes and a clear refusal for anything else.
 * :mod:`.distributed` -- ``--launcher pytorch`` on machines without CUDA (gloo backend, CPU DDP).
+* :mod:`.mmpretrain_multimodal` -- MMPretrain's models importable next to ``transformers`` 5
+  (its BLIP-family models, which need helpers ``transformers`` 5 removed, become placeholders).
 * :mod:`.versions` -- a warning (never an error) when a package version differs from the tested
   stack.
 """
@@ -13,12 +15,13 @@ from .checkpoint import (UnsafeCheckpointError, allow_checkpoint_globals,
                          install_safe_checkpoint_loader, safe_torch_load,
                          trust_checkpoint)
 from .distributed import install_cpu_distributed_support
+from .mmpretrain_multimodal import guard_mmpretrain_multimodal
 from .versions import TESTED_VERSIONS, check_versions
 
 __all__ = [
     'UnsafeCheckpointError', 'allow_checkpoint_globals', 'install_safe_checkpoint_loader',
     'safe_torch_load', 'trust_checkpoint', 'install_cpu_distributed_support',
-    'TESTED_VERSIONS', 'check_versions', 'apply_all'
+    'guard_mmpretrain_multimodal', 'TESTED_VERSIONS', 'check_versions', 'apply_all'
 ]
 
 _APPLIED = False
@@ -29,6 +32,7 @@ def apply_all() -> None:
     global _APPLIED
     if _APPLIED:
         return
+    guard_mmpretrain_multimodal()
     install_safe_checkpoint_loader()
     install_cpu_distributed_support()
     _APPLIED = True

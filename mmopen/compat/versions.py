@@ -12,6 +12,8 @@ TESTED_VERSIONS: Dict[str, str] = {
     'mmdet': '3.3.0',
     'mmsegmentation': '1.2.2',
     'mmpretrain': '1.2.0',
+    'diffusers': '0.42.',
+    'transformers': '5.24.',
 }
 
 
