@@ -13,6 +13,8 @@ compat.check_versions()
 compat.apply_all()
 
 from . import clip  # noqa: E402
-from . import datasets, engine, evaluation, models, ood  # noqa: E402,F401
+from . import datasets, engine, evaluation, models, ood, synood  # noqa: E402,F401
 
-__all__ = ['__version__', 'clip', 'compat', 'datasets', 'engine', 'evaluation', 'models', 'ood']
+__all__ = [
+    '__version__', 'clip', 'compat', 'datasets', 'engine', 'evaluation', 'models', 'ood', 'synood'
+]

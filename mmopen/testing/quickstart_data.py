@@ -13,11 +13,17 @@ Classification, ID and OOD (ImageNet layout: class folders named by WordNet id, 
     OUT/cls/imagenet/{train,val}/<wnid>/<wnid>_000000.JPEG
     OUT/cls/imagenet/meta/{train,val}.txt     "<wnid>/<file> <label>" per line
     OUT/cls/imagenet/meta/classes.txt         class names, index order (ImageNet-1k names)
+    OUT/cls/imagenet/meta/context_captions.jsonl  each image's scene without its object
+                                              ({"image": "train/<wnid>/<file>", "caption":
+                                              "grass"}), standing in for SynOOD's MLLM
     OUT/cls/ood/<set>/images/<set>_000000.jpg
     OUT/cls/ood/<set>/list.txt                "images/<file>" per line
 
 Classes are learnable: each is a shape with its own colour on a textured background (for
-segmentation, the backgrounds are classes too). Two segmentation classes (``kite``, a magenta
+segmentation, the backgrounds are classes too). Every image, segmentation or classification, is
+drawn on the same three backgrounds (``wall``: grey stripes, ``grass``: green noise, ``floor``:
+brown checker; classification jitters their colour), so the far-OOD ``textures`` set is the ID
+images' scenes without their objects: the near-boundary case SynOOD synthesises. Two segmentation classes (``kite``, a magenta
 diamond, and ``tire``, an orange ring) are *unseen*: open-vocabulary models train on the 6 seen
 classes only (``VocabSegDataset(vocabulary=classes_seen.txt, annotation_vocabulary=classes.txt)``
 ignores the unseen pixels) and are then evaluated over all classes, which measures what they
@@ -32,7 +38,7 @@ line of :func:`write_quickstart_data`.
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from PIL import Image
@@ -40,7 +46,7 @@ from PIL import Image
 from mmopen.clip.vocabularies import class_names
 from mmopen.utils.io import atomic_path
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Segmentation: (vocabulary line, kind, RGB). Backgrounds are textures, objects are shapes.
 SEG_BACKGROUNDS: List[Tuple[str, str, Tuple[int, int, int]]] = [
@@ -148,13 +154,25 @@ def make_seg_sample(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np
     return to_uint8(img), label
 
 
+def background(rng: np.random.Generator, size: int, which: Optional[int] = None) -> np.ndarray:
+    """Segmentation background ``which`` (default: a random one): its texture, its colour
+    jittered by up to 25."""
+    if which is None:
+        which = int(rng.integers(0, len(SEG_BACKGROUNDS)))
+    _, kind, base = SEG_BACKGROUNDS[which]
+    rgb = tuple(int(np.clip(c + rng.integers(-25, 26), 0, 255)) for c in base)
+    return texture(rng, size, kind, rgb)
+
+
 def make_cls_sample(rng: np.random.Generator, size: int, shape: str,
-                    rgb: Tuple[int, int, int]) -> np.ndarray:
-    kind = ('stripes', 'noise', 'checker')[int(rng.integers(0, 3))]
-    bg_rgb = tuple(int(v) for v in rng.integers(60, 200, 3))
-    img = texture(rng, size, kind, bg_rgb)
+                    rgb: Tuple[int, int, int], return_background: bool = False):
+    """A class's shape on a random background; with ``return_background``, also the
+    background's index in :data:`SEG_BACKGROUNDS`."""
+    which = int(rng.integers(0, len(SEG_BACKGROUNDS)))
+    img = background(rng, size, which)
     paint(img, shape_mask(rng, size, shape, (0.25, 0.4)), rgb, rng)
-    return to_uint8(img)
+    img = to_uint8(img)
+    return (img, which) if return_background else img
 
 
 def write_seg(root: str, rng: np.random.Generator, size: int, counts: Dict[str, int]) -> None:
@@ -179,17 +197,24 @@ def write_cls(root: str, rng: np.random.Generator, size: int, counts: Dict[str, 
     names = class_names('imagenet_1k')
     base = osp.join(root, 'imagenet')
     os.makedirs(osp.join(base, 'meta'))
+    captions = []
     for split, n in counts.items():
         lines = []
         for label, (wnid, _, shape, rgb) in enumerate(CLS_CLASSES):
             os.makedirs(osp.join(base, split, wnid))
             for i in range(n):
                 fname = f'{wnid}_{i:06d}.JPEG'
-                Image.fromarray(make_cls_sample(rng, size, shape, rgb)).save(
-                    osp.join(base, split, wnid, fname), format='JPEG', quality=95)
+                img, which = make_cls_sample(rng, size, shape, rgb, return_background=True)
+                Image.fromarray(img).save(osp.join(base, split, wnid, fname), format='JPEG',
+                                          quality=95)
                 lines.append(f'{wnid}/{fname} {label}\n')
+                captions.append(dict(image=f'{split}/{wnid}/{fname}',
+                                     caption=SEG_BACKGROUNDS[which][0].split(',')[0]))
         with open(osp.join(base, 'meta', f'{split}.txt'), 'w') as f:
             f.writelines(lines)
+    # what an MLLM would say of each image without its object (SynOOD's context prompts)
+    with open(osp.join(base, 'meta', 'context_captions.jsonl'), 'w') as f:
+        f.writelines(json.dumps(c) + '\n' for c in captions)
     with open(osp.join(base, 'meta', 'classes.txt'), 'w') as f:
         f.writelines(f'{names[idx]}\n' for _, idx, _, _ in CLS_CLASSES)
     for name in OOD_SETS:
@@ -198,9 +223,7 @@ def write_cls(root: str, rng: np.random.Generator, size: int, counts: Dict[str, 
         lines = []
         for i in range(ood_count):
             if name == 'textures':
-                kind = ('stripes', 'noise', 'checker')[i % 3]
-                img = to_uint8(texture(rng, size, kind,
-                                       tuple(int(v) for v in rng.integers(40, 220, 3))))
+                img = to_uint8(background(rng, size))
             else:
                 shape = ('cross', 'diamond')[i % 2]
                 rgb = tuple(int(v) for v in rng.integers(40, 220, 3))

@@ -10,6 +10,11 @@ of its cosine similarity to the ID classes; the 15% least similar nouns and 15% 
 adjectives are kept (NegMining, Jiang et al. 2024). Embeddings are encoded in chunks and cached
 on disk (``$MMOPEN_CACHE_DIR``), so an interrupted run resumes where it stopped. The label file is
 written atomically.
+
+``--candidates FILE`` mines from a word list instead of WordNet (one candidate per line, nouns;
+for a vocabulary file with synonyms, ``"a, b"``, the first name): for a domain vocabulary, or
+a small CLIP that knows only a few concepts (the quickstart's SynOOD run mines from the
+quickstart's own concepts, which the tiny CLIP was trained on).
 """
 import argparse
 import logging
@@ -30,6 +35,8 @@ def parse_args(argv=None):
     p.add_argument('--noun-template', default='the nice {}')
     p.add_argument('--adj-template', default='This is a {} photo')
     p.add_argument('--wordnet-dir', default=None, help='folder with data.noun and data.adj')
+    p.add_argument('--candidates', default=None,
+                   help='mine from this word list (one noun per line) instead of WordNet')
     p.add_argument('--lemmas', choices=('first', 'all'), default='first',
                    help='first lemma of each synset (default) or all lemmas')
     p.add_argument('--quantile', type=float, default=0.95)
@@ -53,14 +60,22 @@ def main(argv=None) -> int:
 
     logger = MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO)
     start = time.time()
-    wn_dir = find_wordnet_dir(args.wordnet_dir)
     id_vocab = load_vocabulary(args.id_vocab)
     id_names = {n.lower() for names in id_vocab for n in names}
     pools = {}
-    for pos in ('noun', 'adj'):
-        words = [w for w in read_lemmas(wn_dir, pos, args.lemmas) if w.lower() not in id_names]
-        pools[pos] = words[:args.max_words] if args.max_words else words
-    logger.info(f'WordNet {wn_dir}: {len(pools["noun"])} nouns, {len(pools["adj"])} '
+    if args.candidates:
+        from mmopen.clip.vocabularies import class_names
+        words = [w for w in class_names(args.candidates) if w.lower() not in id_names]
+        pools = dict(noun=words[:args.max_words] if args.max_words else words, adj=[])
+        source = f'the word list {args.candidates}'
+    else:
+        wn_dir = find_wordnet_dir(args.wordnet_dir)
+        for pos in ('noun', 'adj'):
+            words = [w for w in read_lemmas(wn_dir, pos, args.lemmas)
+                     if w.lower() not in id_names]
+            pools[pos] = words[:args.max_words] if args.max_words else words
+        source = f'WordNet ({args.lemmas} lemmas)'
+    logger.info(f'{source}: {len(pools["noun"])} nouns, {len(pools["adj"])} '
                 f'adjectives after removing ID class names')
     clip = FrozenCLIP(args.clip_model, args.clip_weights)
     id_emb = clip.text_embeddings(id_vocab, [args.id_template])
@@ -79,7 +94,7 @@ def main(argv=None) -> int:
                              args.adj_template, args.quantile, args.ratio)
     sys.stdout.write('\n')
     header = [
-        f'NegLabel negative labels mined by mmopen from WordNet ({args.lemmas} lemmas)',
+        f'NegLabel negative labels mined by mmopen from {source}',
         f'CLIP {args.clip_model} weights {args.clip_weights}; ID vocabulary {args.id_vocab}',
         f'quantile {args.quantile}, ratio {args.ratio}; {len(labels.nouns)} nouns, '
         f'{len(labels.adjectives)} adjectives'

@@ -1,0 +1,156 @@
+"""Writing a SynOOD data set: sharded across processes, resumable, atomic, with a manifest.
+
+Layout of ``OUT``::
+
+    OUT/run.json                 the settings of the run (a resumed run must match them)
+    OUT/images/0000042.jpg       the synthetic image made from seed 42 of the seed list
+    OUT/meta/0000042.json        its record (written after the image: it marks it finished)
+    OUT/logs/rank0.log           what each process did
+    OUT/manifest.json            header + every record, in seed order (written last)
+
+Process ``r`` of ``W`` takes seeds ``r, r + W, r + 2W, ...``; every image's noise comes from
+its own seed (:func:`mmopen.synood.sample_seed` of the run seed and the source path) and every
+image is generated alone, so the set does not depend on ``W``. An image and its record are each
+written to a temporary name and renamed; a run killed at any point leaves finished items whole,
+and the next run skips them (an item counts as finished when its record exists), removes the
+temporary files of the items it redoes, and carries on.
+"""
+import glob
+import json
+import logging
+import os
+import os.path as osp
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+from PIL import Image
+
+from mmopen.utils.io import atomic_path, write_json_atomic
+from .seeds import Seed
+
+MANIFEST_VERSION = 1
+FORMATS = {'jpg': 'JPEG', 'png': 'PNG'}
+
+
+def item_paths(out: str, index: int, fmt: str):
+    name = f'{index:07d}'
+    return (osp.join(out, 'images', f'{name}.{fmt}'), osp.join(out, 'meta', f'{name}.json'))
+
+
+def check_run(out: str, header: dict) -> None:
+    """Write ``OUT/run.json`` on the first run; refuse to resume with other settings."""
+    path = osp.join(out, 'run.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            found = json.load(f)
+        if found != header:
+            diff = sorted(k for k in set(found) | set(header) if found.get(k) != header.get(k))
+            raise ValueError(f'{out} holds a SynOOD run with other settings ({diff} differ, see '
+                             f'{path}): resume with the same settings, or choose a new output '
+                             'folder.')
+    else:
+        write_json_atomic(header, path)
+
+
+def _remove_stale(paths: Sequence[str]) -> None:
+    for path in paths:
+        folder, base = osp.split(path)
+        for tmp in glob.glob(osp.join(glob.escape(folder), f'.{glob.escape(base)}.tmp-*')):
+            if osp.isdir(tmp):
+                import shutil
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                os.remove(tmp)
+
+
+def save_image(img: np.ndarray, path: str, fmt: str, quality: int = 95) -> None:
+    with atomic_path(path, suffix='.' + fmt) as tmp:
+        kw = dict(quality=quality) if fmt == 'jpg' else {}
+        Image.fromarray(img).save(tmp, format=FORMATS[fmt], **kw)
+
+
+def generate_shard(make_generator: Callable[[], object], seeds: Sequence[Seed], data_root: str,
+                   out: str, base_seed: int, rank: int = 0, world: int = 1, fmt: str = 'jpg',
+                   quality: int = 95, logger: Optional[logging.Logger] = None,
+                   progress: bool = True) -> Dict[str, int]:
+    """Generate this process's share of ``seeds`` into ``out``; returns counts of generated and
+    skipped (already finished) items. The generator is built only when there is work."""
+    from .generator import sample_seed
+    if fmt not in FORMATS:
+        raise ValueError(f'image format {fmt!r}: one of {sorted(FORMATS)}.')
+    log = logger.info if logger else (lambda msg: None)
+    os.makedirs(osp.join(out, 'images'), exist_ok=True)
+    os.makedirs(osp.join(out, 'meta'), exist_ok=True)
+    mine = list(range(rank, len(seeds), world))
+    todo = [i for i in mine if not osp.isfile(item_paths(out, i, fmt)[1])]
+    log(f'rank {rank}/{world}: {len(mine)} seeds, {len(mine) - len(todo)} already finished, '
+        f'{len(todo)} to generate')
+    counts = dict(generated=0, skipped=len(mine) - len(todo))
+    if not todo:
+        return counts
+    generator = make_generator()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), desc=f'SynOOD rank {rank}', unit='img', dynamic_ncols=True)
+    start = time.time()
+    for i in todo:
+        seed = seeds[i]
+        img_path, meta_path = item_paths(out, i, fmt)
+        _remove_stale([img_path, meta_path])
+        source = osp.join(data_root, seed.path) if data_root else seed.path
+        with Image.open(source) as im:
+            rgb = np.asarray(im.convert('RGB'))
+        noise_seed = sample_seed(base_seed, seed.path)
+        sample = generator.generate([rgb], [seed.path], [seed.label], [noise_seed])[0]
+        save_image(sample.image, img_path, fmt, quality)
+        record = dict(index=i, image=osp.relpath(img_path, out), source=seed.path,
+                      source_label=seed.label, complexity=seed.complexity,
+                      neg_index=sample.neg_index, neg_label=sample.neg_label,
+                      context=sample.context, prompt=sample.prompt, seed=noise_seed,
+                      losses=sample.losses)
+        write_json_atomic(record, meta_path)
+        counts['generated'] += 1
+        if bar is not None:
+            bar.update(1)
+        log(f'{i:07d} {seed.path} -> {record["image"]} neg={sample.neg_label!r} '
+            f'loss {sample.losses[0]:.4f} -> {sample.losses[-1]:.4f}')
+    if bar is not None:
+        bar.close()
+    log(f'rank {rank}: generated {counts["generated"]} in {time.time() - start:.1f} s')
+    return counts
+
+
+def write_manifest(out: str, num_seeds: int, header: dict, fmt: str) -> str:
+    """Collect the records of all ``num_seeds`` items into ``OUT/manifest.json`` (atomically);
+    refuses while any is missing."""
+    records: List[dict] = []
+    missing = []
+    for i in range(num_seeds):
+        img_path, meta_path = item_paths(out, i, fmt)
+        if not (osp.isfile(meta_path) and osp.isfile(img_path)):
+            missing.append(i)
+            continue
+        with open(meta_path) as f:
+            records.append(json.load(f))
+    if missing:
+        raise RuntimeError(f'{out}: {len(missing)} of {num_seeds} items are not finished '
+                           f'(first: {missing[:5]}); run the generation again to finish them.')
+    path = osp.join(out, 'manifest.json')
+    write_json_atomic(dict(header, version=MANIFEST_VERSION, records=records), path)
+    return path
+
+
+def read_manifest(path: str) -> dict:
+    """A SynOOD manifest (``tools/synood/generate.py``), checked."""
+    if osp.isdir(path):
+        path = osp.join(path, 'manifest.json')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'SynOOD manifest {path!r} not found: generate the data set with '
+                                'tools/synood/generate.py (it writes OUT/manifest.json last).')
+    with open(path) as f:
+        manifest = json.load(f)
+    if manifest.get('version') != MANIFEST_VERSION or 'records' not in manifest:
+        raise ValueError(f'{path} is not a SynOOD manifest of version {MANIFEST_VERSION}.')
+    return manifest

@@ -1,0 +1,309 @@
+"""Energy-guided inpainting: SynOOD §3.3, eqs. (4)-(10), on diffusers components.
+
+One call turns a batch of in-distribution images into near-boundary OOD images:
+
+1. the VAE encoder gives the image latents ``z_in``; the mask is all ones (the whole image may
+   change) and the masked image, ``image * (mask < 0.5)`` in the VAE's [-1, 1] units as the
+   diffusers inpainting pipeline forms it, is therefore all zeros (SD-2-inpainting's 9-channel
+   UNet input: latents, mask, masked-image latents);
+2. each *outer iteration* noises ``z_in`` at the first timestep of the truncated schedule
+   (eq. 4: ``z_T = sqrt(abar_T) z_in + sqrt(1 - abar_T) eps``, ``T`` set by ``strength``),
+   denoises with DDIM (eq. 5, ``eta = 0``) under classifier-free guidance, decodes with the VAE
+   *with gradients* (eq. 6), scores the image with the classifier ``g`` and an OOD loss
+   (:mod:`mmopen.synood.losses`, eq. 7);
+3. the noise is moved against the loss gradient (eq. 10, ``eps <- eps - r * grad``) where the
+   gradient is either the *skip gradient* of eq. (9) -- ``dL/dz_0`` applied to ``eps`` as if the
+   sampler were the identity (``rho`` folded into ``step_size = r * rho``) -- or, for
+   comparison, the full gradient of eq. (8) back-propagated through every denoising step;
+4. after the last update the image is rendered once more from the final noise.
+
+``InpaintResult.losses[k]`` is the loss of the image rendered from the noise after ``k``
+updates, so ``losses[0]`` is plain (unguided) inpainting from the same noise.
+
+The loading path is a local SD-2-inpainting-compatible folder (``from_pretrained(PATH)`` of each
+component, never a hub). On CUDA the components can run in fp16; on CPU they run in fp32.
+"""
+import os.path as osp
+from dataclasses import asdict, dataclass, fields
+from typing import Callable, List, NamedTuple, Optional, Sequence
+
+import numpy as np
+import torch
+
+from .losses import get_ood_loss
+
+COMPONENTS = ('unet', 'vae', 'text_encoder', 'tokenizer', 'scheduler')
+LAYOUT_HINT = ('a local Stable-Diffusion-2-inpainting-compatible folder (model_index.json, '
+               'unet/, vae/, text_encoder/, tokenizer/, scheduler/), e.g. a download of '
+               'stabilityai/stable-diffusion-2-inpainting; `python tools/misc/make_tiny_inpaint.py '
+               'OUT` writes a tiny one for trials')
+
+
+class InpaintModel(NamedTuple):
+    unet: torch.nn.Module
+    vae: torch.nn.Module
+    text_encoder: torch.nn.Module
+    tokenizer: object
+    scheduler: object
+    path: str
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.unet.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.unet.parameters()).dtype
+
+    @property
+    def vae_scale(self) -> int:
+        return 2**(len(self.vae.config.block_out_channels) - 1)
+
+
+def resolve_dtype(device: str, fp16: bool) -> torch.dtype:
+    """fp16 only on CUDA; a clear error when it is asked for elsewhere."""
+    if fp16 and not str(device).startswith('cuda'):
+        raise ValueError(f'fp16 / --amp inpainting needs a CUDA device (got device={device!r}); '
+                         'drop --amp to run in fp32 on CPU.')
+    return torch.float16 if fp16 else torch.float32
+
+
+def load_inpaint_model(path: str, device: str = 'cpu', fp16: bool = False) -> InpaintModel:
+    """Load the UNet, VAE, CLIP text encoder, tokenizer and (DDIM) scheduler of an inpainting
+    model folder; every component frozen and in eval mode."""
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
+    dtype = resolve_dtype(device, fp16)
+    path = osp.abspath(osp.expanduser(str(path)))
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'Inpainting model folder {path!r} does not exist. SynOOD needs '
+                                f'{LAYOUT_HINT}.')
+    missing = [c for c in COMPONENTS if not osp.isdir(osp.join(path, c))]
+    if missing:
+        raise FileNotFoundError(f'Inpainting model folder {path!r} lacks {missing}: expected '
+                                f'{LAYOUT_HINT}.')
+
+    def load(cls, sub, **kw):
+        try:
+            return cls.from_pretrained(path, subfolder=sub, local_files_only=True, **kw)
+        except (OSError, ValueError) as err:
+            raise FileNotFoundError(f'Cannot load {osp.join(path, sub)!r} ({cls.__name__}): '
+                                    f'{err}. Expected {LAYOUT_HINT}.') from err
+
+    unet = load(UNet2DConditionModel, 'unet', torch_dtype=dtype)
+    if unet.config.in_channels != 9:
+        raise ValueError(f'{osp.join(path, "unet")!r} takes {unet.config.in_channels} input '
+                         'channels; an inpainting UNet takes 9 (4 latents, 1 mask, 4 masked-'
+                         'image latents). Use an inpainting model (stable-diffusion-2-'
+                         'inpainting), not a text-to-image one.')
+    vae = load(AutoencoderKL, 'vae', torch_dtype=dtype)
+    text_encoder = load(CLIPTextModel, 'text_encoder', torch_dtype=dtype)
+    tokenizer = load(CLIPTokenizer, 'tokenizer')
+    scheduler = load(DDIMScheduler, 'scheduler')
+    for module in (unet, vae, text_encoder):
+        module.to(device).eval().requires_grad_(False)
+    return InpaintModel(unet, vae, text_encoder, tokenizer, scheduler, path)
+
+
+@dataclass
+class GuidanceSettings:
+    """SynOOD's generation settings, with the paper's defaults (§4.1).
+
+    Args:
+        strength: how far into the schedule the image is noised (0.6: 12 of 20 steps run).
+        steps: DDIM steps of the full schedule.
+        guidance_scale: classifier-free guidance weight.
+        outer_iters: noise updates (the paper's inpainting iterations).
+        step_size: ``r * rho`` of eqs. (9)-(10).
+        loss: ``'energy'`` (eq. 7) or ``'squared'`` (the released loop's).
+        m_out, tau: the loss's margin and temperature.
+        gradient: ``'skip'`` (eq. 9) or ``'full'`` (eq. 8, through the sampler; costly).
+    """
+    strength: float = 0.6
+    steps: int = 20
+    guidance_scale: float = 8.0
+    outer_iters: int = 3
+    step_size: float = 10.0
+    loss: str = 'energy'
+    m_out: float = -5.0
+    tau: float = 1.0
+    gradient: str = 'skip'
+
+    def __post_init__(self):
+        if not 0 < self.strength <= 1:
+            raise ValueError(f'strength={self.strength}: must be in (0, 1].')
+        if self.steps < 1 or int(self.steps * self.strength) < 1:
+            raise ValueError(f'steps={self.steps} with strength={self.strength} runs no '
+                             'denoising step; raise either.')
+        if self.outer_iters < 0:
+            raise ValueError(f'outer_iters={self.outer_iters}: must be >= 0.')
+        if self.gradient not in ('skip', 'full'):
+            raise ValueError(f"gradient={self.gradient!r}: 'skip' (eq. 9) or 'full' (eq. 8).")
+        get_ood_loss(self.loss)
+
+    @classmethod
+    def from_dict(cls, cfg: Optional[dict]) -> 'GuidanceSettings':
+        cfg = dict(cfg or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(cfg) - known
+        if unknown:
+            raise TypeError(f'Unknown guidance settings {sorted(unknown)}; known: {sorted(known)}.')
+        return cls(**cfg)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class InpaintResult(NamedTuple):
+    images: torch.Tensor   # B x 3 x H x W in [0, 1], float32, the final render
+    losses: torch.Tensor   # (outer_iters + 1) x B; row k after k noise updates (NaN unguided)
+    noise: torch.Tensor    # the final noise (B x 4 x h x w)
+
+
+class GuidedInpainter:
+    """Energy-guided inpainting with an :class:`InpaintModel` (see the module docstring).
+
+    Args:
+        model: the loaded components.
+        settings: :class:`GuidanceSettings` (or a dict of them).
+    """
+
+    def __init__(self, model: InpaintModel, settings=None):
+        self.model = model
+        self.settings = settings if isinstance(settings, GuidanceSettings) else \
+            GuidanceSettings.from_dict(settings)
+        self.loss_fn = get_ood_loss(self.settings.loss)
+        self._uncond: Optional[torch.Tensor] = None
+
+    # ------------------------------------------------------------------ pieces
+    def latent_shape(self, batch: int, height: int, width: int):
+        f = self.model.vae_scale
+        if height % f or width % f:
+            raise ValueError(f'Image size {height}x{width} is not a multiple of the VAE\'s '
+                             f'downsampling factor {f}.')
+        return (batch, self.model.vae.config.latent_channels, height // f, width // f)
+
+    @torch.no_grad()
+    def encode_prompts(self, prompts: Sequence[str]) -> torch.Tensor:
+        """Text-encoder states of ``["", ...]`` then ``prompts`` (``2B x L x D``)."""
+        tok = self.model.tokenizer
+        ids = tok(list(prompts), padding='max_length', max_length=tok.model_max_length,
+                  truncation=True, return_tensors='pt').input_ids.to(self.model.device)
+        cond = self.model.text_encoder(ids)[0]
+        if self._uncond is None:
+            empty = tok([''], padding='max_length', max_length=tok.model_max_length,
+                        return_tensors='pt').input_ids.to(self.model.device)
+            self._uncond = self.model.text_encoder(empty)[0]
+        return torch.cat([self._uncond.expand_as(cond), cond])
+
+    @torch.no_grad()
+    def encode_images(self, images: torch.Tensor):
+        """Scaled latents of ``images`` (``[0, 1]``) and of the masked image (all zeros in the
+        VAE's [-1, 1] units)."""
+        vae = self.model.vae
+        x = (images.to(self.model.device, self.model.dtype) * 2 - 1)
+        sf = vae.config.scaling_factor
+        z_in = vae.encode(x).latent_dist.mean * sf
+        masked = vae.encode(torch.zeros_like(x[:1])).latent_dist.mean * sf
+        return z_in, masked.expand_as(z_in)
+
+    def timesteps(self) -> torch.Tensor:
+        s = self.settings
+        sched = self.model.scheduler
+        sched.set_timesteps(s.steps, device=self.model.device)
+        start = s.steps - min(int(s.steps * s.strength), s.steps)
+        return sched.timesteps[start * sched.order:]
+
+    def denoise(self, z_in: torch.Tensor, eps: torch.Tensor, cond: torch.Tensor,
+                masked: torch.Tensor) -> torch.Tensor:
+        """Eqs. (4)-(5): noise ``z_in`` with ``eps`` at the first timestep, then DDIM
+        (``eta = 0``) with classifier-free guidance; returns ``z_0``. Differentiable when
+        gradients are enabled."""
+        sched = self.model.scheduler
+        ts = self.timesteps()
+        dtype = self.model.dtype
+        z = sched.add_noise(z_in, eps.to(dtype), ts[:1])
+        mask = torch.ones_like(z[:, :1])
+        g = self.settings.guidance_scale
+        for t in ts:
+            zz = sched.scale_model_input(torch.cat([z, z]), t)
+            inp = torch.cat([zz, torch.cat([mask, mask]), torch.cat([masked, masked])], dim=1)
+            out = self.model.unet(inp, t, encoder_hidden_states=cond).sample
+            uncond, text = out.chunk(2)
+            z = sched.step(uncond + g * (text - uncond), t, z).prev_sample
+        return z
+
+    def decode(self, z0: torch.Tensor) -> torch.Tensor:
+        """Eq. (6): the image in ``[0, 1]`` (float32), differentiable w.r.t. ``z0``."""
+        vae = self.model.vae
+        x = vae.decode(z0 / vae.config.scaling_factor).sample
+        return (x.float() / 2 + 0.5).clamp(0, 1)
+
+    def loss(self, images: torch.Tensor, classifier: Callable) -> torch.Tensor:
+        s = self.settings
+        return self.loss_fn(classifier(images), m_out=s.m_out, tau=s.tau)
+
+    # ------------------------------------------------------------------ the loop
+    def __call__(self, images: torch.Tensor, prompts: Sequence[str], noise: torch.Tensor,
+                 classifier: Optional[Callable] = None) -> InpaintResult:
+        """Guided inpainting of ``images`` (``B x 3 x H x W``, ``[0, 1]``) with one context
+        prompt each, from the initial ``noise`` (``B x 4 x H/f x W/f``). Without a classifier
+        (or with ``outer_iters = 0``) this is plain inpainting."""
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f'images must be B x 3 x H x W in [0, 1], got {tuple(images.shape)}.')
+        if len(prompts) != images.shape[0]:
+            raise ValueError(f'{len(prompts)} prompts for {images.shape[0]} images.')
+        shape = self.latent_shape(*images.shape[:1], *images.shape[2:])
+        if tuple(noise.shape) != shape:
+            raise ValueError(f'noise has shape {tuple(noise.shape)}, expected {shape}.')
+        s = self.settings
+        cond = self.encode_prompts(prompts)
+        z_in, masked = self.encode_images(images)
+        eps = noise.to(self.model.device, torch.float32)
+        iters = s.outer_iters if classifier is not None else 0
+        losses: List[torch.Tensor] = []
+        for _ in range(iters):
+            if s.gradient == 'skip':
+                with torch.no_grad():
+                    z0 = self.denoise(z_in, eps, cond, masked)
+                z0 = z0.detach().requires_grad_(True)
+                loss = self.loss(self.decode(z0), classifier)
+                grad, = torch.autograd.grad(loss.sum(), z0)
+            else:
+                eps_var = eps.detach().requires_grad_(True)
+                z0 = self.denoise(z_in, eps_var, cond, masked)
+                loss = self.loss(self.decode(z0), classifier)
+                grad, = torch.autograd.grad(loss.sum(), eps_var)
+            losses.append(loss.detach().float().cpu())
+            eps = eps - s.step_size * grad.float()
+        with torch.no_grad():
+            final = self.decode(self.denoise(z_in, eps, cond, masked))
+            if classifier is not None:
+                losses.append(self.loss(final, classifier).float().cpu())
+            else:
+                losses.append(torch.full((images.shape[0], ), float('nan')))
+        return InpaintResult(final.float().cpu(), torch.stack(losses), eps.cpu())
+
+
+def to_uint8(images: torch.Tensor) -> List[np.ndarray]:
+    """``B x 3 x H x W`` in ``[0, 1]`` -> RGB ``uint8`` arrays (``H x W x 3``)."""
+    arr = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return list(arr)
+
+
+def from_uint8(images: Sequence[np.ndarray], size: Optional[int] = None) -> torch.Tensor:
+    """RGB ``uint8`` arrays -> ``B x 3 x S x S`` in ``[0, 1]``: each centre-cropped to a square
+    and resized (bicubic, antialiased) to ``size`` (kept when ``None``)."""
+    import torch.nn.functional as F
+    out = []
+    for img in images:
+        h, w = img.shape[:2]
+        s = min(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        x = torch.from_numpy(np.array(img[top:top + s, left:left + s]))
+        x = x.permute(2, 0, 1)[None].float() / 255
+        if size is not None and s != size:
+            x = F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False,
+                              antialias=True).clamp(0, 1)
+        out.append(x)
+    return torch.cat(out)

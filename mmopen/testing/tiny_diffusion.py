@@ -1,0 +1,216 @@
+"""A tiny Stable-Diffusion-2-inpainting-compatible model folder, for tests and the quickstart.
+
+The folder has the layout of a real SD-2-inpainting release (``model_index.json``, ``unet/``,
+``vae/``, ``text_encoder/``, ``tokenizer/``, ``scheduler/``), so what loads it is the loading
+path a real model takes (``from_pretrained(PATH)``). The components are built from configs:
+
+- UNet: 9 input channels (4 latents, 1 mask, 4 masked-image latents), as SD-2-inpainting;
+- VAE: 4 latent channels, downsampling 4 (SD: 8), ``scaling_factor`` 0.18215;
+- text encoder: a 2-layer CLIP text transformer (width 32) with CLIP's real BPE vocabulary
+  (written from open_clip's merges), so prompts tokenize as they would for SD-2;
+- scheduler: DDIM with SD-2's betas (``scaled_linear``, 0.00085 to 0.012, 1000 steps).
+
+Random weights make no image at all, so :func:`pretrain_tiny_inpaint` trains the VAE as an
+autoencoder and then the UNet to denoise, on images given to it (the quickstart's ID images):
+a few hundred steps on CPU, enough for inpainting at strength < 1 to give back an image with the
+seed's layout. It is a toy model of real images, not a generator of any quality.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+from typing import Callable, Dict, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mmopen.utils.io import atomic_path
+
+# bumped whenever the components or their pre-training change (tools/misc/make_tiny_inpaint.py
+# rewrites a folder made by another version)
+RECIPE_VERSION = 1
+
+TINY_UNET = dict(
+    sample_size=8, in_channels=9, out_channels=4, layers_per_block=1,
+    block_out_channels=(32, 64), down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'),
+    up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'), cross_attention_dim=32,
+    attention_head_dim=8, norm_num_groups=8)
+TINY_VAE = dict(
+    in_channels=3, out_channels=3, latent_channels=4, sample_size=32, layers_per_block=1,
+    block_out_channels=(16, 32, 32), norm_num_groups=8,
+    down_block_types=('DownEncoderBlock2D', ) * 3, up_block_types=('UpDecoderBlock2D', ) * 3,
+    scaling_factor=0.18215)
+TINY_TEXT = dict(
+    vocab_size=49408, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+    num_attention_heads=4, max_position_embeddings=77, projection_dim=32, hidden_act='gelu',
+    bos_token_id=49406, eos_token_id=49407, pad_token_id=49407)
+SD2_SCHEDULER = dict(
+    num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
+    clip_sample=False, set_alpha_to_one=False, steps_offset=1, prediction_type='epsilon')
+
+
+def write_clip_bpe_tokenizer(folder: str) -> None:
+    """CLIP's BPE vocabulary and merges (from open_clip's copy) as a ``CLIPTokenizer`` folder."""
+    from open_clip.tokenizer import SimpleTokenizer
+    from transformers import CLIPTokenizer
+    simple = SimpleTokenizer()
+    rename = {'<start_of_text>': '<|startoftext|>', '<end_of_text>': '<|endoftext|>'}
+    vocab = {rename.get(k, k): v for k, v in simple.encoder.items()}
+    merges = sorted(simple.bpe_ranks.items(), key=lambda kv: kv[1])
+    with open(osp.join(folder, 'vocab.json'), 'w') as f:
+        json.dump(vocab, f)
+    with open(osp.join(folder, 'merges.txt'), 'w') as f:
+        f.write('#version: 0.2\n')
+        f.writelines(f'{a} {b}\n' for (a, b), _ in merges)
+    tok = CLIPTokenizer(osp.join(folder, 'vocab.json'), osp.join(folder, 'merges.txt'),
+                        pad_token='<|endoftext|>', model_max_length=77)
+    tok.save_pretrained(folder)
+
+
+def build_tiny_inpaint(tokenizer_dir: str, seed: int = 0) -> Dict[str, object]:
+    """Randomly initialised components (``unet``, ``vae``, ``text_encoder``, ``tokenizer``,
+    ``scheduler``) built from the configs above."""
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    torch.manual_seed(seed)
+    return dict(
+        unet=UNet2DConditionModel(**TINY_UNET),
+        vae=AutoencoderKL(**TINY_VAE),
+        text_encoder=CLIPTextModel(CLIPTextConfig(**TINY_TEXT)),
+        tokenizer=CLIPTokenizer.from_pretrained(tokenizer_dir),
+        scheduler=DDIMScheduler(**SD2_SCHEDULER))
+
+
+def _to_tensor(images: Sequence[np.ndarray], size: int) -> torch.Tensor:
+    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode='bilinear', align_corners=False,
+                          antialias=True)
+    return x
+
+
+def pretrain_tiny_inpaint(parts: Dict[str, object], images: Sequence[np.ndarray],
+                          prompts: Sequence[str], size: int = 32, vae_steps: int = 300,
+                          unet_steps: int = 400, batch_size: int = 16, seed: int = 0,
+                          log: Callable[[str], None] = print) -> Dict[str, float]:
+    """Train the VAE as an autoencoder (L1 + a small KL term), then the UNet to predict the
+    noise of SD-2-inpainting's whole-image-mask input (mask of ones, masked image of zeros),
+    conditioned on ``prompts`` (one per image; 10% dropped to the empty prompt, for
+    classifier-free guidance). Returns the final losses."""
+    gen = torch.Generator().manual_seed(seed)
+    x_all = _to_tensor(images, size)
+    vae, unet, text_encoder, tokenizer, scheduler = (parts[k] for k in (
+        'vae', 'unet', 'text_encoder', 'tokenizer', 'scheduler'))
+    n = x_all.shape[0]
+    vae.train()
+    opt = torch.optim.Adam(vae.parameters(), lr=2e-3)
+    rec = kl = torch.zeros(())
+    for step in range(vae_steps):
+        idx = torch.randint(n, (batch_size, ), generator=gen)
+        x = x_all[idx]
+        post = vae.encode(x).latent_dist
+        z = post.mean + post.std * torch.randn(post.mean.shape, generator=gen)
+        rec = (vae.decode(z).sample - x).abs().mean()
+        kl = post.kl().mean() / z[0].numel()
+        loss = rec + 1e-4 * kl
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if (step + 1) % 100 == 0:
+            log(f'  tiny VAE step {step + 1}/{vae_steps}: L1 {rec.item():.4f}')
+    vae.eval().requires_grad_(False)
+    text_encoder.eval().requires_grad_(False)
+    sf = vae.config.scaling_factor
+    with torch.no_grad():
+        latents = vae.encode(x_all).latent_dist.mean * sf
+        masked = vae.encode(torch.zeros_like(x_all[:1])).latent_dist.mean * sf
+        ids = tokenizer(list(prompts) + [''], padding='max_length',
+                        max_length=tokenizer.model_max_length, truncation=True,
+                        return_tensors='pt').input_ids
+        cond = text_encoder(ids)[0]
+    unet.train()
+    opt = torch.optim.Adam(unet.parameters(), lr=1e-3)
+    mse = torch.zeros(())
+    T = scheduler.config.num_train_timesteps
+    for step in range(unet_steps):
+        idx = torch.randint(n, (batch_size, ), generator=gen)
+        z0 = latents[idx]
+        noise = torch.randn(z0.shape, generator=gen)
+        t = torch.randint(T, (batch_size, ), generator=gen)
+        zt = scheduler.add_noise(z0, noise, t)
+        drop = torch.rand(batch_size, generator=gen) < 0.1
+        text = torch.where(drop[:, None, None], cond[-1:], cond[idx])
+        inp = torch.cat([zt, torch.ones_like(zt[:, :1]), masked.expand_as(zt)], dim=1)
+        mse = F.mse_loss(unet(inp, t, encoder_hidden_states=text).sample, noise)
+        opt.zero_grad()
+        mse.backward()
+        opt.step()
+        if (step + 1) % 100 == 0:
+            log(f'  tiny UNet step {step + 1}/{unet_steps}: noise MSE {mse.item():.4f}')
+    unet.eval().requires_grad_(False)
+    return dict(vae_l1=rec.item(), unet_mse=mse.item())
+
+
+def quickstart_pairs(root: str, seed: int = 0):
+    """What the tiny inpainting model is pre-trained on: the quickstart's ID training images
+    with ``"a photo of a <class>."``, and as many object-free backgrounds (the textures the ID
+    images are drawn on) with the context prompt SynOOD gives them
+    (``"A photo only remain <wall|grass|floor>."``), so that, like a real inpainting model, it
+    has seen scenes without their object described by their context."""
+    from PIL import Image
+    from mmopen.synood.context import DEFAULT_TEMPLATE, format_prompt
+    from .quickstart_data import SEG_BACKGROUNDS, background, to_uint8
+    base = osp.join(root, 'cls', 'imagenet')
+    if not osp.isfile(osp.join(base, 'meta', 'train.txt')):
+        raise FileNotFoundError(f'{root} holds no quickstart classification data '
+                                '(tools/misc/make_quickstart_data.py writes it).')
+    with open(osp.join(base, 'meta', 'classes.txt')) as f:
+        names = [line.strip() for line in f if line.strip()]
+    images, prompts = [], []
+    with open(osp.join(base, 'meta', 'train.txt')) as f:
+        for line in f:
+            if line.strip():
+                path, label = line.split()
+                with Image.open(osp.join(base, 'train', path)) as im:
+                    images.append(np.asarray(im.convert('RGB')))
+                prompts.append(f'a photo of a {names[int(label)]}.')
+    rng = np.random.default_rng(seed)
+    size = images[0].shape[0]
+    for i in range(len(images)):
+        which = i % len(SEG_BACKGROUNDS)
+        images.append(to_uint8(background(rng, size, which)))
+        concept = SEG_BACKGROUNDS[which][0].split(',')[0]
+        prompts.append(format_prompt(DEFAULT_TEMPLATE, concept))
+    return images, prompts
+
+
+def write_tiny_inpaint(out: str, images: Optional[Sequence[np.ndarray]] = None,
+                       prompts: Optional[Sequence[str]] = None, seed: int = 0,
+                       log: Callable[[str], None] = print,
+                       extra_files: Optional[Dict[str, dict]] = None, **train_kwargs) -> str:
+    """Write a tiny SD-2-inpainting-compatible folder to ``out`` (atomically): random
+    components, pre-trained on ``images`` / ``prompts`` when given; ``extra_files`` are JSON
+    files written into the folder with it. Returns ``out``."""
+    from diffusers import StableDiffusionInpaintPipeline
+    with atomic_path(out, is_dir=True) as tmp:
+        tok_dir = osp.join(tmp, '.tokenizer')
+        os.makedirs(tok_dir)
+        write_clip_bpe_tokenizer(tok_dir)
+        parts = build_tiny_inpaint(tok_dir, seed)
+        stats = {}
+        if images is not None:
+            if prompts is None or len(prompts) != len(images):
+                raise ValueError('pretrain_tiny_inpaint needs one prompt per image.')
+            stats = pretrain_tiny_inpaint(parts, images, prompts, seed=seed, log=log,
+                                          **train_kwargs)
+        pipe = StableDiffusionInpaintPipeline(
+            **parts, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+        pipe.save_pretrained(tmp, safe_serialization=True)
+        shutil.rmtree(tok_dir)
+        with open(osp.join(tmp, 'mmopen_tiny.json'), 'w') as f:
+            json.dump(dict(seed=seed, pretrained=images is not None, **stats), f, indent=1)
+        for name, obj in (extra_files or {}).items():
+            with open(osp.join(tmp, name), 'w') as f:
+                json.dump(obj, f, indent=1)
+    return out

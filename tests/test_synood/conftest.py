@@ -1,0 +1,79 @@
+"""SynOOD fixtures: a copy of the quickstart data with the quickstart's 32 ID training images
+per class (a smaller segmentation set), its tiny CLIP, a tiny inpainting model pre-trained on
+it as ``make quickstart-data`` does, the negatives the tiny CLIP knows, and the generator
+settings of the quickstart config."""
+import os.path as osp
+
+import pytest
+
+
+@pytest.fixture(scope='session')
+def synood_data(tmp_path_factory):
+    from mmopen.testing.quickstart_data import write_quickstart_data
+    from mmopen.testing.tiny_clip import write_clip_file
+    root = tmp_path_factory.mktemp('synood_qs') / 'quickstart'
+    assert write_quickstart_data(str(root), seg_train=32, seg_val=4, cls_train=32, cls_val=4,
+                                 ood=8)
+    write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
+                    'safetensors', seed=0, pretrain_on=str(root), steps=200)
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def tiny_inpaint(synood_data, tmp_path_factory):
+    from mmopen.testing.tiny_diffusion import quickstart_pairs, write_tiny_inpaint
+    images, prompts = quickstart_pairs(synood_data)
+    out = str(tmp_path_factory.mktemp('inpaint') / 'tiny_inpaint')
+    return write_tiny_inpaint(out, images, prompts, log=lambda msg: None)
+
+
+@pytest.fixture(scope='session')
+def known_negatives(synood_data):
+    """The quickstart's concepts as negative labels (``mine_neg_labels.py --candidates``)."""
+    from tests.tool_runner import run_tool
+    out = osp.join(synood_data, 'cls', 'neg_labels_known.txt')
+    run_tool(['tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-convnext',
+              '--clip-weights', osp.join(synood_data, 'tiny_clip_convnext.safetensors'),
+              '--id-vocab', osp.join(synood_data, 'cls', 'imagenet', 'meta', 'classes.txt'),
+              '--candidates', osp.join(synood_data, 'seg', 'classes.txt'), '--ratio', '1.0',
+              '--out', out])
+    return out
+
+
+@pytest.fixture(scope='session')
+def generator_cfg(synood_data, tiny_inpaint, known_negatives):
+    """The quickstart generation config's ``synood`` settings, on the test data."""
+    clip = dict(model_name='mmopen-tiny-convnext',
+                weights=osp.join(synood_data, 'tiny_clip_convnext.safetensors'))
+    base = osp.join(synood_data, 'cls', 'imagenet')
+    vocab = osp.join(base, 'meta', 'classes.txt')
+    return dict(
+        inpaint_model=tiny_inpaint, clip=clip, neg_labels=known_negatives, vocabulary=vocab,
+        classifier=dict(type='clip', clip=clip, vocabulary=vocab),
+        context=dict(type='captions', file=osp.join(base, 'meta', 'context_captions.jsonl'),
+                     data_root=base),
+        guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=3,
+                      step_size=0.3, loss='energy', m_out=-5.0, tau=1.0),
+        resolution=32, device='cpu')
+
+
+@pytest.fixture(scope='session')
+def generator(generator_cfg):
+    from mmopen.synood import SynOODGenerator
+    return SynOODGenerator(**generator_cfg)
+
+
+@pytest.fixture(scope='session')
+def id_samples(synood_data):
+    """The ID training images: ``[(relative path, label, RGB uint8)]``."""
+    import numpy as np
+    from PIL import Image
+    base = osp.join(synood_data, 'cls', 'imagenet')
+    out = []
+    with open(osp.join(base, 'meta', 'train.txt')) as f:
+        for line in f:
+            path, label = line.split()
+            rel = osp.join('train', path)
+            with Image.open(osp.join(base, rel)) as im:
+                out.append((rel, int(label), np.asarray(im.convert('RGB'))))
+    return out
