@@ -53,7 +53,7 @@ def generator_cfg(synood_data, tiny_inpaint, known_negatives):
         context=dict(type='captions', file=osp.join(base, 'meta', 'context_captions.jsonl'),
                      data_root=base),
         guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=3,
-                      step_size=0.3, loss='energy', m_out=-5.0, tau=1.0),
+                      step_size=0.2, loss='energy', m_out=-5.0, tau=1.0),
         resolution=32, device='cpu')
 
 
@@ -76,4 +76,31 @@ def id_samples(synood_data):
             rel = osp.join('train', path)
             with Image.open(osp.join(base, rel)) as im:
                 out.append((rel, int(label), np.asarray(im.convert('RGB'))))
+    return out
+
+
+@pytest.fixture(scope='session')
+def synood_manifest(generator, synood_data, tmp_path_factory):
+    """A SynOOD data set of the test data (4 seeds per class), written in-process."""
+    from mmopen.synood import read_image_list, select_seeds
+    from mmopen.synood.dataset_writer import generate_shard, write_manifest
+    base = osp.join(synood_data, 'cls', 'imagenet')
+    seeds = select_seeds(read_image_list(osp.join(base, 'meta', 'train.txt'), 'train'), k=4,
+                         data_root=base)
+    out = str(tmp_path_factory.mktemp('synood_set'))
+    generate_shard(lambda: generator, seeds, base, out, 0, fmt='png', progress=False)
+    header = dict(seed=0, num_seeds=len(seeds), image_format='png', num_id_classes=5,
+                  data_root=base, ann_file='meta/train.txt', k=4)
+    return write_manifest(out, len(seeds), header, 'png')
+
+
+def quickstart_config(path: str, synood_data: str, manifest: str, out: str, **overrides) -> str:
+    """A repository config with its quickstart paths pointed at the test data, as a file."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    text = cfg.pretty_text.replace('data/quickstart/synood/manifest.json', manifest)
+    text = text.replace('data/quickstart', synood_data)
+    cfg = Config.fromstring(text, '.py')
+    cfg.merge_from_dict(overrides)
+    cfg.dump(out)
     return out

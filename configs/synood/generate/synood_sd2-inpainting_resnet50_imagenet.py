@@ -1,0 +1,37 @@
+# SynOOD generation on ImageNet-1k, the paper's setting (§4.1): SD-2 inpainting (strength 0.6,
+# 20 steps, guidance 8, 3 outer iterations, r * rho = 10, energy loss of eq. 7) guided by an
+# ImageNet ResNet-50, seeds = the 50 most complex training images per class (50,000 images), each
+# labelled with its most similar negative label of CLIP ViT-B/16's NegLabel set.
+#   python tools/synood/generate.py configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py --amp
+#   tools/synood/dist_generate.sh configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py 8 --amp
+# Local files it needs (no hub access):
+#   checkpoints/stable-diffusion-2-inpainting/   the model folder (model_index.json, unet/, vae/,
+#                                                 text_encoder/, tokenizer/, scheduler/)
+#   checkpoints/resnet50_8xb32_in1k.pth           mmpretrain's ImageNet ResNet-50
+#   checkpoints/clip/ViT-B-16.pt                  OpenAI CLIP ViT-B/16
+#   data/neg_labels/imagenet_vit-b16.txt          tools/ood/mine_neg_labels.py (see configs/ood)
+#   data/imagenet/train/<wnid>/*.JPEG, data/imagenet/meta/train.txt
+# Context prompts: by default CLIP ranks the negative labels against each image (offline, no
+# MLLM). To use an MLLM's descriptions as the paper does, write them to a JSON-lines file
+# ({"image": "train/<wnid>/<file>.JPEG", "caption": "..."}) and set
+#   context=dict(type='captions', file='data/synood/imagenet_captions.jsonl',
+#                data_root='data/imagenet')
+_clip = dict(model_name='ViT-B-16', weights='checkpoints/clip/ViT-B-16.pt')
+synood = dict(
+    inpaint_model='checkpoints/stable-diffusion-2-inpainting',
+    clip=_clip,
+    neg_labels='data/neg_labels/imagenet_vit-b16.txt',
+    vocabulary='imagenet_1k',
+    classifier=dict(type='mmpretrain', config='mmpretrain::resnet/resnet50_8xb32_in1k.py',
+                    checkpoint='checkpoints/resnet50_8xb32_in1k.pth', input_size=224),
+    context=dict(type='vocabulary', vocabulary='data/neg_labels/imagenet_vit-b16.txt', top_k=3),
+    template='A photo only remain {}.',
+    guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=3, step_size=10.0,
+                  loss='energy', m_out=-5.0, tau=1.0, gradient='skip'),
+    resolution=512)
+seed_data = dict(data_root='data/imagenet', ann_file='meta/train.txt', data_prefix='train',
+                 k=50)
+seed = 0
+image_format = 'jpg'
+out_dir = 'data/synood/imagenet_sd2_resnet50'
+custom_imports = dict(imports=['mmopen'], allow_failed_imports=False)

@@ -1,0 +1,67 @@
+"""Write a tiny Stable-Diffusion-2-inpainting-compatible model folder (UNet, VAE, CLIP text
+encoder, tokenizer, DDIM scheduler) for SynOOD's tests and quickstart; with ``--pretrain-on``,
+its VAE and UNet are first trained on the quickstart's ID images (see
+:mod:`mmopen.testing.tiny_diffusion`). The folder is what a real release looks like, so SynOOD
+loads it with ``from_pretrained(PATH)`` like real weights.
+
+    python tools/misc/make_tiny_inpaint.py --out data/quickstart/tiny_inpaint \\
+        [--pretrain-on data/quickstart] [--vae-steps 300] [--unet-steps 400] [--seed 0] [--force]
+
+An existing folder made the same way (``OUT/mmopen_tiny.json`` records how) is kept.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+import mmopen  # noqa: E402,F401  (compatibility fixes first)
+from mmopen.testing.tiny_diffusion import (RECIPE_VERSION, quickstart_pairs,  # noqa: E402
+                                           write_tiny_inpaint)
+
+
+def _read_json(path):
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--pretrain-on', metavar='DATA',
+                        help='train the VAE and UNet on the quickstart data in DATA first')
+    parser.add_argument('--vae-steps', type=int, default=300)
+    parser.add_argument('--unet-steps', type=int, default=400)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--force', action='store_true', help='replace an existing folder')
+    args = parser.parse_args(argv)
+    data = _read_json(osp.join(args.pretrain_on, 'manifest.json')) if args.pretrain_on else None
+    if args.pretrain_on and data is None:
+        raise SystemExit(f'{args.pretrain_on} has no manifest.json: write the quickstart data '
+                         'there first (tools/misc/make_quickstart_data.py).')
+    recipe = dict(version=RECIPE_VERSION, seed=args.seed, data=data,
+                  vae_steps=args.vae_steps if data else 0,
+                  unet_steps=args.unet_steps if data else 0)
+    recipe_path = osp.join(args.out, 'mmopen_recipe.json')
+    if osp.isdir(args.out) and not args.force:
+        if _read_json(recipe_path) == recipe:
+            print(f'{args.out} exists, made the same way: nothing to do (--force replaces it).')
+            return 0
+        print(f'{args.out} was made from other data or settings: rewriting it.')
+    images = prompts = None
+    if args.pretrain_on:
+        images, prompts = quickstart_pairs(args.pretrain_on)
+        print(f'Pre-training the tiny inpainting model on {len(images)} quickstart images ...')
+    write_tiny_inpaint(args.out, images, prompts, seed=args.seed,
+                       extra_files={'mmopen_recipe.json': recipe},
+                       **(dict(vae_steps=args.vae_steps, unet_steps=args.unet_steps)
+                          if images is not None else {}))
+    print(f'Wrote a tiny SD-2-inpainting-compatible folder to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Generate a SynOOD data set: near-boundary OOD images made from the most complex ID images of
+every class, each with its mined negative label, and a manifest the fine-tuning configs read.
+
+    python tools/synood/generate.py CONFIG [--out DIR] [--device cuda] [--amp]
+    tools/synood/dist_generate.sh CONFIG NPROC [--out DIR] [--amp]      (torchrun, one shard
+                                                                         per process)
+
+CONFIG holds ``synood`` (the :class:`mmopen.synood.SynOODGenerator` arguments), ``seed_data``
+(``data_root``, ``ann_file``, ``data_prefix``, ``k``), ``seed`` and ``out_dir``
+(``configs/synood/generate/``). The run is resumable: run the same command again after an
+interruption and finished images are kept (see :mod:`mmopen.synood.dataset_writer`). Progress
+goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
+
+Every image is generated alone from its own seed, so the set does not depend on the number of
+processes: byte for byte when the processes compute alike (the same GPU model; on CPU, the same
+number of threads per process, e.g. ``OMP_NUM_THREADS=1``, which torchrun sets).
+"""
+import argparse
+import datetime
+import logging
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+import mmopen  # noqa: E402,F401  (compatibility fixes first)
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--out', help='output folder (default: the config\'s out_dir)')
+    parser.add_argument('--device', help='cpu, cuda (default: cuda when available; each '
+                        'torchrun process takes cuda:LOCAL_RANK)')
+    parser.add_argument('--amp', action='store_true',
+                        help='fp16 diffusion components (CUDA only)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. seed_data.k=10')
+    return parser.parse_args(argv)
+
+
+def make_logger(out: str, rank: int) -> logging.Logger:
+    os.makedirs(osp.join(out, 'logs'), exist_ok=True)
+    logger = logging.getLogger(f'mmopen.synood.generate.{rank}')
+    logger.setLevel(logging.INFO)
+    logger.handlers.clear()
+    handler = logging.FileHandler(osp.join(out, 'logs', f'rank{rank}.log'))
+    handler.setFormatter(logging.Formatter('%(asctime)s %(message)s'))
+    logger.addHandler(handler)
+    if rank == 0:
+        logger.addHandler(logging.StreamHandler(sys.stdout))
+    logger.propagate = False
+    return logger
+
+
+def main(argv=None) -> int:
+    import torch
+    from mmengine.config import Config
+
+    from mmopen.synood import SynOODGenerator, read_image_list, select_seeds
+    from mmopen.synood.dataset_writer import check_run, generate_shard, write_manifest
+
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    out = args.out or cfg.get('out_dir')
+    if not out:
+        raise SystemExit('No output folder: pass --out or set out_dir in the config.')
+    distributed = args.launcher == 'pytorch'
+    rank, world, local_rank = 0, 1, 0
+    if distributed:
+        rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+        local_rank = int(os.environ.get('LOCAL_RANK', 0))
+        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        # ranks wait for each other only at the end; generation can take hours
+        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(days=2))
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if device == 'cuda':
+        device = f'cuda:{local_rank}'
+    gen_cfg = dict(cfg.synood)
+    gen_cfg.update(device=device, fp16=bool(args.amp or gen_cfg.get('fp16', False)))
+    if gen_cfg['fp16'] and not device.startswith('cuda'):
+        raise SystemExit(f'--amp needs CUDA; this run is on {device!r}. Drop --amp to generate '
+                         'in fp32 on CPU.')
+    sd = cfg.seed_data
+    samples = read_image_list(osp.join(sd.data_root, sd.ann_file), sd.get('data_prefix', ''))
+    seeds = select_seeds(samples, k=sd.get('k', 50), data_root=sd.data_root)
+    fmt = cfg.get('image_format', 'jpg')
+    from mmopen.clip.vocabularies import load_vocabulary
+    header = dict(seed=int(cfg.get('seed', 0)), num_seeds=len(seeds), image_format=fmt,
+                  num_id_classes=len(load_vocabulary(gen_cfg['vocabulary'])),
+                  data_root=osp.abspath(sd.data_root), ann_file=sd.ann_file, k=sd.get('k', 50),
+                  vocabulary=gen_cfg['vocabulary'], neg_labels=gen_cfg['neg_labels'],
+                  synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')})
+    header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
+    logger = make_logger(out, rank)
+    if rank == 0:
+        check_run(out, header)
+    if distributed:
+        torch.distributed.barrier()
+        if rank:
+            check_run(out, header)
+    logger.info(f'SynOOD generation: {len(seeds)} seeds ({sd.get("k", 50)} per class) from '
+                f'{sd.data_root}, {world} process(es), device {device}, output {out}')
+    counts = generate_shard(lambda: SynOODGenerator(**gen_cfg), seeds, sd.data_root, out,
+                            header['seed'], rank, world, fmt, logger=logger,
+                            progress=not args.no_progress)
+    if distributed:
+        torch.distributed.barrier()
+    if rank == 0:
+        path = write_manifest(out, len(seeds), header, fmt)
+        logger.info(f'rank 0: generated {counts["generated"]}, kept {counts["skipped"]} '
+                    f'finished; manifest {path}')
+    if distributed:
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
