@@ -81,6 +81,9 @@ $(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen $(STAMPS)/wordnet
 # leaves what is up to date as it is.
 QS_CLIP := $(QS_DIR)/tiny_clip_convnext.safetensors
 QS_NEG := $(QS_DIR)/cls/neg_labels.txt
+QS_NEG_KNOWN := $(QS_DIR)/cls/neg_labels_known.txt
+QS_INPAINT := $(QS_DIR)/tiny_inpaint
+QS_SYNOOD := $(QS_DIR)/synood
 quickstart-data: install
 	$(BIN)/python tools/misc/make_quickstart_data.py $(QS_DIR)
 	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-convnext --pretrain-on $(QS_DIR) \
@@ -89,9 +92,20 @@ quickstart-data: install
 		$(BIN)/python tools/ood/mine_neg_labels.py --clip-model mmopen-tiny-convnext \
 		--clip-weights $(QS_CLIP) --id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt \
 		--out $(QS_NEG); fi
+	# SynOOD: the negatives the tiny CLIP can tell apart (the quickstart's own concepts), and a
+	# tiny SD-2-inpainting-compatible model trained on the ID images; images generated with an
+	# older model or older negatives are removed (the tour generates them again)
+	if [ ! -f $(QS_NEG_KNOWN) ] || [ $(QS_NEG_KNOWN) -ot $(QS_CLIP) ]; then \
+		$(BIN)/python tools/ood/mine_neg_labels.py --clip-model mmopen-tiny-convnext \
+		--clip-weights $(QS_CLIP) --id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt \
+		--candidates $(QS_DIR)/seg/classes.txt --ratio 1.0 --out $(QS_NEG_KNOWN); fi
+	$(BIN)/python tools/misc/make_tiny_inpaint.py --out $(QS_INPAINT) --pretrain-on $(QS_DIR)
+	if [ -d $(QS_SYNOOD) ] && { [ $(QS_SYNOOD)/run.json -ot $(QS_INPAINT)/model_index.json ] || \
+		[ $(QS_SYNOOD)/run.json -ot $(QS_NEG_KNOWN) ]; }; then rm -rf $(QS_SYNOOD); fi
 
-# The tour: OVSNet trained and evaluated on seen and unseen classes, zero-shot OOD detection;
-# ends with a summary table (also in $(QS_WORK)/summary.md).
+# The tour: OVSNet trained and evaluated on seen and unseen classes, zero-shot OOD detection,
+# SynOOD (generation, two-stage fine-tuning, NegLabel with and without it); ends with a summary
+# table (also in $(QS_WORK)/summary.md).
 quickstart: quickstart-data
 	$(BIN)/python tools/misc/quickstart_tour.py --work-dir $(QS_WORK)
 

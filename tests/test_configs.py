@@ -21,6 +21,8 @@ def _swap_clip_weights(node, files, neg_file=None):
     if isinstance(node, dict):
         if isinstance(node.get('neg_labels'), str):
             node['neg_labels'] = neg_file
+        if isinstance(node.get('mined_from'), str) and not osp.exists(node['mined_from']):
+            node['mined_from'] = None  # a SynOOD manifest that generation writes
         vocab = node.get('vocabulary')
         if isinstance(vocab, str) and '/' in vocab and not osp.isfile(vocab):
             node['vocabulary'] = 'voc_20'
@@ -51,6 +53,15 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
     cfg = Config.fromfile(path)
     assert cfg.get('custom_imports', {}).get('imports') == ['mmopen'] or 'mmopen' in str(
         cfg.get('custom_imports'))
+    if 'synood' in cfg:  # a SynOOD generation config: no model, the generator's settings
+        from mmopen.synood import GuidanceSettings, SynOODGenerator
+        import inspect
+        known = set(inspect.signature(SynOODGenerator).parameters)
+        assert set(cfg.synood) <= known, set(cfg.synood) - known
+        settings = GuidanceSettings.from_dict(cfg.synood.guidance)
+        assert cfg.synood.resolution % 8 == 0 and settings.outer_iters >= 1
+        assert {'data_root', 'ann_file', 'k'} <= set(cfg.seed_data)
+        return
     model_cfg = copy.deepcopy(cfg.model)
     real_backbone = model_cfg.get('backbone', {}).get('model_name')
     _swap_clip_weights(model_cfg, tiny_clip_files, str(neg_file))

@@ -133,6 +133,10 @@ FORK_IMPORTS = r"""
 import importlib, os, sys
 # the third-party stack first (the slow part), so each module's own import is what is tested
 import torch, torchvision, mmengine, mmcv, mmdet, mmseg, mmpretrain, open_clip, timm  # noqa
+# what mmopen.compat.guard_mmpretrain_multimodal does first on `import mmopen` (transformers 5
+# breaks mmpretrain's BLIP imports), done by hand: no mmopen module may be loaded here
+from mmpretrain.utils import dependency
+dependency.WITH_MULTIMODAL = False
 import mmseg.models, mmpretrain.models, mmdet.models  # noqa
 assert not [m for m in sys.modules if m.split('.')[0] == 'mmopen']
 failed = []

@@ -17,9 +17,11 @@ def _tour():
 
 def test_summary_rows_and_table(tmp_path):
     tour = _tour()
-    plan = tour.steps(str(tmp_path))
+    plan = tour.steps(str(tmp_path), synood_data=str(tmp_path / 'synood'))
     by_name = {s.name: s for s in plan}
-    assert [s.args[0] for s in plan] == ['tools/train.py'] + ['tools/test.py'] * 3
+    assert [s.args[0] for s in plan] == (['tools/train.py'] + ['tools/test.py'] * 3 +
+                                         ['tools/synood/generate.py'] +
+                                         ['tools/train.py'] * 2 + ['tools/test.py'] * 2)
     files = dict(
         ovsnet_seen=dict(aAcc=90.0, mIoU=81.25, mAcc=88.0),
         ovsnet_open=dict(aAcc=80.0, mIoU=55.5, mAcc=70.0, mIoU_seen=70.0, mIoU_unseen=20.125,
@@ -28,15 +30,27 @@ def test_summary_rows_and_table(tmp_path):
                        'NegLabel/average/hendrycks/FPR95': 12.0,
                        'NegLabel/average/openood/AUROC': 97.5,
                        'NegLabel/average/openood/FPR95': 11.0})
+    files['synood_untuned'] = {'NegLabel/average/hendrycks/AUROC': 51.0,
+                               'NegLabel/average/hendrycks/FPR95': 97.0}
+    files['synood_tuned'] = {'NegLabel/average/hendrycks/AUROC': 58.25,
+                             'NegLabel/average/hendrycks/FPR95': 93.5}
     for name, metrics in files.items():
         with open(by_name[name].result, 'w') as f:
             json.dump(metrics, f)
+    (tmp_path / 'synood').mkdir()
+    with open(by_name['synood_generate'].done, 'w') as f:  # the generator's manifest
+        json.dump(dict(records=[dict(losses=[-12.0, -13.0, -14.0, -15.0]),
+                                dict(losses=[-11.0, -12.0, -13.0, -14.5])]), f)
     rows = tour.summary_rows(str(tmp_path), by_name)
     values = {(r['method'], r['metric']): r['value'] for r in rows}
     assert values[('OVSNet', 'mIoU, training vocabulary (6 seen classes)')] == '81.25'
     assert values[('OVSNet', 'mIoU of the 2 unseen classes / hIoU')] == '20.12 / 31.26'
     assert values[('OOD NegLabel', 'AUROC / FPR@95, mean of 2 OOD sets (openood)')] == (
         '97.50 / 11.00')
-    assert len(rows) == 3 + 2  # the scores a run did not report are left out
+    assert values[('SynOOD: NegLabel, SynOOD stage-2 features',
+                   'AUROC / FPR@95, mean of 2 OOD sets (hendrycks)')] == '58.25 / 93.50'
+    gen = [v for (m, _), v in values.items() if m == 'SynOOD generation']
+    assert gen == ['-11.50 -> -14.75']
+    assert len(rows) == 3 + 2 + 3  # the scores a run did not report are left out
     table = tour.format_table(rows)
     assert table.count('\n') == len(rows) + 1 and 'tools/test.py' in table

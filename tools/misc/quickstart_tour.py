@@ -10,7 +10,11 @@
 3. evaluate over a vocabulary with the 2 classes it never trained on (mIoU over all 8 classes,
    over the unseen ones, and hIoU);
 4. zero-shot OOD detection with the tiny CLIP: NegLabel, ΔEnergy and the baselines, both metric
-   conventions.
+   conventions;
+5. SynOOD: generate near-boundary OOD images from the ID training images with the tiny
+   inpainting model (guided by the tiny CLIP's energy), fine-tune in two stages (the residual
+   projection; the mined negative labels' features), and evaluate NegLabel with the tuned
+   features against NegLabel with the same negatives untuned (SynOOD's ablation).
 
 Each step's output goes to ``WORK/<step>.log`` and its metrics to ``WORK/<step>.json``;
 ``--resume`` skips steps whose metrics are already there (a re-run without it redoes all).
@@ -32,6 +36,10 @@ sys.path.insert(0, REPO)
 OVS = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
 OVS_SEEN = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'
 OOD = 'configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py'
+SYN_GEN = 'configs/synood/quickstart/synood_generate_quickstart.py'
+SYN_S1 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage1-projection_quickstart.py'
+SYN_S2 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage2-neg-features_quickstart.py'
+SYN_DATA = 'data/quickstart/synood'
 OOD_SCORES = ('NegLabel', 'DeltaEnergy', 'MCM', 'MSP', 'MaxLogit', 'Energy')
 
 
@@ -40,13 +48,16 @@ class Step(NamedTuple):
     what: str
     args: List[str]   # the command, relative to the repository
     result: str       # the JSON file the step writes ('' for training)
+    done: str = ''    # for steps without a result: the file that marks them finished
 
 
-def steps(work: str) -> List[Step]:
+def steps(work: str, synood_data: str = SYN_DATA) -> List[Step]:
     ovs_work = osp.join(work, 'ovsnet')
+    s1_work, s2_work = osp.join(work, 'synood_stage1'), osp.join(work, 'synood_stage2')
     return [
         Step('ovsnet_train', 'OVSNet: train on the 6 seen classes (300 iterations)',
-             ['tools/train.py', OVS, '--work-dir', ovs_work], ''),
+             ['tools/train.py', OVS, '--work-dir', ovs_work], '',
+             osp.join(ovs_work, 'last_checkpoint')),
         Step('ovsnet_seen', 'OVSNet: evaluate over the training vocabulary',
              ['tools/test.py', OVS_SEEN, f'last:{ovs_work}', '--work-dir',
               osp.join(work, 'ovsnet_seen'), '--json', osp.join(work, 'ovsnet_seen.json')],
@@ -58,6 +69,24 @@ def steps(work: str) -> List[Step]:
         Step('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions)',
              ['tools/test.py', OOD, 'none', '--work-dir', osp.join(work, 'ood'), '--json',
               osp.join(work, 'ood.json')], osp.join(work, 'ood.json')),
+        Step('synood_generate', 'SynOOD: 40 near-boundary OOD images from the ID training set '
+             '(resumable)', ['tools/synood/generate.py', SYN_GEN, '--out', synood_data,
+                             '--no-progress'], '',
+             osp.join(REPO, synood_data, 'manifest.json')),
+        Step('synood_stage1', 'SynOOD stage 1: the residual projection (ID + synthetic images)',
+             ['tools/train.py', SYN_S1, '--work-dir', s1_work], '',
+             osp.join(s1_work, 'last_checkpoint')),
+        Step('synood_stage2', 'SynOOD stage 2: the mined negative labels\' features (synthetic '
+             'images)', ['tools/train.py', SYN_S2, '--work-dir', s2_work], '',
+             osp.join(s2_work, 'last_checkpoint')),
+        Step('synood_untuned', 'NegLabel with the same negatives, untuned (SynOOD\'s ablation)',
+             ['tools/test.py', SYN_S2, 'none', '--work-dir', osp.join(work, 'synood_untuned'),
+              '--json', osp.join(work, 'synood_untuned.json')],
+             osp.join(work, 'synood_untuned.json')),
+        Step('synood_tuned', 'NegLabel with the stage-2 features (SynOOD)',
+             ['tools/test.py', SYN_S2, f'last:{s2_work}', '--work-dir',
+              osp.join(work, 'synood_tuned'), '--json', osp.join(work, 'synood_tuned.json')],
+             osp.join(work, 'synood_tuned.json')),
     ]
 
 
@@ -114,6 +143,22 @@ def summary_rows(work: str, by_name: Dict[str, Step]) -> List[dict]:
                              metric=f'AUROC / FPR@95, mean of 2 OOD sets ({conv})',
                              value=f'{auroc:.2f} / {fpr:.2f}',
                              command=command(by_name['ood_zero_shot'])))
+    with open(by_name['synood_generate'].done) as f:
+        records = json.load(f)['records']
+    first = sum(r['losses'][0] for r in records) / len(records)
+    last = sum(r['losses'][-1] for r in records) / len(records)
+    rows.append(dict(method='SynOOD generation',
+                     metric=f'OOD loss (eq. 7), unguided -> {len(records[0]["losses"]) - 1} '
+                     'guided iterations, mean of the images', value=f'{first:.2f} -> {last:.2f}',
+                     command=command(by_name['synood_generate'])))
+    for name, label in (('synood_untuned', 'NegLabel, negatives untuned (ablation)'),
+                        ('synood_tuned', 'NegLabel, SynOOD stage-2 features')):
+        res = load(name)
+        rows.append(dict(method=f'SynOOD: {label}',
+                         metric='AUROC / FPR@95, mean of 2 OOD sets (hendrycks)',
+                         value=f'{res["NegLabel/average/hendrycks/AUROC"]:.2f} / '
+                         f'{res["NegLabel/average/hendrycks/FPR95"]:.2f}',
+                         command=command(by_name[name])))
     return rows
 
 
@@ -140,8 +185,7 @@ def main(argv=None) -> int:
     start = time.time()
     timings = {}
     for i, step in enumerate(plan, 1):
-        done = (osp.isfile(step.result) if step.result else
-                osp.isfile(osp.join(work, 'ovsnet', 'last_checkpoint')))
+        done = osp.isfile(step.result or step.done)
         if args.resume and done:
             print(f'[{i}/{len(plan)}] {step.what}: done earlier, skipped (--resume)')
             continue
