@@ -26,6 +26,10 @@ import torch.nn.functional as F
 DEFAULT_TEMPLATE = 'A photo only remain {}.'
 
 
+class MissingCaptionError(LookupError):
+    """A seed image has no line in the caption file."""
+
+
 def format_prompt(template: str, context: str) -> str:
     if '{}' not in template:
         raise ValueError(f'Context prompt template {template!r} has no "{{}}" for the context.')
@@ -137,9 +141,10 @@ class CaptionContext:
         for path in paths:
             key = self._key(path)
             if key not in self.captions:
-                raise KeyError(f'Caption file {self.file!r} has no caption for image {path!r} '
-                               f'(looked up as {key!r}); add a line {{"image": "{path}", '
-                               '"caption": ...}} or use the vocabulary context provider.')
+                raise MissingCaptionError(
+                    f'Caption file {self.file!r} has no caption for image {path!r} (looked up '
+                    f'as {key!r}); add a line {{"image": "{path}", "caption": ...}} or use the '
+                    'vocabulary context provider.')
             out.append(self.captions[key])
         return out
 
