@@ -15,3 +15,12 @@ def test_neglabel_benchmark_runs():
     text = run_tool(['benchmarks/neglabel.py', '--batch', '8', '--classes', '50', '--negatives',
                  '500', '--groups', '10', '--repeats', '2']).stdout
     assert re.search(r'ratio \(NegLabel / matmul\) = [0-9.]+x', text)
+
+
+def test_synood_benchmark_runs():
+    text = run_tool(['benchmarks/synood.py', '--size', '32', '--repeats', '1',
+                     '--outer-iters', '1']).stdout
+    per_iter = float(re.search(r'overhead per outer iteration = ([0-9.]+)x', text).group(1))
+    assert per_iter > 0
+    m = re.search(r'ratio \(full / skip\): time = ([0-9.]+)x, memory = ([0-9.]+)x', text)
+    assert m and float(m.group(1)) > 0
