@@ -179,7 +179,8 @@ def main(argv=None):
             raise SystemExit(out.stderr[-3000:])
         results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
     skip, full = results['skip'], results['full']
-    mem = 'GPU memory allocated' if args.device.startswith('cuda') else 'peak resident memory (sampled)'
+    mem = ('GPU memory allocated' if args.device.startswith('cuda') else
+           'peak resident memory (sampled)')
     print(f'One guided update (denoise, decode, classify, gradient; then the final render), '
           f'skip gradient (eq. 9) vs full backpropagation (eq. 8); {mem} above the loaded '
           f'models:')

@@ -20,7 +20,8 @@ def bytes_per_pixel(path: str) -> float:
     return osp.getsize(path) / float(w * h)
 
 
-def select_seeds(samples: Sequence[Tuple[str, int]], k: int = 50, data_root: str = '') -> List[Seed]:
+def select_seeds(samples: Sequence[Tuple[str, int]], k: int = 50,
+                 data_root: str = '') -> List[Seed]:
     """The ``k`` most complex images of every class of ``samples`` (``(path, label)``; paths
     relative to ``data_root``), most complex first within a class, classes in label order; ties
     are broken by path, so the choice is deterministic."""

@@ -1,6 +1,6 @@
 """``SynOODTransform``: an ID sample in, its near-boundary OOD counterpart out (online SynOOD)."""
 import os.path as osp
-from typing import Optional, Sequence, Union
+from typing import Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform

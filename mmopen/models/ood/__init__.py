@@ -5,7 +5,7 @@ from .score_components import (DeltaEnergyScore, EnergyScore, MaxLogitScore, MCM
                      NegLabelScore, OODScore, build_scores)
 
 __all__ = [
-    'CLIPOODClassifier', 'EBMPromptClassifier', 'DeltaEnergyScore', 'EnergyScore', 'MaxLogitScore', 'MCMScore',
-    'MSPScore', 'NegLabelScore', 'OODScore', 'ResidualProjection', 'SynOODClassifier',
-    'build_scores'
+    'CLIPOODClassifier', 'EBMPromptClassifier', 'DeltaEnergyScore', 'EnergyScore',
+    'MaxLogitScore', 'MCMScore', 'MSPScore', 'NegLabelScore', 'OODScore', 'ResidualProjection',
+    'SynOODClassifier', 'build_scores'
 ]

@@ -129,10 +129,14 @@ class CLIPOODClassifier(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'loss':
-            raise RuntimeError('CLIPOODClassifier is a zero-shot model over a frozen CLIP: it '
-                               'has nothing to train. Use tools/test.py (checkpoint "none"), or '
-                               'EBMPromptClassifier to tune prompts.')
+            return self.loss(inputs, data_samples)
         raise RuntimeError(f'Invalid mode {mode!r}.')
+
+    def loss(self, inputs: torch.Tensor, data_samples: List) -> dict:
+        """Trainable subclasses (``EBMPromptClassifier``, ``SynOODClassifier``) define it."""
+        raise RuntimeError('CLIPOODClassifier is a zero-shot model over a frozen CLIP: it '
+                           'has nothing to train. Use tools/test.py (checkpoint "none"), or '
+                           'EBMPromptClassifier / SynOODClassifier to tune it.')
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List] = None) -> List:

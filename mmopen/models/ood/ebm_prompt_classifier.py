@@ -97,12 +97,6 @@ class EBMPromptClassifier(CLIPOODClassifier):
         neg = img @ self.text_bank[self.num_classes:].T if self.num_negatives else None
         return id_sims, neg
 
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        return super().forward(inputs, data_samples, mode)
-
     def loss(self, inputs: torch.Tensor, data_samples: List) -> dict:
         labels = torch.cat([ds.gt_label for ds in data_samples]).to(inputs.device)
         with torch.no_grad():

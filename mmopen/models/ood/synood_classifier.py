@@ -147,12 +147,6 @@ class SynOODClassifier(CLIPOODClassifier):
         return sims[:, :self.num_classes], sims[:, self.num_classes:]
 
     # ------------------------------------------------------------------ training
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        return super().forward(inputs, data_samples, mode)
-
     def loss(self, inputs: torch.Tensor, data_samples: List) -> dict:
         if self.train_stage is None:
             raise RuntimeError('SynOODClassifier built with train_stage=None is for evaluation; '
@@ -164,7 +158,8 @@ class SynOODClassifier(CLIPOODClassifier):
         cols = self.label_to_col[labels]
         if (cols < 0).any():
             bad = int(labels[cols < 0][0]) - self.num_classes
-            raise ValueError(f'Negative label {bad} is not in the mined subset of {self.mined_from!r}.')
+            raise ValueError(f'Negative label {bad} is not in the mined subset of '
+                             f'{self.mined_from!r}.')
         logit_scale = self.clip.logit_scale().detach().float()
         if self.train_stage == 1:
             img = self.image_features(inputs)
