@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import os.path as osp
+import shutil
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -58,7 +59,6 @@ def _remove_stale(paths: Sequence[str]) -> None:
         folder, base = osp.split(path)
         for tmp in glob.glob(osp.join(glob.escape(folder), f'.{glob.escape(base)}.tmp-*')):
             if osp.isdir(tmp):
-                import shutil
                 shutil.rmtree(tmp, ignore_errors=True)
             else:
                 os.remove(tmp)

@@ -158,3 +158,23 @@ def test_dataset_labels_and_stage_errors(configs, synood_manifest):
     bad = dict(cfg.model, train_stage=1, projection=False)
     with pytest.raises(ValueError, match='projection=True'):
         MODELS.build(bad)
+
+
+def test_tuned_rows_are_their_words_in_the_permuted_bank(tiny_clip_files, tmp_path):
+    """NegLabel stores the negatives in its group order: the tuned feature of negative ``j`` must
+    sit in the row holding word ``j``'s embedding (computed here from the word itself)."""
+    from mmopen.clip import FrozenCLIP
+    from mmopen.models.ood import SynOODClassifier
+    words = [f'thing{i}' for i in range(40)]
+    neg = tmp_path / 'neg.txt'
+    neg.write_text(''.join(f'noun\t{w}\n' for w in words))
+    weights = tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
+    clip = dict(model_name='mmopen-tiny-convnext', weights=weights, cache_dir=False)
+    model = SynOODClassifier(clip=clip, vocabulary=['a', 'b'], neg_labels=str(neg),
+                             scores=[dict(type='NegLabelScore', groups=4)], train_stage=2)
+    assert model.neg_perm is not None and not torch.equal(model.neg_perm, torch.arange(40))
+    ref = FrozenCLIP(**clip).text_embeddings([[w] for w in words], ('the nice {}', ))
+    bank = model.current_bank()
+    for k, j in enumerate(model.tuned_index.tolist()):
+        assert torch.allclose(bank[model.tuned_rows[k]], ref[j], atol=1e-5)
+        assert torch.allclose(F.normalize(model.neg_features[k], dim=-1), ref[j], atol=1e-5)

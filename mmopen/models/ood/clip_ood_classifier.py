@@ -73,6 +73,7 @@ class CLIPOODClassifier(BaseModel):
         self.cls_tau = cls_tau
         id_bank = self.build_id_bank(vocabulary, templates)
         self.num_classes = id_bank.shape[0]
+        self.neg_perm = None
         if neg_labels is not None:
             neg_bank = load_neg_bank(self.clip, neg_labels, neg_noun_templates,
                                      neg_adj_templates)
@@ -95,7 +96,9 @@ class CLIPOODClassifier(BaseModel):
     def _order_negatives(self, neg_bank: torch.Tensor) -> Tuple[torch.Tensor, bool]:
         """Store the negatives in the order the scores read them (NegLabel's fixed group
         permutation), once, so no batch pays for a gather. Only possible when every score that
-        reads negatives uses the same order."""
+        reads negatives uses the same order. ``self.neg_perm`` records the permutation (row ``i``
+        of the stored negatives is negative ``neg_perm[i]`` of the label file), or ``None``."""
+        self.neg_perm = None
         n = neg_bank.shape[0]
         orders = [s.neg_order(n) for s in self.scores if s.needs_negatives]
         orders = [o for o in orders if o is not None]
@@ -105,6 +108,7 @@ class CLIPOODClassifier(BaseModel):
         rest = torch.ones(n, dtype=torch.bool)
         rest[order] = False
         perm = torch.cat([order, torch.nonzero(rest).flatten()])
+        self.neg_perm = perm
         return neg_bank[perm], True
 
     def init_weights(self) -> None:

@@ -78,10 +78,10 @@ class SynOODClassifier(CLIPOODClassifier):
         self.train_stage = train_stage
         self.mined_from = mined_from
         C, M = self.num_classes, self.num_negatives
-        rows = torch.arange(M)
-        if self.neg_ordered:  # the bank holds the negatives permuted (NegLabel's grouping)
+        rows = torch.arange(M)  # negative index -> row of the stored negatives
+        if self.neg_perm is not None:  # stored in NegLabel's group order
             rows = torch.empty(M, dtype=torch.long)
-            rows[self._neg_perm] = torch.arange(M)
+            rows[self.neg_perm] = torch.arange(M)
         subset = self._mined_subset(mined_from, M)
         # persistent: a checkpoint tuned over another subset is refused at load time
         self.register_buffer('tuned_index', subset)
@@ -95,16 +95,6 @@ class SynOODClassifier(CLIPOODClassifier):
         self.neg_features.requires_grad_(train_stage == 2)
         if self.projection is not None:
             self.projection.requires_grad_(train_stage == 1)
-
-    def _order_negatives(self, neg_bank: torch.Tensor):
-        bank, ordered = super()._order_negatives(neg_bank)
-        if ordered:  # recover the permutation the parent applied
-            n = neg_bank.shape[0]
-            order = [s.neg_order(n) for s in self.scores if s.needs_negatives][0]
-            rest = torch.ones(n, dtype=torch.bool)
-            rest[order] = False
-            self._neg_perm = torch.cat([order, torch.nonzero(rest).flatten()])
-        return bank, ordered
 
     @staticmethod
     def _mined_subset(mined_from: Optional[str], num_negatives: int) -> torch.Tensor:
