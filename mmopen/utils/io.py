@@ -57,6 +57,14 @@ def write_text_atomic(text: str, path: str) -> None:
             f.write(text)
 
 
+def read_json_if_exists(path: str) -> Any:
+    """The JSON object in ``path``, or ``None`` when there is no such file."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def write_json_atomic(obj: Any, path: str) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, 'w') as f:

@@ -19,21 +19,14 @@ and always replaced with ``--force``. Usage::
         [--model mmopen-tiny-convnext] [--format safetensors] [--seed 0]
 """
 import argparse
-import json
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmopen.testing.tiny_clip import FORMATS, write_clip_file  # noqa: E402
+from mmopen.utils.io import read_json_if_exists as _read_json  # noqa: E402
 from mmopen.utils.io import write_json_atomic  # noqa: E402
-
-
-def _read_json(path):
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
 
 
 def _manifest(data_root):

@@ -10,7 +10,6 @@ loads it with ``from_pretrained(PATH)`` like real weights.
 An existing folder made the same way (``OUT/mmopen_tiny.json`` records how) is kept.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 
@@ -19,13 +18,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
 from mmopen.testing.tiny_diffusion import (RECIPE_VERSION, quickstart_pairs,  # noqa: E402
                                            write_tiny_inpaint)
-
-
-def _read_json(path):
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+from mmopen.utils.io import read_json_if_exists as _read_json  # noqa: E402
 
 
 def main(argv=None) -> int:
