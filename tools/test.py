@@ -3,7 +3,8 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
                                            [--cfg-options k=v ...] [--launcher ...]
 
-CHECKPOINT may be ``last:WORK_DIR`` (the checkpoint named in ``WORK_DIR/last_checkpoint``) or
+CHECKPOINT may be ``last:WORK_DIR`` (the checkpoint named in ``WORK_DIR/last_checkpoint``),
+``best:WORK_DIR`` (the ``best_*.pth`` that ``CheckpointHook(save_best=...)`` keeps there) or
 ``none`` for models whose weights all come from their own files (zero-shot CLIP models).
 The metrics are logged and printed as a table; ``--json FILE`` also writes them as JSON.
 """
@@ -14,32 +15,17 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  # noqa: E402
-                          prepare_config)
+                          prepare_config, resolve_checkpoint)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Evaluate a checkpoint (mmopen)')
     add_common_args(parser)
-    parser.add_argument('checkpoint', help='checkpoint file, last:WORK_DIR, or none')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file, last:WORK_DIR, best:WORK_DIR, or none')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file')
     parser.add_argument('--json', help='write the metrics to this JSON file')
     return parser.parse_args(argv)
-
-
-def resolve_checkpoint(spec: str):
-    if spec == 'none':
-        return None
-    if spec.startswith('last:'):
-        work_dir = spec[len('last:'):]
-        marker = osp.join(work_dir, 'last_checkpoint')
-        if not osp.isfile(marker):
-            raise SystemExit(f'{marker} does not exist: has training in {work_dir} saved a '
-                             'checkpoint yet?')
-        with open(marker) as f:
-            spec = f.read().strip()
-    if not osp.isfile(spec):
-        raise SystemExit(f'Checkpoint {spec!r} does not exist.')
-    return spec
 
 
 def plain_value(v):

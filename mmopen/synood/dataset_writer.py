@@ -39,6 +39,22 @@ def item_paths(out: str, index: int, fmt: str):
     return (osp.join(out, 'images', f'{name}.{fmt}'), osp.join(out, 'meta', f'{name}.json'))
 
 
+def shard_logger(out: str, rank: int, name: str = 'mmopen.synood.generate') -> logging.Logger:
+    """A logger writing to ``OUT/logs/rank<r>.log`` (and, for rank 0, to stdout)."""
+    import sys
+    os.makedirs(osp.join(out, 'logs'), exist_ok=True)
+    logger = logging.getLogger(f'{name}.{rank}')
+    logger.setLevel(logging.INFO)
+    logger.handlers.clear()
+    handler = logging.FileHandler(osp.join(out, 'logs', f'rank{rank}.log'))
+    handler.setFormatter(logging.Formatter('%(asctime)s %(message)s'))
+    logger.addHandler(handler)
+    if rank == 0:
+        logger.addHandler(logging.StreamHandler(sys.stdout))
+    logger.propagate = False
+    return logger
+
+
 def check_run(out: str, header: dict) -> None:
     """Write ``OUT/run.json`` on the first run; refuse to resume with other settings."""
     path = osp.join(out, 'run.json')
@@ -47,7 +63,7 @@ def check_run(out: str, header: dict) -> None:
             found = json.load(f)
         if found != header:
             diff = sorted(k for k in set(found) | set(header) if found.get(k) != header.get(k))
-            raise ValueError(f'{out} holds a SynOOD run with other settings ({diff} differ, see '
+            raise ValueError(f'{out} holds a generation run with other settings ({diff} differ, see '
                              f'{path}): resume with the same settings, or choose a new output '
                              'folder.')
     else:
@@ -70,12 +86,25 @@ def save_image(img: np.ndarray, path: str, fmt: str, quality: int = 95) -> None:
         Image.fromarray(img).save(tmp, format=FORMATS[fmt], **kw)
 
 
+def synood_record(sample) -> dict:
+    """The SynOOD-specific fields of an item's record (a :class:`SynOODSample`)."""
+    return dict(neg_index=sample.neg_index, neg_label=sample.neg_label, context=sample.context,
+                prompt=sample.prompt, losses=sample.losses)
+
+
 def generate_shard(make_generator: Callable[[], object], seeds: Sequence[Seed], data_root: str,
                    out: str, base_seed: int, rank: int = 0, world: int = 1, fmt: str = 'jpg',
                    quality: int = 95, logger: Optional[logging.Logger] = None,
-                   progress: bool = True) -> Dict[str, int]:
+                   progress: bool = True,
+                   record_of: Callable[[object], dict] = synood_record,
+                   desc: str = 'SynOOD') -> Dict[str, int]:
     """Generate this process's share of ``seeds`` into ``out``; returns counts of generated and
-    skipped (already finished) items. The generator is built only when there is work."""
+    skipped (already finished) items. The generator is built only when there is work.
+
+    ``generator.generate([rgb], [path], [label], [noise seed])`` must return one sample with an
+    ``image`` (RGB ``uint8``); ``record_of(sample)`` gives the fields its record adds to the
+    common ones (index, image, source, source label, complexity, seed). SeeCLIP's
+    pseudo-unknown pre-generation reuses this loop with its own generator and record."""
     from .generator import sample_seed
     if fmt not in FORMATS:
         raise ValueError(f'image format {fmt!r}: one of {sorted(FORMATS)}.')
@@ -93,7 +122,7 @@ def generate_shard(make_generator: Callable[[], object], seeds: Sequence[Seed], 
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(todo), desc=f'SynOOD rank {rank}', unit='img', dynamic_ncols=True)
+        bar = tqdm(total=len(todo), desc=f'{desc} rank {rank}', unit='img', dynamic_ncols=True)
     start = time.time()
     for i in todo:
         seed = seeds[i]
@@ -106,16 +135,16 @@ def generate_shard(make_generator: Callable[[], object], seeds: Sequence[Seed], 
         sample = generator.generate([rgb], [seed.path], [seed.label], [noise_seed])[0]
         save_image(sample.image, img_path, fmt, quality)
         record = dict(index=i, image=osp.relpath(img_path, out), source=seed.path,
-                      source_label=seed.label, complexity=seed.complexity,
-                      neg_index=sample.neg_index, neg_label=sample.neg_label,
-                      context=sample.context, prompt=sample.prompt, seed=noise_seed,
-                      losses=sample.losses)
+                      source_label=seed.label, complexity=seed.complexity, seed=noise_seed,
+                      **record_of(sample))
         write_json_atomic(record, meta_path)
         counts['generated'] += 1
         if bar is not None:
             bar.update(1)
-        log(f'{i:07d} {seed.path} -> {record["image"]} neg={sample.neg_label!r} '
-            f'loss {sample.losses[0]:.4f} -> {sample.losses[-1]:.4f}')
+        extra = f' neg={record["neg_label"]!r}' if 'neg_label' in record else ''
+        losses = record.get('losses') or [float('nan')]
+        log(f'{i:07d} {seed.path} -> {record["image"]}{extra} '
+            f'loss {losses[0]:.4f} -> {losses[-1]:.4f}')
     if bar is not None:
         bar.close()
     log(f'rank {rank}: generated {counts["generated"]} in {time.time() - start:.1f} s')

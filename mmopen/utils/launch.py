@@ -65,3 +65,32 @@ def finalize_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def resolve_checkpoint(spec: str):
+    """A checkpoint argument of the tools -> a file (or ``None`` for ``'none'``):
+    ``last:WORK_DIR`` is the checkpoint named in ``WORK_DIR/last_checkpoint``, ``best:WORK_DIR``
+    the newest ``best_*.pth`` that ``CheckpointHook(save_best=...)`` keeps there. Exits with a
+    message naming what is missing."""
+    import glob
+    if spec == 'none':
+        return None
+    if spec.startswith('last:'):
+        work_dir = spec[len('last:'):]
+        marker = osp.join(work_dir, 'last_checkpoint')
+        if not osp.isfile(marker):
+            raise SystemExit(f'{marker} does not exist: has training in {work_dir} saved a '
+                             'checkpoint yet?')
+        with open(marker) as f:
+            spec = f.read().strip()
+    elif spec.startswith('best:'):
+        work_dir = spec[len('best:'):]
+        found = sorted(glob.glob(osp.join(glob.escape(work_dir), 'best_*.pth')),
+                       key=osp.getmtime)
+        if not found:
+            raise SystemExit(f'No best_*.pth in {work_dir}: does the config\'s CheckpointHook '
+                             'set save_best, and has a validation run yet?')
+        spec = found[-1]
+    if not osp.isfile(spec):
+        raise SystemExit(f'Checkpoint {spec!r} does not exist.')
+    return spec

@@ -17,7 +17,6 @@ number of threads per process, e.g. ``OMP_NUM_THREADS=1``, which torchrun sets).
 """
 import argparse
 import datetime
-import logging
 import os
 import os.path as osp
 import sys
@@ -43,26 +42,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def make_logger(out: str, rank: int) -> logging.Logger:
-    os.makedirs(osp.join(out, 'logs'), exist_ok=True)
-    logger = logging.getLogger(f'mmopen.synood.generate.{rank}')
-    logger.setLevel(logging.INFO)
-    logger.handlers.clear()
-    handler = logging.FileHandler(osp.join(out, 'logs', f'rank{rank}.log'))
-    handler.setFormatter(logging.Formatter('%(asctime)s %(message)s'))
-    logger.addHandler(handler)
-    if rank == 0:
-        logger.addHandler(logging.StreamHandler(sys.stdout))
-    logger.propagate = False
-    return logger
-
-
 def main(argv=None) -> int:
     import torch
     from mmengine.config import Config
 
     from mmopen.synood import SynOODGenerator, read_image_list, select_seeds
-    from mmopen.synood.dataset_writer import check_run, generate_shard, write_manifest
+    from mmopen.synood.dataset_writer import (check_run, generate_shard, shard_logger,
+                                              write_manifest)
 
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -98,7 +84,7 @@ def main(argv=None) -> int:
                   vocabulary=gen_cfg['vocabulary'], neg_labels=gen_cfg['neg_labels'],
                   synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')})
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
-    logger = make_logger(out, rank)
+    logger = shard_logger(out, rank)
     if rank == 0:
         check_run(out, header)
     if distributed:
