@@ -26,7 +26,8 @@ setup(
     packages=find_packages(include=('mmopen', 'mmopen.*')),
     # every data file the package reads (tests/test_packaging.py checks the built wheel)
     package_data={'mmopen.clip': ['vocabularies/*.txt', 'vocabularies/README.md',
-                                  'model_configs/*.json']},
+                                  'model_configs/*.json'],
+                  'mmopen.datasets': ['osdg_benchmarks/*.json']},
     python_requires='>=3.9',
     install_requires=(read_requirements('torch.txt') + read_requirements('mmcv.txt') +
                       read_requirements('runtime.txt')),
