@@ -13,8 +13,9 @@ compat.check_versions()
 compat.apply_all()
 
 from . import clip  # noqa: E402
-from . import datasets, engine, evaluation, models, ood, synood  # noqa: E402,F401
+from . import datasets, engine, evaluation, models, ood, seeclip, synood  # noqa: E402,F401
 
 __all__ = [
-    '__version__', 'clip', 'compat', 'datasets', 'engine', 'evaluation', 'models', 'ood', 'synood'
+    '__version__', 'clip', 'compat', 'datasets', 'engine', 'evaluation', 'models', 'ood', 'seeclip',
+    'synood'
 ]

@@ -4,4 +4,5 @@ from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .ood import *  # noqa: F401,F403
+from .osdg import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403

@@ -1,0 +1,139 @@
+"""``SeeCLIPPromptLearner``: SeeCLIP's semantic-enhanced prompts over a frozen CLIP.
+
+For an image with global feature ``v_dom`` (the domain token: the L2-normalised global image
+embedding) and semantic tokens ``s_1 .. s_K`` (:mod:`mmopen.seeclip.semantic_tokens`):
+
+* known prompt of class ``c``: ``[SOS] Phi(v_dom) Psi_1(s_1) .. Psi_K(s_K) <tokens of c> . [EOS]``
+  -- the class name is kept (the released code drops it, which leaves the known prompts with
+  nothing that tells the classes apart but the image);
+* unknown prompt: ``[SOS] Phi(v_dom) v_1 .. v_m unknown . [EOS]`` with ``m`` learnable vectors.
+
+``Phi`` and ``Psi_k`` are linear maps from the CLIP embedding width ``D`` into the text tower's
+token-embedding width ``W`` (the paper's ``Linear(d, d)`` where the two widths coincide). The
+prompts are encoded by the frozen text tower (:func:`mmopen.clip.prompting.encode_text_with_context`),
+so every image gets its own ``C + 1`` text features, as in conditional prompt learning: the
+text tower runs ``B (C + 1)`` prompts per batch.
+"""
+from typing import List, NamedTuple, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+from torch import nn
+
+from mmopen.clip.prompting import PLACEHOLDER, check_supported, encode_text_with_context
+from mmopen.seeclip.semantic_tokens import SemanticTokens, flatten_patches, semantic_tokens
+
+
+class SeeCLIPPrompts(NamedTuple):
+    text: torch.Tensor        # B x (C + 1) x D, L2-normalised; column C = the unknown prompt
+    image: torch.Tensor       # B x D, L2-normalised global image features
+    semantic: SemanticTokens  # B x K x D tokens and their B x K x N patch attention
+
+
+def placeholder_prompts(names: Sequence[str], n_ctx: int) -> List[str]:
+    """``'X X .. X name.'``: ``n_ctx`` placeholders for the learned / mapped tokens."""
+    prefix = ' '.join([PLACEHOLDER] * n_ctx)
+    return [f'{prefix} {name}.' for name in names]
+
+
+@MODELS.register_module()
+class SeeCLIPPromptLearner(nn.Module):
+    """Semantic-token queries, the projections ``Phi`` / ``Psi_k`` and the unknown context.
+
+    Args:
+        class_names: the known classes' prompt names, label order.
+        tokenizer: the CLIP tokenizer (``FrozenCLIP.tokenizer``).
+        embed_dim: CLIP embedding width ``D``.
+        token_width: the text tower's token-embedding width ``W``.
+        num_queries: ``K`` semantic tokens (4, the paper's best).
+        n_unknown_ctx: ``m`` learnable tokens of the unknown prompt (4).
+        unknown_word: the word ending the unknown prompt.
+        init_std: std of the normal initialisation of queries and unknown context.
+        seed: seed of that initialisation (the projections use PyTorch's default init under
+            the same seed), so two builds are identical.
+    """
+
+    def __init__(self,
+                 class_names: Sequence[str],
+                 tokenizer,
+                 embed_dim: int,
+                 token_width: int,
+                 num_queries: int = 4,
+                 n_unknown_ctx: int = 4,
+                 unknown_word: str = 'unknown',
+                 init_std: float = 0.02,
+                 seed: int = 0):
+        super().__init__()
+        if num_queries < 1 or n_unknown_ctx < 1:
+            raise ValueError(f'num_queries={num_queries}, n_unknown_ctx={n_unknown_ctx}: both '
+                             'must be >= 1.')
+        if not class_names:
+            raise ValueError('SeeCLIPPromptLearner needs at least one known class name.')
+        self.class_names = list(class_names)
+        self.num_queries = num_queries
+        self.n_unknown_ctx = n_unknown_ctx
+        self.unknown_word = unknown_word
+        state = torch.random.get_rng_state()
+        torch.manual_seed(seed)
+        try:
+            self.queries = nn.Parameter(torch.randn(num_queries, embed_dim) * init_std)
+            self.phi = nn.Linear(embed_dim, token_width)
+            self.psi = nn.ModuleList(nn.Linear(embed_dim, token_width)
+                                     for _ in range(num_queries))
+            self.unknown_ctx = nn.Parameter(torch.randn(n_unknown_ctx, token_width) * init_std)
+        finally:
+            torch.random.set_rng_state(state)
+        known = tokenizer(placeholder_prompts(self.class_names, 1 + num_queries))
+        unknown = tokenizer(placeholder_prompts([unknown_word], 1 + n_unknown_ctx))
+        self._check_fits(known, 'known')
+        self._check_fits(unknown, 'unknown')
+        self.register_buffer('known_tokens', known, persistent=False)
+        self.register_buffer('unknown_tokens', unknown, persistent=False)
+
+    def _check_fits(self, tokens: torch.Tensor, what: str) -> None:
+        if bool((tokens[:, -1] != 0).any()):  # no padding left: the prompt may be truncated
+            raise ValueError(f'A {what} prompt fills the text tower\'s context of '
+                             f'{tokens.shape[1]} tokens: shorten the class names or use fewer '
+                             'queries / context tokens.')
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def psi_weights(self) -> List[torch.Tensor]:
+        return [p.weight for p in self.psi]
+
+    def semantic(self, patch_embeddings: torch.Tensor) -> SemanticTokens:
+        """Semantic tokens of ``B x D x h x w`` per-patch CLIP embeddings."""
+        return semantic_tokens(flatten_patches(patch_embeddings), self.queries)
+
+    def contexts(self, image: torch.Tensor, tokens: torch.Tensor):
+        """Per-image contexts: known ``B x (1 + K) x W`` and unknown ``B x (1 + m) x W``."""
+        dom = self.phi(image).unsqueeze(1)
+        sem = torch.stack([psi(tokens[:, k]) for k, psi in enumerate(self.psi)], dim=1)
+        known = torch.cat([dom, sem], dim=1)
+        unknown = torch.cat([dom, self.unknown_ctx.unsqueeze(0).expand(image.shape[0], -1, -1)],
+                            dim=1)
+        return known, unknown
+
+    def forward(self, clip_model: nn.Module, image: torch.Tensor,
+                patch_embeddings: torch.Tensor) -> SeeCLIPPrompts:
+        """Text features of every image's ``C`` known prompts and its unknown prompt.
+
+        Args:
+            clip_model: the open_clip model (``FrozenCLIP.model``).
+            image: ``B x D`` L2-normalised global image features (the domain tokens).
+            patch_embeddings: ``B x D x h x w`` per-patch CLIP embeddings.
+        """
+        check_supported(clip_model)
+        sem = self.semantic(patch_embeddings)
+        known_ctx, unknown_ctx = self.contexts(image.float(), sem.tokens)
+        b, c = image.shape[0], self.num_classes
+        known = encode_text_with_context(
+            clip_model, self.known_tokens.repeat(b, 1),
+            known_ctx.repeat_interleave(c, dim=0))
+        unknown = encode_text_with_context(clip_model, self.unknown_tokens.expand(b, -1),
+                                           unknown_ctx)
+        text = torch.cat([known.view(b, c, -1), unknown.view(b, 1, -1)], dim=1)
+        return SeeCLIPPrompts(F.normalize(text.float(), dim=-1), image, sem)

@@ -1,0 +1,131 @@
+"""SeeCLIPClassifier / SeeCLIPPromptLearner on a random tiny CLIP ViT."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+NAMES = ['circle', 'square', 'great white shark']
+
+
+@pytest.fixture()
+def model(tiny_clip_files):
+    import mmopen  # noqa: F401
+    from mmpretrain.registry import MODELS
+    return MODELS.build(dict(
+        type='SeeCLIPClassifier', classes=NAMES,
+        clip=dict(model_name='mmopen-tiny-vit',
+                  weights=tiny_clip_files[('mmopen-tiny-vit', 'safetensors')])))
+
+
+def _samples(labels):
+    from mmpretrain.structures import DataSample
+    out = []
+    for y in labels:
+        ds = DataSample().set_gt_label(int(y))
+        ds.set_metainfo(dict(domain='photo'))
+        out.append(ds)
+    return out
+
+
+def test_known_prompts_keep_the_class_name_tokens(model):
+    learner = model.prompt_learner
+    k = learner.num_queries
+    for c, name in enumerate(NAMES):
+        name_ids = model.clip.tokenizer([name])[0]
+        name_ids = name_ids[1:int(name_ids.argmax())].tolist()  # between SOS and EOS
+        row = learner.known_tokens[c].tolist()
+        start = 1 + 1 + k  # SOS, the domain token, K semantic tokens
+        assert row[start:start + len(name_ids)] == name_ids, name
+    unk = model.clip.tokenizer(['unknown'])[0]
+    unk = unk[1:int(unk.argmax())].tolist()
+    row = learner.unknown_tokens[0].tolist()
+    start = 1 + 1 + learner.n_unknown_ctx
+    assert row[start:start + len(unk)] == unk
+
+
+def test_class_name_changes_the_known_prompt_feature(model):
+    # if the class name were dropped (the released code), all known prompts would coincide
+    x = torch.randn(2, 3, 32, 32)
+    _, prompts = model.logits(x)
+    text = prompts.text
+    assert not torch.allclose(text[:, 0], text[:, 1], atol=1e-4)
+
+
+def test_each_image_gets_prompts_from_its_own_tokens(model):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 3, 32, 32, generator=gen)
+    _, p1 = model.logits(x)
+    x2 = x.clone()
+    x2[1] = torch.randn(3, 32, 32, generator=gen)
+    _, p2 = model.logits(x2)
+    assert torch.allclose(p1.text[[0, 2]], p2.text[[0, 2]], atol=1e-5)
+    assert not torch.allclose(p1.text[1], p2.text[1], atol=1e-4)
+
+
+def test_a_repulsion_step_moves_the_unknown_prompt_away_from_the_class_prompts(model):
+    from mmopen.seeclip.losses import repulsion_loss
+    x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    labels = torch.tensor([0, 1, 2, 0])
+    _, prompts = model.logits(x)
+    text = prompts.text
+
+    def mean_cos(t):
+        return float((t[torch.arange(4), 3] * t[torch.arange(4), labels]).sum(-1).mean())
+
+    before = mean_cos(text.detach())
+    assert before > 0.5, 'the hinge must be active for this test (margin 0.5)'
+    opt = torch.optim.SGD(model.prompt_learner.parameters(), lr=0.5)
+    opt.zero_grad()
+    repulsion_loss(text, labels, margin=0.5).backward()
+    opt.step()
+    with torch.no_grad():
+        after = mean_cos(model.logits(x)[1].text)
+    assert after < before
+
+
+def test_only_the_prompt_learner_trains(model):
+    from mmpretrain.registry import MODELS  # noqa: F401
+    x = torch.randn(4, 3, 32, 32)
+    losses = model.loss(x, _samples([0, 1, 2, 3]))
+    assert set(losses) == {'loss_align', 'loss_rep', 'loss_coh', 'loss_reg', 'acc'}
+    total = sum(v for k, v in losses.items() if k.startswith('loss'))
+    total.backward()
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith('prompt_learner.') for n in trainable)
+    assert all(p.grad is not None for n, p in model.named_parameters() if p.requires_grad)
+    with pytest.raises(ValueError, match='Labels must be in'):
+        model.loss(x, _samples([0, 1, 2, 4]))
+
+
+def test_predictions_are_probabilities_over_known_and_unknown(model):
+    out = model.predict(torch.randn(2, 3, 32, 32))
+    for ds in out:
+        assert ds.pred_score.shape == (len(NAMES) + 1, )
+        assert float(ds.pred_score.sum()) == pytest.approx(1.0, abs=1e-5)
+        assert ds.ood_scores['SeeCLIP'] == pytest.approx(1 - float(ds.pred_score[-1]), abs=1e-6)
+        assert int(ds.pred_label) == int(ds.pred_score.argmax())
+
+
+def test_same_seed_same_learner(tiny_clip_files):
+    from mmpretrain.registry import MODELS
+    cfg = dict(type='SeeCLIPClassifier', classes=NAMES,
+               clip=dict(model_name='mmopen-tiny-vit',
+                         weights=tiny_clip_files[('mmopen-tiny-vit', 'safetensors')]))
+    a, b = MODELS.build(cfg), MODELS.build(dict(cfg, seed=1))
+    c = MODELS.build(cfg)
+    sa, sb, sc = (m.prompt_learner.state_dict() for m in (a, b, c))
+    assert all(torch.equal(sa[k], sc[k]) for k in sa)
+    assert not torch.equal(sa['queries'], sb['queries'])
+
+
+def test_clear_errors(tiny_clip_files):
+    from mmpretrain.registry import MODELS
+    clip = dict(model_name='mmopen-tiny-vit',
+                weights=tiny_clip_files[('mmopen-tiny-vit', 'safetensors')])
+    with pytest.raises(ValueError, match='known classes'):
+        MODELS.build(dict(type='SeeCLIPClassifier', clip=clip))
+    with pytest.raises(ValueError, match='Unknown loss weights'):
+        MODELS.build(dict(type='SeeCLIPClassifier', clip=clip, classes=NAMES,
+                          loss_weights=dict(repulsion=1.0)))
+    with pytest.raises(ValueError, match='context'):
+        MODELS.build(dict(type='SeeCLIPClassifier', clip=clip,
+                          classes=[' '.join(['word'] * 40)]))
