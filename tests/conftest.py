@@ -109,3 +109,21 @@ def quickstart_neg_labels(quickstart_data):
         '--max-words', '1000', '--out', path
     ]) == 0
     return path
+
+
+@pytest.fixture(scope='session')
+def seeclip_assets(tmp_path_factory):
+    """The SeeCLIP quickstart's data, tiny CLIP ViT and tiny inpainting model, written by the
+    tools ``make quickstart-data`` runs: ``{'root', 'osdg', 'clip', 'inpaint', 'env'}``."""
+    import sys
+    from tests.tool_runner import run_tool
+    root = str(tmp_path_factory.mktemp('seeclip_qs'))
+    osdg = osp.join(root, 'osdg')
+    env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable)
+    clip = osp.join(root, 'tiny_clip_vit_osdg.safetensors')
+    inpaint = osp.join(root, 'tiny_inpaint_osdg')
+    run_tool(['tools/misc/make_osdg_quickstart_data.py', osdg], env)
+    run_tool(['tools/misc/make_tiny_clip.py', '--model', 'mmopen-tiny-vit', '--pretrain-on',
+              osdg, '--out', clip], env)
+    run_tool(['tools/misc/make_tiny_inpaint.py', '--out', inpaint, '--pretrain-on', osdg], env)
+    return dict(root=root, osdg=osdg, clip=clip, inpaint=inpaint, env=env)

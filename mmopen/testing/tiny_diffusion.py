@@ -157,8 +157,12 @@ def quickstart_pairs(root: str, seed: int = 0):
     with ``"a photo of a <class>."``, and as many object-free backgrounds (the textures the ID
     images are drawn on) with the context prompt SynOOD gives them
     (``"A photo only remain <wall|grass|floor>."``), so that, like a real inpainting model, it
-    has seen scenes without their object described by their context."""
+    has seen scenes without their object described by their context. For the OSDG quickstart
+    (a folder with ``benchmark.json``): :func:`mmopen.testing.osdg_data.osdg_inpaint_pairs`."""
     from PIL import Image
+    if osp.isfile(osp.join(root, 'benchmark.json')):
+        from .osdg_data import osdg_inpaint_pairs
+        return osdg_inpaint_pairs(root)
     from mmopen.synood.context import DEFAULT_TEMPLATE, format_prompt
     from .quickstart_data import SEG_BACKGROUNDS, background, to_uint8
     base = osp.join(root, 'cls', 'imagenet')

@@ -50,7 +50,11 @@ class PretrainData(NamedTuple):
 
 
 def quickstart_pairs(root: str, size: int = 32, min_area: int = 40) -> PretrainData:
-    """The pre-training data cut from the quickstart data in ``root``."""
+    """The pre-training data cut from the quickstart data in ``root`` (for the OSDG quickstart,
+    :func:`mmopen.testing.osdg_data.osdg_pairs`)."""
+    if osp.isfile(osp.join(root, 'benchmark.json')):
+        from .osdg_data import osdg_pairs
+        return osdg_pairs(root, size=size)
     images, captions = [], []
     cls_root = osp.join(root, 'cls', 'imagenet')
     names = [n[0] for n in load_vocabulary(osp.join(cls_root, 'meta', 'classes.txt'))]
@@ -123,7 +127,7 @@ def pretrain_clip(model: torch.nn.Module, tokenizer: Callable, data: PretrainDat
     seg_labels = torch.from_numpy(data.seg_labels.astype(np.int64))
     uniq = sorted(set(data.captions) | set(data.seg_captions))
     target_all = torch.tensor([uniq.index(c) for c in data.captions])
-    seg_target = torch.tensor([uniq.index(c) for c in data.seg_captions])
+    seg_target = torch.tensor([uniq.index(c) for c in data.seg_captions], dtype=torch.long)
     tokens = tokenizer(uniq)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -132,17 +136,18 @@ def pretrain_clip(model: torch.nn.Module, tokenizer: Callable, data: PretrainDat
     for step in range(steps):
         idx = torch.randint(0, len(x_all), (batch_size, ), generator=gen)
         x = x_all[idx]
-        sidx = torch.randint(0, len(seg_all), (seg_batch_size, ), generator=gen)
-        xs, ls = seg_all[sidx], seg_labels[sidx]
+        sidx = torch.randint(0, max(len(seg_all), 1), (seg_batch_size, ), generator=gen)
+        xs, ls = (seg_all[sidx], seg_labels[sidx]) if len(seg_all) else (seg_all, seg_labels)
         if torch.rand(1, generator=gen).item() < 0.5:
             x, xs, ls = x.flip(3), xs.flip(3), ls.flip(2)
         txt = F.normalize(model.encode_text(tokens), dim=-1)
         scale = model.logit_scale.exp().clamp(max=100)
         img = F.normalize(model.encode_image(x), dim=-1)
         loss = F.cross_entropy(scale * img @ txt.T, target_all[idx])
-        reg, reg_cls = region_embeddings(model, xs, ls, len(data.seg_captions))
-        loss = loss + F.cross_entropy(scale * F.normalize(reg, dim=-1) @ txt.T,
-                                      seg_target[reg_cls])
+        if len(seg_all):
+            reg, reg_cls = region_embeddings(model, xs, ls, len(data.seg_captions))
+            loss = loss + F.cross_entropy(scale * F.normalize(reg, dim=-1) @ txt.T,
+                                          seg_target[reg_cls])
         opt.zero_grad()
         loss.backward()
         opt.step()
