@@ -23,6 +23,9 @@ def _swap_clip_weights(node, files, neg_file=None):
             node['neg_labels'] = neg_file
         if isinstance(node.get('mined_from'), str) and not osp.exists(node['mined_from']):
             node['mined_from'] = None  # a SynOOD manifest that generation writes
+        bench = node.get('benchmark')
+        if isinstance(bench, str) and bench.endswith('.json') and not osp.isfile(bench):
+            node['benchmark'] = 'pacs'  # the quickstart's split file, written with its data
         vocab = node.get('vocabulary')
         if isinstance(vocab, str) and '/' in vocab and not osp.isfile(vocab):
             node['vocabulary'] = 'voc_20'

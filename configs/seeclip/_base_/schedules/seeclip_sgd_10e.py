@@ -1,0 +1,17 @@
+# Prompt-learning schedule (CoOp / ODG-CLIP style; SeeCLIP's own is not published): SGD lr 2e-3,
+# momentum 0.9, wd 5e-4, one constant warm-up epoch at 1e-5, cosine over 10 epochs, batch 32.
+# Model selection: the best known-class accuracy on the held-out source data.
+epochs = 10
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=2e-3, momentum=0.9, weight_decay=5e-4))
+param_scheduler = [
+    dict(type='ConstantLR', factor=1e-5 / 2e-3, by_epoch=True, begin=0, end=1),
+    dict(type='CosineAnnealingLR', T_max=epochs - 1, by_epoch=True, begin=1, end=epochs,
+         eta_min=0.0, convert_to_iter_based=True),
+]
+train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
+                    save_best='osdg/known_acc', rule='greater'),
+    logger=dict(type='LoggerHook', interval=20))

@@ -1,0 +1,152 @@
+"""Pre-generate SeeCLIP pseudo-unknowns: source-domain training images whose semantic tokens are
+perturbed and re-rendered by a diffusion model (:mod:`mmopen.seeclip.pseudo_unknowns`), written
+as a data set that ``OSDGDataset(pseudo_unknowns=OUT)`` adds to training with the label
+"unknown".
+
+    python tools/seeclip/generate_pseudo_unknowns.py CONFIG [--checkpoint CKPT] [--out DIR]
+        [--device cuda] [--amp]
+    tools/seeclip/dist_generate_pseudo_unknowns.sh CONFIG NPROC [--checkpoint CKPT] ...
+
+CONFIG is a SeeCLIP training config with a ``pseudo_unknown_generation`` dict:
+``inpaint_model`` (a local SD-2-inpainting-compatible folder, as for SynOOD), ``sigma``,
+``prompt``, ``guidance``, ``resolution`` (the :class:`mmopen.seeclip.PseudoUnknownGenerator`
+arguments), ``per_group`` (source images per domain and class), ``seed``, ``image_format`` and
+``out_dir``. The semantic tokens come from the config's model: its prompt learner as
+initialised, or as trained with ``--checkpoint`` (e.g. a run without pseudo-unknowns, then a
+second run with them). The run is resumable and sharded exactly like SynOOD's generation
+(:mod:`mmopen.synood.dataset_writer`): run the same command again after an interruption;
+progress goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
+"""
+import argparse
+import datetime
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+import mmopen  # noqa: E402,F401  (compatibility fixes first)
+
+GENERATOR_KEYS = ('inpaint_model', 'sigma', 'prompt', 'guidance', 'resolution')
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--checkpoint', help='a SeeCLIP checkpoint (a file, last:WORK_DIR or '
+                        'best:WORK_DIR) whose prompt learner gives the semantic tokens (default: '
+                        'the learner as initialised)')
+    parser.add_argument('--out', help='output folder (default: the config\'s '
+                        'pseudo_unknown_generation.out_dir)')
+    parser.add_argument('--device', help='cpu, cuda (default: cuda when available; each '
+                        'torchrun process takes cuda:LOCAL_RANK)')
+    parser.add_argument('--amp', action='store_true', help='fp16 diffusion components (CUDA)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. pseudo_unknown_generation.sigma=0.3')
+    return parser.parse_args(argv)
+
+
+def source_items(cfg):
+    """The training split's data infos, without pseudo-unknowns (the sources)."""
+    from mmpretrain.registry import DATASETS
+    ds_cfg = dict(cfg.train_dataloader.dataset)
+    ds_cfg.update(pseudo_unknowns=None, pipeline=[])
+    ds_cfg.pop('pseudo_unknown_ratio', None)
+    dataset = DATASETS.build(ds_cfg)
+    return [dataset.get_data_info(i) for i in range(len(dataset))], ds_cfg['data_root']
+
+
+def build_model(cfg, checkpoint, device):
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+    model_cfg = dict(cfg.model)
+    model_cfg.pop('pseudo_unknowns', None)
+    model = MODELS.build(model_cfg)
+    if checkpoint:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.to(device).eval()
+
+
+def main(argv=None) -> int:
+    import torch
+    from mmengine.config import Config
+
+    from mmopen.seeclip.pseudo_unknowns import PseudoUnknownGenerator
+    from mmopen.seeclip.writer import PseudoUnknownSource, pseudo_unknown_record, select_sources
+    from mmopen.synood.dataset_writer import (check_run, generate_shard, shard_logger,
+                                              write_manifest)
+    from mmopen.clip.weights import file_digest
+
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    gen = cfg.get('pseudo_unknown_generation')
+    if gen is None:
+        raise SystemExit(f'{args.config} has no `pseudo_unknown_generation` settings (see '
+                         'configs/seeclip/quickstart/).')
+    gen = dict(gen)
+    out = args.out or gen.get('out_dir')
+    if not out:
+        raise SystemExit('No output folder: pass --out or set pseudo_unknown_generation.out_dir.')
+    distributed = args.launcher == 'pytorch'
+    rank, world, local_rank = 0, 1, 0
+    if distributed:
+        rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+        local_rank = int(os.environ.get('LOCAL_RANK', 0))
+        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(days=2))
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if device == 'cuda':
+        device = f'cuda:{local_rank}'
+    fp16 = bool(args.amp or gen.get('fp16', False))
+    if fp16 and not device.startswith('cuda'):
+        raise SystemExit(f'--amp needs CUDA; this run is on {device!r}.')
+    from mmopen.utils import resolve_checkpoint
+    args.checkpoint = resolve_checkpoint(args.checkpoint) if args.checkpoint else None
+    items, data_root = source_items(cfg)
+    seeds = select_sources(items, data_root, int(gen.get('per_group', 4)),
+                           int(gen.get('seed', 0)))
+    fmt = gen.get('image_format', 'jpg')
+    header = dict(kind='seeclip_pseudo_unknowns', seed=int(gen.get('seed', 0)),
+                  num_seeds=len(seeds), image_format=fmt, data_root=osp.abspath(data_root),
+                  per_group=int(gen.get('per_group', 4)),
+                  checkpoint=file_digest(args.checkpoint) if args.checkpoint else None,
+                  generator={k: gen[k] for k in GENERATOR_KEYS if k in gen})
+    header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
+    logger = shard_logger(out, rank, 'mmopen.seeclip.generate')
+    if rank == 0:
+        check_run(out, header)
+    if distributed:
+        torch.distributed.barrier()
+        if rank:
+            check_run(out, header)
+    logger.info(f'SeeCLIP pseudo-unknowns: {len(seeds)} sources from {data_root}, {world} '
+                f'process(es), device {device}, output {out}')
+
+    def make_source():
+        model = build_model(cfg, args.checkpoint, device)
+        kw = {k: gen[k] for k in GENERATOR_KEYS if k in gen}
+        generator = PseudoUnknownGenerator(class_names=model.class_names, device=device,
+                                           fp16=fp16, **kw)
+        return PseudoUnknownSource(model, generator)
+
+    counts = generate_shard(make_source, seeds, data_root, out, header['seed'], rank, world,
+                            fmt, logger=logger, progress=not args.no_progress,
+                            record_of=pseudo_unknown_record, desc='SeeCLIP pseudo-unknowns')
+    if distributed:
+        torch.distributed.barrier()
+    if rank == 0:
+        path = write_manifest(out, len(seeds), header, fmt)
+        logger.info(f'rank 0: generated {counts["generated"]}, kept {counts["skipped"]} '
+                    f'finished; manifest {path}')
+    if distributed:
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
