@@ -84,6 +84,9 @@ QS_NEG := $(QS_DIR)/cls/neg_labels.txt
 QS_NEG_KNOWN := $(QS_DIR)/cls/neg_labels_known.txt
 QS_INPAINT := $(QS_DIR)/tiny_inpaint
 QS_SYNOOD := $(QS_DIR)/synood
+QS_OSDG := $(QS_DIR)/osdg
+QS_CLIP_VIT := $(QS_DIR)/tiny_clip_vit_osdg.safetensors
+QS_INPAINT_OSDG := $(QS_DIR)/tiny_inpaint_osdg
 quickstart-data: install
 	$(BIN)/python tools/misc/make_quickstart_data.py $(QS_DIR)
 	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-convnext --pretrain-on $(QS_DIR) \
@@ -102,10 +105,17 @@ quickstart-data: install
 	$(BIN)/python tools/misc/make_tiny_inpaint.py --out $(QS_INPAINT) --pretrain-on $(QS_DIR)
 	if [ -d $(QS_SYNOOD) ] && { [ $(QS_SYNOOD)/run.json -ot $(QS_INPAINT)/model_index.json ] || \
 		[ $(QS_SYNOOD)/run.json -ot $(QS_NEG_KNOWN) ]; }; then rm -rf $(QS_SYNOOD); fi
+	# SeeCLIP (open-set domain generalisation): the shapes in four styles, a tiny CLIP ViT and a
+	# tiny inpainting model pre-trained on other images of that world
+	$(BIN)/python tools/misc/make_osdg_quickstart_data.py $(QS_OSDG)
+	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-vit --pretrain-on $(QS_OSDG) \
+		--out $(QS_CLIP_VIT)
+	$(BIN)/python tools/misc/make_tiny_inpaint.py --out $(QS_INPAINT_OSDG) --pretrain-on $(QS_OSDG)
 
 # The tour: OVSNet trained and evaluated on seen and unseen classes, zero-shot OOD detection,
-# SynOOD (generation, two-stage fine-tuning, NegLabel with and without it); ends with a summary
-# table (also in $(QS_WORK)/summary.md).
+# SynOOD (generation, two-stage fine-tuning, NegLabel with and without it), SeeCLIP (untrained,
+# trained without and with pseudo-unknowns, on a held-out style); ends with a summary table
+# (also in $(QS_WORK)/summary.md).
 quickstart: quickstart-data
 	$(BIN)/python tools/misc/quickstart_tour.py --work-dir $(QS_WORK)
 

@@ -21,7 +21,10 @@ def test_summary_rows_and_table(tmp_path):
     by_name = {s.name: s for s in plan}
     assert [s.args[0] for s in plan] == (['tools/train.py'] + ['tools/test.py'] * 3 +
                                          ['tools/synood/generate.py'] +
-                                         ['tools/train.py'] * 2 + ['tools/test.py'] * 2)
+                                         ['tools/train.py'] * 2 + ['tools/test.py'] * 2 +
+                                         ['tools/test.py', 'tools/train.py', 'tools/test.py',
+                                          'tools/seeclip/generate_pseudo_unknowns.py',
+                                          'tools/train.py', 'tools/test.py'])
     files = dict(
         ovsnet_seen=dict(aAcc=90.0, mIoU=81.25, mAcc=88.0),
         ovsnet_open=dict(aAcc=80.0, mIoU=55.5, mAcc=70.0, mIoU_seen=70.0, mIoU_unseen=20.125,
@@ -34,6 +37,11 @@ def test_summary_rows_and_table(tmp_path):
                                'NegLabel/average/hendrycks/FPR95': 97.0}
     files['synood_tuned'] = {'NegLabel/average/hendrycks/AUROC': 58.25,
                              'NegLabel/average/hendrycks/FPR95': 93.5}
+    for name, (h, k, u, a) in dict(seeclip_untrained=(0.0, 33.75, 0.0, 15.41),
+                                   seeclip_off=(0.0, 91.25, 0.0, 84.625),
+                                   seeclip_on=(67.91, 88.75, 55.0, 81.94)).items():
+        files[name] = {'osdg/hscore': h, 'osdg/known_acc': k, 'osdg/unknown_acc': u,
+                       'osdg/AUROC': a, 'osdg/closed_acc': 92.5}
     for name, metrics in files.items():
         with open(by_name[name].result, 'w') as f:
             json.dump(metrics, f)
@@ -51,6 +59,15 @@ def test_summary_rows_and_table(tmp_path):
                    'AUROC / FPR@95, mean of 2 OOD sets (hendrycks)')] == '58.25 / 93.50'
     gen = [v for (m, _), v in values.items() if m == 'SynOOD generation']
     assert gen == ['-11.50 -> -14.75']
-    assert len(rows) == 3 + 2 + 3  # the scores a run did not report are left out
+    assert values[('SeeCLIP, with pseudo-unknowns',
+                   'H-score / known acc / unknown acc / AUROC, held-out style')] == (
+        '67.91 / 88.75 / 55.00 / 81.94')
+    assert values[('SeeCLIP, without pseudo-unknowns (ablation)',
+                   'H-score / known acc / unknown acc / AUROC, held-out style')] == (
+        '0.00 / 91.25 / 0.00 / 84.62')
+    assert len(rows) == 3 + 2 + 3 + 3  # the scores a run did not report are left out
+    on = by_name['seeclip_train_on']
+    assert tour.command(on).endswith(
+        'train_dataloader.dataset.pseudo_unknowns=' + str(tmp_path / 'seeclip_pseudo_unknowns'))
     table = tour.format_table(rows)
     assert table.count('\n') == len(rows) + 1 and 'tools/test.py' in table

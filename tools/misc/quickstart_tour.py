@@ -14,7 +14,11 @@
 5. SynOOD: generate near-boundary OOD images from the ID training images with the tiny
    inpainting model (guided by the tiny CLIP's energy), fine-tune in two stages (the residual
    projection; the mined negative labels' features), and evaluate NegLabel with the tuned
-   features against NegLabel with the same negatives untuned (SynOOD's ablation).
+   features against NegLabel with the same negatives untuned (SynOOD's ablation);
+6. SeeCLIP: open-set domain generalisation on the shapes in four styles, tested on the held-out
+   cartoon style with two unknown shapes: the untrained prompt learner, training without
+   pseudo-unknowns (the ablation), pseudo-unknowns generated with that run's semantic tokens,
+   and training with them.
 
 Each step's output goes to ``WORK/<step>.log`` and its metrics to ``WORK/<step>.json``;
 ``--resume`` skips steps whose metrics are already there (a re-run without it redoes all).
@@ -40,6 +44,9 @@ SYN_GEN = 'configs/synood/quickstart/synood_generate_quickstart.py'
 SYN_S1 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage1-projection_quickstart.py'
 SYN_S2 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage2-neg-features_quickstart.py'
 SYN_DATA = 'data/quickstart/synood'
+SEE_OFF = 'configs/seeclip/quickstart/seeclip_clip-tiny-vit_quickstart-shapes-cartoon.py'
+SEE_ON = ('configs/seeclip/quickstart/'
+          'seeclip_clip-tiny-vit_quickstart-shapes-cartoon_pseudo-unknowns.py')
 OOD_SCORES = ('NegLabel', 'DeltaEnergy', 'MCM', 'MSP', 'MaxLogit', 'Energy')
 
 
@@ -49,11 +56,14 @@ class Step(NamedTuple):
     args: List[str]   # the command, relative to the repository
     result: str       # the JSON file the step writes ('' for training)
     done: str = ''    # for steps without a result: the file that marks them finished
+    fresh: str = ''   # a folder removed before the step runs (its output, made anew)
 
 
 def steps(work: str, synood_data: str = SYN_DATA) -> List[Step]:
     ovs_work = osp.join(work, 'ovsnet')
     s1_work, s2_work = osp.join(work, 'synood_stage1'), osp.join(work, 'synood_stage2')
+    off_work, on_work = osp.join(work, 'seeclip_off'), osp.join(work, 'seeclip_on')
+    pseudo = osp.join(work, 'seeclip_pseudo_unknowns')
     return [
         Step('ovsnet_train', 'OVSNet: train on the 6 seen classes (300 iterations)',
              ['tools/train.py', OVS, '--work-dir', ovs_work], '',
@@ -87,13 +97,39 @@ def steps(work: str, synood_data: str = SYN_DATA) -> List[Step]:
              ['tools/test.py', SYN_S2, f'last:{s2_work}', '--work-dir',
               osp.join(work, 'synood_tuned'), '--json', osp.join(work, 'synood_tuned.json')],
              osp.join(work, 'synood_tuned.json')),
+        Step('seeclip_untrained', 'SeeCLIP: the untrained prompt learner on the held-out style',
+             ['tools/test.py', SEE_OFF, 'none', '--work-dir', osp.join(work, 'seeclip_untrained'),
+              '--json', osp.join(work, 'seeclip_untrained.json')],
+             osp.join(work, 'seeclip_untrained.json')),
+        Step('seeclip_train_off', 'SeeCLIP: train on 3 styles without pseudo-unknowns (12 epochs)',
+             ['tools/train.py', SEE_OFF, '--work-dir', off_work], '',
+             osp.join(off_work, 'last_checkpoint')),
+        Step('seeclip_off', 'SeeCLIP without pseudo-unknowns: the held-out style',
+             ['tools/test.py', SEE_OFF, f'best:{off_work}', '--work-dir',
+              osp.join(work, 'seeclip_off_test'), '--json', osp.join(work, 'seeclip_off.json')],
+             osp.join(work, 'seeclip_off.json')),
+        Step('seeclip_generate', 'SeeCLIP: 48 pseudo-unknowns from perturbed semantic tokens '
+             '(resumable)', ['tools/seeclip/generate_pseudo_unknowns.py', SEE_ON, '--checkpoint',
+                             f'best:{off_work}', '--out', pseudo, '--no-progress'], '',
+             osp.join(pseudo, 'manifest.json'), pseudo),
+        Step('seeclip_train_on', 'SeeCLIP: train with the pseudo-unknowns (12 epochs)',
+             ['tools/train.py', SEE_ON, '--work-dir', on_work, '--cfg-options',
+              f'train_dataloader.dataset.pseudo_unknowns={pseudo}'], '',
+             osp.join(on_work, 'last_checkpoint')),
+        Step('seeclip_on', 'SeeCLIP with pseudo-unknowns: the held-out style',
+             ['tools/test.py', SEE_ON, f'best:{on_work}', '--work-dir',
+              osp.join(work, 'seeclip_on_test'), '--json', osp.join(work, 'seeclip_on.json')],
+             osp.join(work, 'seeclip_on.json')),
     ]
 
 
 def command(step: Step) -> str:
     """The step's command line, paths inside the repository relative to it."""
     def rel(a):
-        for prefix in ('', 'last:'):
+        if '=' in a and not a.startswith(REPO):  # a --cfg-options key=PATH
+            key, value = a.split('=', 1)
+            return f'{key}={rel(value)}'
+        for prefix in ('', 'last:', 'best:'):
             if a.startswith(prefix + REPO + os.sep):
                 return prefix + osp.relpath(a[len(prefix):], REPO)
         return a
@@ -101,10 +137,13 @@ def command(step: Step) -> str:
     return 'python ' + ' '.join(shlex.quote(rel(a)) for a in step.args)
 
 
-def run(step: Step, work: str, index: int, total: int) -> float:
+def run(step: Step, work: str, index: int, total: int, resume: bool = False) -> float:
     log = osp.join(work, f'{step.name}.log')
     print(f'[{index}/{total}] {step.what}\n      {command(step)}', flush=True)
     start = time.time()
+    if step.fresh and osp.isdir(step.fresh) and not resume:  # --resume: finish it instead
+        import shutil
+        shutil.rmtree(step.fresh)
     with open(log, 'w') as f:
         proc = subprocess.run([sys.executable] + step.args, cwd=REPO, stdout=f,
                               stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=REPO))
@@ -159,6 +198,15 @@ def summary_rows(work: str, by_name: Dict[str, Step]) -> List[dict]:
                          value=f'{res["NegLabel/average/hendrycks/AUROC"]:.2f} / '
                          f'{res["NegLabel/average/hendrycks/FPR95"]:.2f}',
                          command=command(by_name[name])))
+    for name, label in (('seeclip_untrained', 'untrained'),
+                        ('seeclip_off', 'without pseudo-unknowns (ablation)'),
+                        ('seeclip_on', 'with pseudo-unknowns')):
+        res = load(name)
+        rows.append(dict(method=f'SeeCLIP, {label}',
+                         metric='H-score / known acc / unknown acc / AUROC, held-out style',
+                         value=f'{res["osdg/hscore"]:.2f} / {res["osdg/known_acc"]:.2f} / '
+                         f'{res["osdg/unknown_acc"]:.2f} / {res["osdg/AUROC"]:.2f}',
+                         command=command(by_name[name])))
     return rows
 
 
@@ -189,7 +237,7 @@ def main(argv=None) -> int:
         if args.resume and done:
             print(f'[{i}/{len(plan)}] {step.what}: done earlier, skipped (--resume)')
             continue
-        timings[step.name] = run(step, work, i, len(plan))
+        timings[step.name] = run(step, work, i, len(plan), args.resume)
     rows = summary_rows(work, by_name)
     table = format_table(rows)
     total = time.time() - start
