@@ -183,3 +183,55 @@ def read_manifest(path: str) -> dict:
     if manifest.get('version') != MANIFEST_VERSION or 'records' not in manifest:
         raise ValueError(f'{path} is not a SynOOD manifest of version {MANIFEST_VERSION}.')
     return manifest
+
+
+def init_ranks(launcher: str, device: Optional[str] = None, amp: bool = False):
+    """``(rank, world, device)`` of this generation process. With ``launcher='pytorch'`` it
+    joins torchrun's process group (NCCL on CUDA, else gloo; the ranks wait for each other only
+    at the end, and generation can take hours: a two-day timeout); ``device='cuda'`` becomes
+    ``cuda:LOCAL_RANK``. ``amp`` without CUDA exits with a message."""
+    import datetime
+
+    import torch
+    rank, world, local_rank = 0, 1, 0
+    if launcher == 'pytorch':
+        rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+        local_rank = int(os.environ.get('LOCAL_RANK', 0))
+        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(days=2))
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if device == 'cuda':
+        device = f'cuda:{local_rank}'
+    if amp and not device.startswith('cuda'):
+        raise SystemExit(f'--amp needs CUDA; this run is on {device!r}. Drop --amp to generate '
+                         'in fp32 on CPU.')
+    return rank, world, device
+
+
+def run_shards(make_generator: Callable[[], object], seeds: Sequence[Seed], data_root: str,
+               out: str, header: dict, rank: int, world: int, logger: logging.Logger,
+               progress: bool = True, record_of: Callable[[object], dict] = synood_record,
+               desc: str = 'SynOOD') -> None:
+    """The whole run of one process: check (or write) ``run.json``, generate this process's
+    share, wait for the others, and (rank 0) write the manifest; leaves the process group."""
+    import torch
+    distributed = world > 1 or (torch.distributed.is_available()
+                                and torch.distributed.is_initialized())
+    if rank == 0:
+        check_run(out, header)
+    if distributed:
+        torch.distributed.barrier()
+        if rank:
+            check_run(out, header)
+    fmt = header['image_format']
+    counts = generate_shard(make_generator, seeds, data_root, out, header['seed'], rank, world,
+                            fmt, logger=logger, progress=progress, record_of=record_of,
+                            desc=desc)
+    if distributed:
+        torch.distributed.barrier()
+    if rank == 0:
+        path = write_manifest(out, len(seeds), header, fmt)
+        logger.info(f'rank 0: generated {counts["generated"]}, kept {counts["skipped"]} '
+                    f'finished; manifest {path}')
+    if distributed:
+        torch.distributed.destroy_process_group()

@@ -13,9 +13,10 @@ with a thick black outline). Classes: ``circle``, ``square``, ``triangle``, ``ba
 turned square). The quickstart trains on ``photo``, ``painting`` and ``sketch`` (known classes
 only) and tests on ``cartoon`` (all classes), the held-out style.
 
-:func:`osdg_pairs` gives image / caption pairs for pre-training the tiny CLIP ViT on *other*
-images of the same world (all styles and all classes, from another seed), as a real CLIP has
-seen cartoons, crosses and diamonds before anyone fine-tunes it. Everything is drawn from fixed
+:func:`world` draws *other* images of the same world (all styles and all classes, from another
+seed) to pre-train the tiny CLIP ViT (:func:`mmopen.testing.tiny_pretrain.osdg_pairs`) and the
+tiny inpainting model (:func:`osdg_inpaint_pairs`), as real CLIP and diffusion weights have seen
+cartoons, crosses and diamonds before anyone fine-tunes them. Everything is drawn from fixed
 seeds; the data is written to a temporary folder and renamed into place.
 """
 import json
@@ -133,7 +134,7 @@ def write_osdg_quickstart(out: str, force: bool = False, log=print, **params) ->
     return True
 
 
-def _world(root: str, per_class: int):
+def world(root: str, per_class: int):
     """Fresh images of every class in every style, from the data's seed + 1000 (none is an
     image of the data set): ``[(image, domain, class)]``."""
     with open(osp.join(root, 'manifest.json')) as f:
@@ -147,21 +148,5 @@ def osdg_inpaint_pairs(root: str, per_class: int = 20):
     """Pre-training pairs for the tiny inpainting model: like a real diffusion model it has
     seen the whole world (every style, every shape, images outside the data set), captioned
     ``"A <domain> image of a <class>"`` (the pseudo-unknown prompt's form)."""
-    pairs = _world(root, per_class)
+    pairs = world(root, per_class)
     return [p[0] for p in pairs], [f'A {p[1]} image of a {p[2]}' for p in pairs]
-
-
-def osdg_pairs(root: str, size: int = 32, per_class: int = 40):
-    """Pre-training pairs for the tiny CLIP: fresh images of every class in every style (drawn
-    from the data's seed + 1000, so none is an image of the data set) captioned
-    ``"a photo of a <class>."``."""
-    from .tiny_pretrain import TEMPLATE, PretrainData
-    images, captions = [], []
-    for img, _, name in _world(root, per_class):
-        if img.shape[0] != size:
-            img = np.asarray(Image.fromarray(img).resize((size, size), Image.BICUBIC))
-        images.append(img)
-        captions.append(TEMPLATE.format(name))
-    empty = np.zeros((0, size, size, 3), np.uint8)
-    return PretrainData(np.stack(images), captions, empty, np.zeros((0, size, size), np.uint8),
-                        [])

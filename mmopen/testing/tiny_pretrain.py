@@ -51,9 +51,8 @@ class PretrainData(NamedTuple):
 
 def quickstart_pairs(root: str, size: int = 32, min_area: int = 40) -> PretrainData:
     """The pre-training data cut from the quickstart data in ``root`` (for the OSDG quickstart,
-    :func:`mmopen.testing.osdg_data.osdg_pairs`)."""
+    :func:`osdg_pairs`)."""
     if osp.isfile(osp.join(root, 'benchmark.json')):
-        from .osdg_data import osdg_pairs
         return osdg_pairs(root, size=size)
     images, captions = [], []
     cls_root = osp.join(root, 'cls', 'imagenet')
@@ -86,6 +85,22 @@ def quickstart_pairs(root: str, size: int = 32, min_area: int = 40) -> PretrainD
                          'tools/misc/make_quickstart_data.py first.')
     return PretrainData(np.stack(images), captions, np.stack(seg_images), np.stack(seg_labels),
                         seg_captions)
+
+
+def osdg_pairs(root: str, size: int = 32, per_class: int = 40):
+    """Pre-training pairs for the tiny CLIP: fresh images of every class in every style (drawn
+    from the data's seed + 1000, so none is an image of the data set) captioned
+    ``"a photo of a <class>."``."""
+    from .osdg_data import world
+    images, captions = [], []
+    for img, _, name in world(root, per_class):
+        if img.shape[0] != size:
+            img = np.asarray(Image.fromarray(img).resize((size, size), Image.BICUBIC))
+        images.append(img)
+        captions.append(TEMPLATE.format(name))
+    empty = np.zeros((0, size, size, 3), np.uint8)
+    return PretrainData(np.stack(images), captions, empty, np.zeros((0, size, size), np.uint8),
+                        [])
 
 
 def _normalise(images: np.ndarray) -> torch.Tensor:

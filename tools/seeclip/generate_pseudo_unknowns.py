@@ -18,8 +18,6 @@ second run with them). The run is resumable and sharded exactly like SynOOD's ge
 progress goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
 """
 import argparse
-import datetime
-import os
 import os.path as osp
 import sys
 
@@ -71,13 +69,11 @@ def build_model(cfg, checkpoint, device):
 
 
 def main(argv=None) -> int:
-    import torch
     from mmengine.config import Config
 
     from mmopen.seeclip.pseudo_unknowns import PseudoUnknownGenerator
     from mmopen.seeclip.writer import PseudoUnknownSource, pseudo_unknown_record, select_sources
-    from mmopen.synood.dataset_writer import (check_run, generate_shard, shard_logger,
-                                              write_manifest)
+    from mmopen.synood.dataset_writer import init_ranks, run_shards, shard_logger
     from mmopen.clip.weights import file_digest
 
     args = parse_args(argv)
@@ -92,19 +88,8 @@ def main(argv=None) -> int:
     out = args.out or gen.get('out_dir')
     if not out:
         raise SystemExit('No output folder: pass --out or set pseudo_unknown_generation.out_dir.')
-    distributed = args.launcher == 'pytorch'
-    rank, world, local_rank = 0, 1, 0
-    if distributed:
-        rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
-        local_rank = int(os.environ.get('LOCAL_RANK', 0))
-        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
-        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(days=2))
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if device == 'cuda':
-        device = f'cuda:{local_rank}'
     fp16 = bool(args.amp or gen.get('fp16', False))
-    if fp16 and not device.startswith('cuda'):
-        raise SystemExit(f'--amp needs CUDA; this run is on {device!r}.')
+    rank, world, device = init_ranks(args.launcher, args.device, fp16)
     from mmopen.utils import resolve_checkpoint
     args.checkpoint = resolve_checkpoint(args.checkpoint) if args.checkpoint else None
     items, data_root = source_items(cfg)
@@ -118,12 +103,6 @@ def main(argv=None) -> int:
                   generator={k: gen[k] for k in GENERATOR_KEYS if k in gen})
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
     logger = shard_logger(out, rank, 'mmopen.seeclip.generate')
-    if rank == 0:
-        check_run(out, header)
-    if distributed:
-        torch.distributed.barrier()
-        if rank:
-            check_run(out, header)
     logger.info(f'SeeCLIP pseudo-unknowns: {len(seeds)} sources from {data_root}, {world} '
                 f'process(es), device {device}, output {out}')
 
@@ -134,17 +113,9 @@ def main(argv=None) -> int:
                                            fp16=fp16, **kw)
         return PseudoUnknownSource(model, generator)
 
-    counts = generate_shard(make_source, seeds, data_root, out, header['seed'], rank, world,
-                            fmt, logger=logger, progress=not args.no_progress,
-                            record_of=pseudo_unknown_record, desc='SeeCLIP pseudo-unknowns')
-    if distributed:
-        torch.distributed.barrier()
-    if rank == 0:
-        path = write_manifest(out, len(seeds), header, fmt)
-        logger.info(f'rank 0: generated {counts["generated"]}, kept {counts["skipped"]} '
-                    f'finished; manifest {path}')
-    if distributed:
-        torch.distributed.destroy_process_group()
+    run_shards(make_source, seeds, data_root, out, header, rank, world, logger,
+               progress=not args.no_progress, record_of=pseudo_unknown_record,
+               desc='SeeCLIP pseudo-unknowns')
     return 0
 
 

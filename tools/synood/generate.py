@@ -16,8 +16,6 @@ processes: byte for byte when the processes compute alike (the same GPU model; o
 number of threads per process, e.g. ``OMP_NUM_THREADS=1``, which torchrun sets).
 """
 import argparse
-import datetime
-import os
 import os.path as osp
 import sys
 
@@ -43,12 +41,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    import torch
     from mmengine.config import Config
 
     from mmopen.synood import SynOODGenerator, read_image_list, select_seeds
-    from mmopen.synood.dataset_writer import (check_run, generate_shard, shard_logger,
-                                              write_manifest)
+    from mmopen.synood.dataset_writer import init_ranks, run_shards, shard_logger
 
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -57,22 +53,10 @@ def main(argv=None) -> int:
     out = args.out or cfg.get('out_dir')
     if not out:
         raise SystemExit('No output folder: pass --out or set out_dir in the config.')
-    distributed = args.launcher == 'pytorch'
-    rank, world, local_rank = 0, 1, 0
-    if distributed:
-        rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
-        local_rank = int(os.environ.get('LOCAL_RANK', 0))
-        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
-        # ranks wait for each other only at the end; generation can take hours
-        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(days=2))
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if device == 'cuda':
-        device = f'cuda:{local_rank}'
     gen_cfg = dict(cfg.synood)
-    gen_cfg.update(device=device, fp16=bool(args.amp or gen_cfg.get('fp16', False)))
-    if gen_cfg['fp16'] and not device.startswith('cuda'):
-        raise SystemExit(f'--amp needs CUDA; this run is on {device!r}. Drop --amp to generate '
-                         'in fp32 on CPU.')
+    amp = bool(args.amp or gen_cfg.get('fp16', False))
+    rank, world, device = init_ranks(args.launcher, args.device, amp)
+    gen_cfg.update(device=device, fp16=amp)
     sd = cfg.seed_data
     samples = read_image_list(osp.join(sd.data_root, sd.ann_file), sd.get('data_prefix', ''))
     seeds = select_seeds(samples, k=sd.get('k', 50), data_root=sd.data_root)
@@ -85,25 +69,10 @@ def main(argv=None) -> int:
                   synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')})
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
     logger = shard_logger(out, rank)
-    if rank == 0:
-        check_run(out, header)
-    if distributed:
-        torch.distributed.barrier()
-        if rank:
-            check_run(out, header)
     logger.info(f'SynOOD generation: {len(seeds)} seeds ({sd.get("k", 50)} per class) from '
                 f'{sd.data_root}, {world} process(es), device {device}, output {out}')
-    counts = generate_shard(lambda: SynOODGenerator(**gen_cfg), seeds, sd.data_root, out,
-                            header['seed'], rank, world, fmt, logger=logger,
-                            progress=not args.no_progress)
-    if distributed:
-        torch.distributed.barrier()
-    if rank == 0:
-        path = write_manifest(out, len(seeds), header, fmt)
-        logger.info(f'rank 0: generated {counts["generated"]}, kept {counts["skipped"]} '
-                    f'finished; manifest {path}')
-    if distributed:
-        torch.distributed.destroy_process_group()
+    run_shards(lambda: SynOODGenerator(**gen_cfg), seeds, sd.data_root, out, header, rank,
+               world, logger, progress=not args.no_progress)
     return 0
 
 

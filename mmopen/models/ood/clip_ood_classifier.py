@@ -31,6 +31,18 @@ def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[s
     return torch.cat(banks)
 
 
+def clip_data_preprocessor(cfg: Optional[dict]):
+    """mmpretrain's ``ClsDataPreprocessor`` with CLIP's mean / std (RGB) unless ``cfg`` says
+    otherwise; a built preprocessor is returned as it is."""
+    if cfg is None:
+        cfg = dict(mean=list(CLIP_MEAN), std=list(CLIP_STD), to_rgb=True)
+    if isinstance(cfg, dict):
+        cfg = dict(cfg)
+        cfg.setdefault('type', 'ClsDataPreprocessor')
+        cfg = MODELS.build(cfg)
+    return cfg
+
+
 @MODELS.register_module()
 class CLIPOODClassifier(BaseModel):
     """Zero-shot classification over an ID vocabulary with OOD scores.
@@ -61,13 +73,8 @@ class CLIPOODClassifier(BaseModel):
                  cls_tau: float = 0.01,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(mean=list(CLIP_MEAN), std=list(CLIP_STD), to_rgb=True)
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=clip_data_preprocessor(data_preprocessor),
+                         init_cfg=init_cfg)
         self.clip = FrozenCLIP(**clip)
         self.scores = build_scores(scores)
         self.cls_tau = cls_tau

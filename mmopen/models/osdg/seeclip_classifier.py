@@ -20,6 +20,7 @@ from mmpretrain.registry import MODELS
 
 from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
 from mmopen.seeclip.losses import seeclip_losses
+from ..ood.clip_ood_classifier import clip_data_preprocessor
 from .seeclip_prompt_learner import SeeCLIPPromptLearner
 
 
@@ -69,13 +70,8 @@ class SeeCLIPClassifier(BaseModel):
                  pseudo_unknowns: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(mean=list(CLIP_MEAN), std=list(CLIP_STD), to_rgb=True)
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=clip_data_preprocessor(data_preprocessor),
+                         init_cfg=init_cfg)
         self.clip = FrozenCLIP(**clip)
         names = resolve_class_names(classes, benchmark)
         model = self.clip.model
@@ -164,8 +160,12 @@ class SeeCLIPClassifier(BaseModel):
         gen = torch.Generator().manual_seed(int(self.pseudo_cfg.get('seed', 0)) * 100003 +
                                             self._step)
         pick = torch.randperm(inputs.shape[0], generator=gen)[:n]
-        mean = torch.tensor(CLIP_MEAN, device=inputs.device).view(1, 3, 1, 1)
-        std = torch.tensor(CLIP_STD, device=inputs.device).view(1, 3, 1, 1)
+        # undo the data preprocessor's normalisation (CLIP's mean / std by default)
+        pre = self.data_preprocessor
+        mean = getattr(pre, 'mean', None)
+        std = getattr(pre, 'std', None)
+        mean = (mean if mean is not None else torch.tensor(CLIP_MEAN)).to(inputs).view(1, 3, 1, 1)
+        std = (std if std is not None else torch.tensor(CLIP_STD)).to(inputs).view(1, 3, 1, 1)
         images01 = ((inputs[pick] * std + mean) / 255).clamp(0, 1)
         domains = [str(data_samples[int(i)].metainfo.get('domain', 'photo')) for i in pick]
         seeds = torch.randint(0, 2**31 - 1, (n, ), generator=gen).tolist()
