@@ -1,7 +1,6 @@
 """SeeCLIPClassifier / SeeCLIPPromptLearner on a random tiny CLIP ViT."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 NAMES = ['circle', 'square', 'great white shark']
 
@@ -83,7 +82,6 @@ def test_a_repulsion_step_moves_the_unknown_prompt_away_from_the_class_prompts(m
 
 
 def test_only_the_prompt_learner_trains(model):
-    from mmpretrain.registry import MODELS  # noqa: F401
     x = torch.randn(4, 3, 32, 32)
     losses = model.loss(x, _samples([0, 1, 2, 3]))
     assert set(losses) == {'loss_align', 'loss_rep', 'loss_coh', 'loss_reg', 'acc'}
