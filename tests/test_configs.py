@@ -65,6 +65,18 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
         assert cfg.synood.resolution % 8 == 0 and settings.outer_iters >= 1
         assert {'data_root', 'ann_file', 'k'} <= set(cfg.seed_data)
         return
+    if 'pseudo_unknown_generation' in cfg:  # SeeCLIP: the pseudo-unknown tool's settings
+        from mmopen.seeclip import PseudoUnknownGenerator
+        from mmopen.synood import GuidanceSettings
+        import inspect
+        gen = cfg.pseudo_unknown_generation
+        known = set(inspect.signature(PseudoUnknownGenerator).parameters) | {
+            'per_group', 'seed', 'image_format', 'out_dir', 'fp16'}
+        assert set(gen) <= known, set(gen) - known
+        GuidanceSettings.from_dict(gen.get('guidance'))
+        assert gen.get('out_dir') and '{domain}' in gen.get('prompt', '{domain}')
+        train = cfg.train_dataloader.dataset
+        assert train.get('pseudo_unknowns') == gen.out_dir, 'train on what is generated'
     model_cfg = copy.deepcopy(cfg.model)
     real_backbone = model_cfg.get('backbone', {}).get('model_name')
     _swap_clip_weights(model_cfg, tiny_clip_files, str(neg_file))

@@ -217,6 +217,12 @@ class OSDGDataset(BaseDataset):
                                     'pseudo-unknown generator.')
         with open(path) as f:
             manifest = json.load(f)
+        kind = manifest.get('kind') if isinstance(manifest, dict) else None
+        if (isinstance(manifest, dict) and 'synood' in manifest) or kind not in (
+                None, 'seeclip_pseudo_unknowns'):
+            raise ValueError(f'OSDGDataset: {path!r} is not a pseudo-unknown manifest (kind '
+                             f'{kind!r}; a SynOOD data set?): pass the output of '
+                             'tools/seeclip/generate_pseudo_unknowns.py.')
         records = manifest.get('records') if isinstance(manifest, dict) else None
         if not isinstance(records, list) or not all(
                 isinstance(r, dict) and isinstance(r.get('image'), str) for r in records):

@@ -41,26 +41,9 @@ DEFAULT_GUIDANCE = dict(strength=0.6, steps=20, guidance_scale=15.0, outer_iters
 
 
 class TokenGuidedInpainter(GuidedInpainter):
-    """:class:`GuidedInpainter` whose classifier-free guidance contrasts the prompt with a
-    negative prompt, and whose guidance loss is whatever ``classifier(images)`` returns (one
-    value per image)."""
-
-    def __init__(self, model, settings=None, negative_prompt: str = ''):
-        super().__init__(model, settings)
-        self.negative_prompt = negative_prompt
-
-    @torch.no_grad()
-    def encode_prompts(self, prompts: Sequence[str]) -> torch.Tensor:
-        tok = self.model.tokenizer
-        if self._uncond is None:
-            ids = tok([self.negative_prompt], padding='max_length',
-                      max_length=tok.model_max_length, truncation=True,
-                      return_tensors='pt').input_ids.to(self.model.device)
-            self._uncond = self.model.text_encoder(ids)[0]
-        ids = tok(list(prompts), padding='max_length', max_length=tok.model_max_length,
-                  truncation=True, return_tensors='pt').input_ids.to(self.model.device)
-        cond = self.model.text_encoder(ids)[0]
-        return torch.cat([self._uncond.expand_as(cond), cond])
+    """:class:`GuidedInpainter` whose guidance loss is whatever ``classifier(images)`` returns
+    (one value per image); its classifier-free guidance contrasts the prompt with the negative
+    prompt (``uncond_prompt``)."""
 
     def loss(self, images: torch.Tensor, classifier: Callable) -> torch.Tensor:
         return classifier(images)
@@ -108,9 +91,26 @@ class PseudoUnknownGenerator:
         self.settings = GuidanceSettings.from_dict(dict(DEFAULT_GUIDANCE, **(guidance or {})))
         self.model = load_inpaint_model(inpaint_model, device=device, fp16=fp16)
         self.negative_prompt = ', '.join(class_names)
+        self._check_negative_prompt(class_names)
         self.inpainter = TokenGuidedInpainter(self.model, self.settings, self.negative_prompt)
         self.latent_hw = self.inpainter.latent_shape(1, resolution, resolution)[2:]
         self.sigma, self.prompt, self.resolution, self.device = sigma, prompt, resolution, device
+
+    def _check_negative_prompt(self, class_names: Sequence[str]) -> None:
+        """Warn when the text encoder's context cuts the negative prompt (SD: 77 tokens, about
+        30 class names), naming how many classes it keeps."""
+        tok = self.model.tokenizer
+        limit = tok.model_max_length
+        if len(tok(self.negative_prompt).input_ids) <= limit:
+            return
+        kept = 0
+        while kept < len(class_names) and len(
+                tok(', '.join(class_names[:kept + 1])).input_ids) <= limit:
+            kept += 1
+        from mmengine.logging import print_log
+        print_log(f'The negative prompt of {len(class_names)} class names is longer than the '
+                  f'text encoder\'s {limit} tokens: only the first {kept} names steer the '
+                  'generation away.', logger='current', level=30)
 
     def noise(self, seed: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(int(seed))

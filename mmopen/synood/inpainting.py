@@ -166,10 +166,13 @@ class GuidedInpainter:
     Args:
         model: the loaded components.
         settings: :class:`GuidanceSettings` (or a dict of them).
+        uncond_prompt: the prompt of classifier-free guidance's unconditional branch (``''``;
+            a negative prompt in its place steers away from what it names).
     """
 
-    def __init__(self, model: InpaintModel, settings=None):
+    def __init__(self, model: InpaintModel, settings=None, uncond_prompt: str = ''):
         self.model = model
+        self.uncond_prompt = uncond_prompt
         self.settings = settings if isinstance(settings, GuidanceSettings) else \
             GuidanceSettings.from_dict(settings)
         self.loss_fn = get_ood_loss(self.settings.loss)
@@ -185,13 +188,14 @@ class GuidedInpainter:
 
     @torch.no_grad()
     def encode_prompts(self, prompts: Sequence[str]) -> torch.Tensor:
-        """Text-encoder states of ``["", ...]`` then ``prompts`` (``2B x L x D``)."""
+        """Text-encoder states of ``[uncond_prompt, ...]`` then ``prompts`` (``2B x L x D``)."""
         tok = self.model.tokenizer
         ids = tok(list(prompts), padding='max_length', max_length=tok.model_max_length,
                   truncation=True, return_tensors='pt').input_ids.to(self.model.device)
         cond = self.model.text_encoder(ids)[0]
         if self._uncond is None:
-            empty = tok([''], padding='max_length', max_length=tok.model_max_length,
+            empty = tok([self.uncond_prompt], padding='max_length',
+                        max_length=tok.model_max_length, truncation=True,
                         return_tensors='pt').input_ids.to(self.model.device)
             self._uncond = self.model.text_encoder(empty)[0]
         return torch.cat([self._uncond.expand_as(cond), cond])

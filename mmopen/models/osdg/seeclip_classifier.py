@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 
-from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
+from mmopen.clip import FrozenCLIP
 from mmopen.seeclip.losses import seeclip_losses
 from ..ood.clip_ood_classifier import clip_data_preprocessor
 from .seeclip_prompt_learner import SeeCLIPPromptLearner
@@ -150,28 +150,36 @@ class SeeCLIPClassifier(BaseModel):
             self._pseudo_gen = PseudoUnknownGenerator(class_names=self.class_names, **cfg)
         return self._pseudo_gen
 
+    def _pseudo_generator_seed(self) -> int:
+        """A seed per (training iteration, rank): the runner's iteration (so a resumed run draws
+        what an uninterrupted one does), each rank its own batch positions and noise."""
+        from mmengine.dist import get_dist_info
+        from mmengine.logging import MessageHub
+        hub = MessageHub.get_current_instance()
+        it = int(hub.get_info('iter', self._step))
+        rank = get_dist_info()[0]
+        return (int(self.pseudo_cfg.get('seed', 0)) * 1000003 + it) * 1009 + rank
+
     def add_pseudo_unknowns(self, inputs: torch.Tensor, labels: torch.Tensor,
                             data_samples: List):
         """Turn ``ceil(fraction * B)`` images of the batch (the first ones of a seeded
-        permutation per step) into pseudo-unknowns, appended with label ``C``."""
+        permutation) into pseudo-unknowns, appended with label ``C``."""
         import math
         frac = float(self.pseudo_cfg.get('fraction', 0.1))
         n = min(inputs.shape[0], math.ceil(frac * inputs.shape[0]))
-        gen = torch.Generator().manual_seed(int(self.pseudo_cfg.get('seed', 0)) * 100003 +
-                                            self._step)
+        gen = torch.Generator().manual_seed(self._pseudo_generator_seed())
         pick = torch.randperm(inputs.shape[0], generator=gen)[:n]
-        # undo the data preprocessor's normalisation (CLIP's mean / std by default)
+        # undo the data preprocessor's normalisation (CLIP's mean / std by default; none when
+        # the preprocessor does not normalise)
         pre = self.data_preprocessor
-        mean = getattr(pre, 'mean', None)
-        std = getattr(pre, 'std', None)
-        mean = (mean if mean is not None else torch.tensor(CLIP_MEAN)).to(inputs).view(1, 3, 1, 1)
-        std = (std if std is not None else torch.tensor(CLIP_STD)).to(inputs).view(1, 3, 1, 1)
+        if getattr(pre, '_enable_normalize', False):
+            mean, std = pre.mean.to(inputs).view(1, 3, 1, 1), pre.std.to(inputs).view(1, 3, 1, 1)
+        else:
+            mean, std = inputs.new_zeros(1, 3, 1, 1), inputs.new_ones(1, 3, 1, 1)
         images01 = ((inputs[pick] * std + mean) / 255).clamp(0, 1)
         domains = [str(data_samples[int(i)].metainfo.get('domain', 'photo')) for i in pick]
         seeds = torch.randint(0, 2**31 - 1, (n, ), generator=gen).tolist()
-        was_training = self.prompt_learner.training
         out = self._pseudo_generator()(images01, domains, seeds, self.semantic_tokens_of_images)
-        self.prompt_learner.train(was_training)
         gen_images = out.images.to(inputs.device)
         if gen_images.shape[-2:] != inputs.shape[-2:]:
             gen_images = F.interpolate(gen_images, size=inputs.shape[-2:], mode='bicubic',

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from mmopen.clip.prompting import PLACEHOLDER, check_supported, encode_text_with_context
+from mmopen.clip.prompting import check_supported, context_prompts, encode_text_with_context
 from mmopen.seeclip.semantic_tokens import SemanticTokens, flatten_patches, semantic_tokens
 
 
@@ -29,12 +29,6 @@ class SeeCLIPPrompts(NamedTuple):
     text: torch.Tensor        # B x (C + 1) x D, L2-normalised; column C = the unknown prompt
     image: torch.Tensor       # B x D, L2-normalised global image features
     semantic: SemanticTokens  # B x K x D tokens and their B x K x N patch attention
-
-
-def placeholder_prompts(names: Sequence[str], n_ctx: int) -> List[str]:
-    """``'X X .. X name.'``: ``n_ctx`` placeholders for the learned / mapped tokens."""
-    prefix = ' '.join([PLACEHOLDER] * n_ctx)
-    return [f'{prefix} {name}.' for name in names]
 
 
 @MODELS.register_module()
@@ -84,17 +78,19 @@ class SeeCLIPPromptLearner(nn.Module):
             self.unknown_ctx = nn.Parameter(torch.randn(n_unknown_ctx, token_width) * init_std)
         finally:
             torch.random.set_rng_state(state)
-        known = tokenizer(placeholder_prompts(self.class_names, 1 + num_queries))
-        unknown = tokenizer(placeholder_prompts([unknown_word], 1 + n_unknown_ctx))
-        self._check_fits(known, 'known')
-        self._check_fits(unknown, 'unknown')
+        known = tokenizer(context_prompts(self.class_names, 1 + num_queries))
+        unknown = tokenizer(context_prompts([unknown_word], 1 + n_unknown_ctx))
+        self._check_fits(known, self.class_names)
+        self._check_fits(unknown, [unknown_word])
         self.register_buffer('known_tokens', known, persistent=False)
         self.register_buffer('unknown_tokens', unknown, persistent=False)
 
-    def _check_fits(self, tokens: torch.Tensor, what: str) -> None:
-        if bool((tokens[:, -1] != 0).any()):  # no padding left: the prompt may be truncated
-            raise ValueError(f'A {what} prompt fills the text tower\'s context of '
-                             f'{tokens.shape[1]} tokens: shorten the class names or use fewer '
+    @staticmethod
+    def _check_fits(tokens: torch.Tensor, names: Sequence[str]) -> None:
+        full = [names[i] for i in range(tokens.shape[0]) if int(tokens[i, -1]) != 0]
+        if full:  # no padding left: the prompt fills the context and may be truncated
+            raise ValueError(f'The prompts of {full[:5]} fill the text tower\'s context of '
+                             f'{tokens.shape[1]} tokens: shorten these class names or use fewer '
                              'queries / context tokens.')
 
     @property

@@ -115,6 +115,18 @@ def test_same_seed_same_learner(tiny_clip_files):
     assert not torch.equal(sa['queries'], sb['queries'])
 
 
+def test_default_loss_weights_and_margin_are_the_papers(model):
+    import inspect
+
+    from mmopen.seeclip.losses import repulsion_loss, seeclip_losses
+    assert model.loss_weights == dict(rep=1.0, coh=0.5, reg=0.01) and model.margin == 0.5
+    params = inspect.signature(seeclip_losses).parameters
+    assert (params['w_rep'].default, params['w_coh'].default, params['w_reg'].default,
+            params['margin'].default) == (1.0, 0.5, 0.01, 0.5)
+    assert inspect.signature(repulsion_loss).parameters['margin'].default == 0.5
+    assert model.prompt_learner.num_queries == 4 and model.prompt_learner.n_unknown_ctx == 4
+
+
 def test_clear_errors(tiny_clip_files):
     from mmpretrain.registry import MODELS
     clip = dict(model_name='mmopen-tiny-vit',
@@ -124,6 +136,6 @@ def test_clear_errors(tiny_clip_files):
     with pytest.raises(ValueError, match='Unknown loss weights'):
         MODELS.build(dict(type='SeeCLIPClassifier', clip=clip, classes=NAMES,
                           loss_weights=dict(repulsion=1.0)))
-    with pytest.raises(ValueError, match='context'):
+    with pytest.raises(ValueError, match='word word'):
         MODELS.build(dict(type='SeeCLIPClassifier', clip=clip,
                           classes=[' '.join(['word'] * 40)]))

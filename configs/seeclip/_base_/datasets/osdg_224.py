@@ -18,7 +18,7 @@ test_pipeline = [
     dict(type='PackInputs', meta_keys=meta_keys),
 ]
 train_dataloader = dict(
-    batch_size=32,
+    batch_size=8,  # per GPU: 32 on the 4 GPUs of the configs' commands
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),

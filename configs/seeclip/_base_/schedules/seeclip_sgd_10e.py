@@ -1,5 +1,6 @@
 # Prompt-learning schedule (CoOp / ODG-CLIP style; SeeCLIP's own is not published): SGD lr 2e-3,
-# momentum 0.9, wd 5e-4, one constant warm-up epoch at 1e-5, cosine over 10 epochs, batch 32.
+# momentum 0.9, wd 5e-4, one constant warm-up epoch at 1e-5, cosine over 10 epochs, batch 32
+# (4 GPUs x 8; scale lr with the batch on other counts).
 # Model selection: the best known-class accuracy on the held-out source data.
 epochs = 10
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=2e-3, momentum=0.9, weight_decay=5e-4))
