@@ -13,6 +13,14 @@ from mmopen.datasets.osdg_benchmarks import (SHIPPED, holdout_split, list_domain
                                              load_osdg_benchmark)
 from mmopen.datasets.osdg_dataset import OSDGDataset, resample_to_ratio
 
+
+@pytest.fixture(scope='module', autouse=True)
+def _mmpretrain_scope():
+    """Registry builds resolve in mmpretrain's scope whatever an earlier test set."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+
+
 DOMAINS = ['art', 'photo', 'sketch']
 CLASSES = ['cat', 'dog', 'Red_Fox']
 # label order follows "known", deliberately not alphabetical; Red_Fox is the unknown class

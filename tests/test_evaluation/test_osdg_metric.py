@@ -7,6 +7,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 import mmopen  # noqa: F401
 from mmopen.ood import osdg_metrics
 
+
+@pytest.fixture(scope='module', autouse=True)
+def _mmpretrain_scope():
+    """Registry builds resolve in mmpretrain's scope whatever an earlier test set."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+
+
 # The project computes every value from cumulative counts after one sort; the reference below
 # counts sample by sample (and uses sklearn). Both are exact up to float rounding of sums and
 # ratios (~1e-13 on the x100 scale), while any real disagreement moves a value by at least

@@ -9,6 +9,13 @@ import pytest
 import torch
 
 
+@pytest.fixture(scope='module', autouse=True)
+def _mmpretrain_scope():
+    """Registry builds resolve in mmpretrain's scope whatever an earlier test set."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+
+
 @pytest.fixture(scope='module')
 def model(seeclip_assets):
     import mmopen  # noqa: F401

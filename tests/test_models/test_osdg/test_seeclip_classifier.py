@@ -2,6 +2,14 @@
 import pytest
 import torch
 
+
+@pytest.fixture(scope='module', autouse=True)
+def _mmpretrain_scope():
+    """Registry builds resolve in mmpretrain's scope whatever an earlier test set."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+
+
 NAMES = ['circle', 'square', 'great white shark']
 
 
