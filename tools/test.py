@@ -7,6 +7,11 @@ CHECKPOINT may be ``last:WORK_DIR`` (the checkpoint named in ``WORK_DIR/last_che
 ``best:WORK_DIR`` (the ``best_*.pth`` that ``CheckpointHook(save_best=...)`` keeps there) or
 ``none`` for models whose weights all come from their own files (zero-shot CLIP models).
 The metrics are logged and printed as a table; ``--json FILE`` also writes them as JSON.
+
+OOD detection results (``OODMetric``) for leaderboards: ``--csv FILE`` / ``--markdown FILE``
+write one row per (score, OOD set, convention) with the model, the config and the git commit;
+``--save-scores DIR`` writes every sample's scores, which ``tools/ood/eval_scores.py DIR`` turns
+back into the same metrics, bit for bit.
 """
 import argparse
 import os.path as osp
@@ -25,7 +30,30 @@ def parse_args(argv=None):
                         help='checkpoint file, last:WORK_DIR, best:WORK_DIR, or none')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file')
     parser.add_argument('--json', help='write the metrics to this JSON file')
+    parser.add_argument('--csv', help='OOD results: one row per (score, OOD set, convention)')
+    parser.add_argument('--markdown', help='OOD results as Markdown tables')
+    parser.add_argument('--save-scores', metavar='DIR',
+                        help='OOD: save every sample\'s scores here (re-read by '
+                        'tools/ood/eval_scores.py DIR)')
     return parser.parse_args(argv)
+
+
+def model_name(cfg) -> str:
+    """``Type(clip model)`` of the config's model, e.g. ``CLIPOODClassifier(ViT-B-16)``."""
+    model = cfg.get('model', {}) or {}
+    clip = model.get('clip') if isinstance(model.get('clip'), dict) else None
+    name = str(model.get('type', 'model'))
+    return f'{name}({clip["model_name"]})' if clip and clip.get('model_name') else name
+
+
+def ood_metrics_of(cfg) -> list:
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [
+        cfg.test_evaluator]
+    found = [e for e in evaluators if isinstance(e, dict) and e.get('type') == 'OODMetric']
+    if not found:
+        raise SystemExit('--csv / --markdown / --save-scores need an OODMetric in '
+                         f'test_evaluator; this config has {evaluators}.')
+    return found
 
 
 def plain_value(v):
@@ -50,6 +78,14 @@ def main(argv=None):
     cfg = prepare_config(args)
     cfg.load_from = resolve_checkpoint(args.checkpoint)
     cfg.resume = False
+    from mmopen.ood.leaderboard import git_commit
+    info = dict(model=model_name(cfg), config=osp.relpath(osp.abspath(args.config)),
+                commit=git_commit())
+    if args.csv or args.markdown or args.save_scores:
+        for metric in ood_metrics_of(cfg):
+            metric['run_info'] = info
+            if args.save_scores:
+                metric['save_scores'] = args.save_scores
     if args.out is not None:
         cfg.test_evaluator = cfg.test_evaluator if isinstance(
             cfg.test_evaluator, list) else [cfg.test_evaluator]
@@ -68,6 +104,12 @@ def main(argv=None):
         if args.json:
             from mmopen.utils.io import write_json_atomic
             write_json_atomic(metrics, args.json)
+        if args.csv or args.markdown:
+            from mmopen.ood.leaderboard import leaderboard_rows, set_kinds, write_leaderboard
+            meta = runner.test_dataloader.dataset.metainfo
+            rows = leaderboard_rows(metrics, kinds=set_kinds(meta.get('ood_sets', ()),
+                                                             meta.get('ood_groups')), **info)
+            write_leaderboard(rows, args.csv, args.markdown)
     finalize_distributed()
 
 

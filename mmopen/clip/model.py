@@ -1,6 +1,6 @@
 """``FrozenCLIP``: the one CLIP object every mmopen component uses."""
 import os.path as osp
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -9,6 +9,7 @@ from torch import nn
 from .build import build_open_clip
 from .constants import CLIP_MEAN, CLIP_STD  # noqa: F401  (re-exported)
 from .dense import DenseFeatures, dense_features, level_channels, pooled_to_embedding
+from .local import global_and_local
 from .templates import resolve_templates
 from .text import embedding_key, ensemble_embeddings, load_cached, resolve_cache_dir, store_cached
 from .vocabularies import load_vocabulary
@@ -111,6 +112,12 @@ class FrozenCLIP(nn.Module):
         :func:`mmopen.clip.dense.dense_features`)."""
         with self._grad_ctx():
             return dense_features(self.visual, images.to(self.dtype), out_indices)
+
+    def global_and_local(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Global (``B x D``) and per-patch (``B x P x D``) embeddings from one pass, unnormalised
+        (GL-MCM's local features; see :mod:`mmopen.clip.local`)."""
+        with self._grad_ctx():
+            return global_and_local(self.visual, images.to(self.dtype))
 
     def pooled_to_embedding(self, pooled: torch.Tensor) -> torch.Tensor:
         """Features pooled from the last level -> CLIP embedding space."""

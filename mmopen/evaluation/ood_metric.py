@@ -8,7 +8,29 @@ from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
 from mmopen.ood.metrics import CONVENTIONS
+from mmopen.ood.score_files import save_scores
 from mmopen.ood.summary import check_conventions, format_tables, summarize
+
+
+def run_stream(name: str, id_rows: List[dict], ood_rows: List[dict]):
+    """Run stream score ``name`` (e.g. AdaNeg) over the ID rows and one OOD set's rows:
+    ``(ID scores, OOD scores)`` as float64 arrays in dataset order."""
+    import torch
+
+    from mmopen.models.ood.score_components import STREAM_SCORES
+    key = id_rows[0]['streams'][name][0]
+    score = STREAM_SCORES.get(key)
+    if score is None:
+        raise RuntimeError(
+            f'Stream score {name!r} ({key}) is not bound in this process: OODMetric runs '
+            'stream scores with the classifier that produced them (CLIPOODClassifier, in the '
+            'same test run).')
+
+    def feats(rows):
+        return torch.from_numpy(np.stack([r['streams'][name][1] for r in rows]))
+
+    id_scores, ood_scores = score.run(feats(id_rows), feats(ood_rows))
+    return id_scores.numpy(), ood_scores.numpy()
 
 
 @METRICS.register_module()
@@ -25,11 +47,21 @@ class OODMetric(BaseMetric):
     ``far`` for OpenOOD v1.5), and ``id_accuracy/top1`` on the ID set. A table per convention is
     logged. Sampler padding is never counted: results are collected by ``BaseMetric``.
 
+    Test-time scores (``AdaNegScore``) arrive as per-sample inputs (``ood_stream``); the metric
+    runs their stream once per OOD set (the ID set and that OOD set, in the score's seeded
+    order, memory reset in between) in the main process, on all samples gathered in dataset
+    order, so the result does not depend on the number of processes or the batch size.
+
     Args:
         conventions: ``('hendrycks', 'openood')`` or one of them.
         id_set: name of the ID set (default: the dataset's ``id_set`` metainfo, else ``'ID'``).
         groups: ``{group: [set, ...]}``; default: the dataset's ``ood_groups`` metainfo.
         recall_level: the TPR of FPR@TPR (0.95).
+        save_scores: a folder to write every sample's scores to
+            (:func:`mmopen.ood.score_files.save_scores`; ``tools/ood/eval_scores.py DIR``
+            recomputes the same metrics from it).
+        run_info: recorded in the saved manifest (``tools/test.py`` puts the model, config and
+            git commit there).
     """
     default_prefix: Optional[str] = ''  # keys are already namespaced by score
 
@@ -38,6 +70,8 @@ class OODMetric(BaseMetric):
                  id_set: Optional[str] = None,
                  groups: Optional[Dict[str, Sequence[str]]] = None,
                  recall_level: float = 0.95,
+                 save_scores: Optional[str] = None,
+                 run_info: Optional[dict] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -45,6 +79,8 @@ class OODMetric(BaseMetric):
         self._id_set = id_set
         self._groups = groups
         self.recall_level = recall_level
+        self.save_scores = save_scores
+        self.run_info = dict(run_info or {})
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for ds in data_samples:
@@ -55,11 +91,15 @@ class OODMetric(BaseMetric):
                                    'CLIPOODClassifier) or at least `pred_score`.')
                 scores = {'MSP': ds['pred_score'].max()}
             gt = ds.get('gt_label')
+            streams = ds.get('ood_stream') or {}
             self.results.append(dict(
                 set=ds.get('ood_set'),
+                idx=ds.get('sample_idx'),
                 gt=int(gt.reshape(-1)[0]) if gt is not None else -1,
                 pred=int(ds['pred_label'].reshape(-1)[0]) if 'pred_label' in ds else -1,
-                scores={k: float(v) for k, v in scores.items()}))
+                scores={k: float(v) for k, v in scores.items()},
+                streams={k: (v['key'], v['inputs']['feature'].numpy())
+                         for k, v in streams.items()}))
 
     def _meta(self, key, default):
         meta = self.dataset_meta or {}
@@ -78,6 +118,9 @@ class OODMetric(BaseMetric):
         ood_sets = [s for s in sets if s != id_set]
         if not ood_sets:
             raise ValueError('No OOD sample among the predictions: OOD metrics need OOD sets.')
+        if all(r.get('idx') is not None for r in results):
+            # dataset order, whatever the sampler and the number of processes
+            results = sorted(results, key=lambda r: r['idx'])
         id_rows = [r for r in results if r['set'] == id_set]
         out: Dict[str, float] = OrderedDict()
         labelled = [r for r in id_rows if r['gt'] >= 0 and r['pred'] >= 0]
@@ -89,10 +132,19 @@ class OODMetric(BaseMetric):
         def scores_of(rows):
             return {k: np.array([r['scores'][k] for r in rows]) for k in score_names}
 
-        out.update(summarize(
-            scores_of(id_rows), {s: scores_of([r for r in results if r['set'] == s])
-                                 for s in ood_sets},
-            groups, self.conventions, self.recall_level))
+        id_scores = scores_of(id_rows)
+        ood_scores = {s: scores_of([r for r in results if r['set'] == s]) for s in ood_sets}
+        for name in id_rows[0].get('streams', {}):
+            id_scores[name] = {}
+            for s in ood_sets:
+                id_scores[name][s], ood_scores[s][name] = run_stream(
+                    name, id_rows, [r for r in results if r['set'] == s])
+        if self.save_scores:
+            path = save_scores(self.save_scores, id_set, id_scores, ood_scores, groups,
+                               self.conventions, self.recall_level, self.run_info)
+            print_log(f'Saved the OOD scores to {path}', logger='current')
+        out.update(summarize(id_scores, ood_scores, groups, self.conventions,
+                             self.recall_level))
         for conv, table in format_tables(out).items():
             print_log(f'OOD detection ({conv} convention, x100):\n{table}', logger='current')
         return out

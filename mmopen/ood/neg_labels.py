@@ -10,7 +10,7 @@ is read and before mining, and a word that is both a noun and an adjective is ke
 (as the NegLabel release, which deduplicates its two WordNet lists).
 """
 import os.path as osp
-from typing import Callable, List, NamedTuple, Sequence, Tuple
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 
@@ -20,9 +20,10 @@ from mmopen.utils.io import write_text_atomic
 class NegLabels(NamedTuple):
     nouns: List[str]
     adjectives: List[str]
+    conjugated: Sequence[str] = ()  # CSP's "adjective superclass" labels
 
     def __len__(self) -> int:
-        return len(self.nouns) + len(self.adjectives)
+        return len(self.nouns) + len(self.adjectives) + len(self.conjugated)
 
 
 def dedupe_labels(nouns: Sequence[str], adjectives: Sequence[str]) -> NegLabels:
@@ -35,7 +36,7 @@ def dedupe_labels(nouns: Sequence[str], adjectives: Sequence[str]) -> NegLabels:
             if w.lower() not in seen:
                 seen.add(w.lower())
                 out[i].append(w)
-    return NegLabels(*out)
+    return NegLabels(out[0], out[1])
 
 
 def read_neg_labels(path: str) -> NegLabels:
@@ -44,7 +45,7 @@ def read_neg_labels(path: str) -> NegLabels:
             f'Negative-label file {path!r} does not exist. Mine one with '
             '`python tools/ood/mine_neg_labels.py` or give your own file (one label per line, '
             'optionally "noun<TAB>" / "adj<TAB>" first).')
-    nouns, adjs = [], []
+    nouns, adjs, conj = [], [], []
     with open(path, encoding='utf-8') as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip('\n')
@@ -53,16 +54,20 @@ def read_neg_labels(path: str) -> NegLabels:
             if '\t' in line:
                 pos, word = line.split('\t', 1)
                 pos = pos.strip().lower()
-                if pos not in ('noun', 'adj'):
-                    raise ValueError(f'{path}:{n}: unknown part of speech {pos!r} (use noun '
-                                     'or adj before the tab).')
+                if pos not in ('noun', 'adj', 'csp'):
+                    raise ValueError(f'{path}:{n}: unknown part of speech {pos!r} (use noun, '
+                                     'adj or csp before the tab).')
             else:
                 pos, word = 'noun', line
             word = word.strip()
-            (nouns if pos == 'noun' else adjs).append(word)
-    if not nouns and not adjs:
+            dict(noun=nouns, adj=adjs, csp=conj)[pos].append(word)
+    if not nouns and not adjs and not conj:
         raise ValueError(f'Negative-label file {path!r} holds no label.')
-    return dedupe_labels(nouns, adjs)
+    labels = dedupe_labels(nouns, adjs)
+    seen = set()
+    # (not _replace: NegLabels' __len__ counts labels, which namedtuple's _make trips on)
+    return NegLabels(labels.nouns, labels.adjectives, tuple(
+        w for w in conj if not (w.lower() in seen or seen.add(w.lower()))))
 
 
 def write_neg_labels(path: str, labels: NegLabels, header: Sequence[str] = ()) -> None:
@@ -70,17 +75,24 @@ def write_neg_labels(path: str, labels: NegLabels, header: Sequence[str] = ()) -
     lines = [f'# {h}\n' for h in header]
     lines += [f'noun\t{w}\n' for w in labels.nouns]
     lines += [f'adj\t{w}\n' for w in labels.adjectives]
+    lines += [f'csp\t{w}\n' for w in labels.conjugated]
     write_text_atomic(''.join(lines), path)
 
 
 def neg_mining_scores(candidate_emb: torch.Tensor, id_emb: torch.Tensor,
-                      quantile: float = 0.95, chunk: int = 4096) -> torch.Tensor:
+                      quantile: float = 0.95, chunk: int = 4096,
+                      max_sim_cutoff: Optional[float] = None) -> torch.Tensor:
     """NegMining's distance proxy: for each candidate, the ``quantile`` of its cosine
-    similarities to all ID class embeddings (both L2-normalised). Lower = farther from ID."""
+    similarities to all ID class embeddings (both L2-normalised). Lower = farther from ID.
+    ``max_sim_cutoff`` (CSP): a candidate whose largest similarity to an ID class exceeds it gets
+    1.0, the farthest from being chosen."""
     out = []
     for i in range(0, candidate_emb.shape[0], chunk):
         sims = candidate_emb[i:i + chunk].float() @ id_emb.float().T
-        out.append(torch.quantile(sims, quantile, dim=1))
+        q = torch.quantile(sims, quantile, dim=1)
+        if max_sim_cutoff is not None:
+            q[sims.max(dim=1).values > max_sim_cutoff] = 1.0
+        out.append(q)
     return torch.cat(out) if out else torch.zeros(0)
 
 
@@ -100,18 +112,22 @@ def mine_neg_labels(encode: Callable[[List[str], str], torch.Tensor],
                     noun_template: str = 'the nice {}',
                     adj_template: str = 'This is a {} photo',
                     quantile: float = 0.95,
-                    ratio: float = 0.15) -> NegLabels:
+                    ratio: float = 0.15,
+                    max_sim_cutoff: Optional[float] = None) -> NegLabels:
     """NegMining: keep the ``ratio`` least ID-similar nouns and adjectives.
 
-    ``encode(words, template)`` returns L2-normalised text embeddings of the templated words.
-    The candidates are deduplicated first (:func:`dedupe_labels`).
+    ``encode(words, template)`` returns L2-normalised text embeddings of the templated words
+    (a template may also be a list of templates, averaged). The candidates are deduplicated
+    first (:func:`dedupe_labels`). ``max_sim_cutoff``: see :func:`neg_mining_scores`.
     """
-    nouns, adjectives = dedupe_labels(nouns, adjectives)
+    labels = dedupe_labels(nouns, adjectives)
+    nouns, adjectives = labels.nouns, labels.adjectives
     picked = []
     for words, template in ((nouns, noun_template), (adjectives, adj_template)):
         if not words:
             picked.append([])
             continue
-        scores = neg_mining_scores(encode(words, template), id_emb, quantile)
+        scores = neg_mining_scores(encode(words, template), id_emb, quantile,
+                                   max_sim_cutoff=max_sim_cutoff)
         picked.append(select_least_similar(words, scores, ratio)[0])
     return NegLabels(*picked)

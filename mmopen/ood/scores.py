@@ -18,6 +18,12 @@ of 100). References:
 * NegLabel: Jiang et al. (ICLR 2024), eq. (4) with grouping (Sec. 3.3).
 * ΔEnergy: energy change when the top-c similarities are cropped (reconstructed from the paper's
   abstract and figure captions; see :func:`delta_energy`).
+* GL-MCM: Miyai et al. (2023), MCM of the global embedding plus ``lambda`` times the largest
+  per-patch MCM (:func:`gl_mcm`; ``local_sims``: ``B x P x C`` patch similarities).
+* CSP: Chen et al. (NeurIPS 2024), NegLabel's score over a negative pool extended with
+  conjugated superclass labels (:func:`neglabel` on that pool; the pool is mined in
+  :mod:`mmopen.ood.csp`).
+* AdaNeg: Zhang et al. (NeurIPS 2024), a test-time score over a stream (:mod:`mmopen.ood.adaneg`).
 """
 from typing import Optional
 
@@ -129,3 +135,22 @@ def delta_energy(id_sims: torch.Tensor,
     top = s.topk(top_c, dim=1).indices
     cropped = s.scatter(1, top, crop_value / tau)
     return torch.logsumexp(s, dim=1) - torch.logsumexp(cropped, dim=1)
+
+
+def gl_mcm(id_sims: torch.Tensor,
+           local_sims: torch.Tensor,
+           temperature: float = 1.0,
+           lambda_local: float = 1.0) -> torch.Tensor:
+    """GL-MCM (Miyai et al., 2023): ``S_MCM + lambda * S_L-MCM`` with
+    ``S_MCM = max_c softmax_c(cos(x, t_c) / T)`` of the global embedding and
+    ``S_L-MCM = max_{p, c} softmax_c(cos(x_p, t_c) / T)`` over the local embeddings ``x_p``
+    (each patch's softmax over the classes, then the largest entry over patches and classes).
+    One temperature for both terms (the release's ``T = 1``); ``lambda_local = 1`` is the
+    paper's sum (the release's ImageNet script passes 0.5)."""
+    _check(id_sims)
+    if local_sims.ndim != 3 or local_sims.shape[0] != id_sims.shape[0] or \
+            local_sims.shape[2] != id_sims.shape[1]:
+        raise ValueError(f'local_sims must be B x P x C matching id_sims {tuple(id_sims.shape)}, '
+                         f'got {tuple(local_sims.shape)}.')
+    local = torch.softmax(local_sims.float() / temperature, dim=2)
+    return mcm(id_sims, temperature) + lambda_local * local.flatten(1).max(dim=1).values

@@ -32,7 +32,9 @@ def summarize(id_scores: Mapping[str, Sequence[float]],
     """OOD metrics x100 for each score and OOD set, the average over the sets and each group.
 
     Args:
-        id_scores: ``{score name: ID scores}`` (higher = more ID).
+        id_scores: ``{score name: ID scores}`` (higher = more ID); for a test-time score whose
+            ID scores depend on the OOD set they were streamed with (AdaNeg), ``{score name:
+            {OOD set: ID scores}}``.
         ood_scores: ``{OOD set: {score name: scores}}``, every set with every score.
         groups: ``{group: [set, ...]}``; sets not evaluated are skipped, empty groups dropped.
         conventions: ``'hendrycks'`` and / or ``'openood'``.
@@ -53,7 +55,13 @@ def summarize(id_scores: Mapping[str, Sequence[float]],
             if score not in ood_scores[s]:
                 raise KeyError(f'OOD set {s!r} has no {score!r} scores (it has '
                                f'{sorted(ood_scores[s])}).')
-            per_set[s] = ood_metrics(id_scores[score], ood_scores[s][score], recall_level)
+            ids = id_scores[score]
+            if isinstance(ids, Mapping):
+                if s not in ids:
+                    raise KeyError(f'Score {score!r} has per-set ID scores but none for OOD set '
+                                   f'{s!r} (it has {sorted(ids)}).')
+                ids = ids[s]
+            per_set[s] = ood_metrics(ids, ood_scores[s][score], recall_level)
         rows = [(s, [s]) for s in sets] + list(summaries.items())
         for name, members in rows:
             for conv in conventions:

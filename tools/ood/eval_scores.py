@@ -1,7 +1,14 @@
 """OOD metrics from saved scores, in both conventions.
 
     python tools/ood/eval_scores.py ID_SCORES OOD_SCORES [OOD_SCORES ...] \\
-        [--json out.json] [--plot out_dir] [--names iNat SUN ...]
+        [--json out.json] [--plot out_dir] [--names iNat SUN ...] [--csv F] [--markdown F]
+    python tools/ood/eval_scores.py SCORES_DIR [--json ...] [--csv F] [--markdown F]
+
+``SCORES_DIR`` is a folder written by ``tools/test.py --save-scores DIR``: every score and set it
+holds is evaluated with the groups, conventions and recall level of the run that saved it,
+which reproduces that run's metrics bit for bit. ``--csv`` / ``--markdown`` write leaderboard
+rows (one per score x OOD set x convention, with ``--model`` / ``--config``, by default those
+recorded in the folder, and the git commit).
 
 Score files are ``.npy`` arrays or text files (numbers separated by whitespace or newlines);
 higher = more in-distribution (pass ``--negate`` for scores where lower means ID). Prints AUROC,
@@ -87,16 +94,56 @@ def plot(id_scores, ood, out_dir):
     return written
 
 
+def from_folder(path, recall_level=None):
+    """Metrics of a ``--save-scores`` folder, as the run that wrote it configured them."""
+    from mmopen.ood import CONVENTIONS, summarize
+    from mmopen.ood.score_files import load_scores
+    try:
+        saved = load_scores(path)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(str(e)) from None
+    metrics = summarize(saved['id_scores'], saved['ood_scores'], saved['groups'],
+                        saved['conventions'] or CONVENTIONS,
+                        saved['recall_level'] if recall_level is None else recall_level)
+    return saved, metrics
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description='OOD metrics from saved score files.')
-    p.add_argument('id_scores')
-    p.add_argument('ood_scores', nargs='+')
+    p.add_argument('id_scores', help='ID score file, or a folder from tools/test.py '
+                   '--save-scores')
+    p.add_argument('ood_scores', nargs='*')
     p.add_argument('--names', nargs='+', help='names of the OOD sets (default: file names)')
     p.add_argument('--negate', action='store_true', help='lower score = more ID')
-    p.add_argument('--recall-level', type=float, default=0.95)
+    p.add_argument('--recall-level', type=float, default=None,
+                   help='TPR of FPR@TPR (default 0.95, or the saved run\'s)')
+    p.add_argument('--csv', help='leaderboard rows (score x OOD set x convention) as CSV')
+    p.add_argument('--markdown', help='the same as Markdown tables')
+    p.add_argument('--model', help='model name for the leaderboard rows')
+    p.add_argument('--config', help='config name for the leaderboard rows')
     p.add_argument('--json', help='write the metrics to this JSON file')
     p.add_argument('--plot', metavar='DIR', help='write roc.png and hist_<set>.png here')
     args = p.parse_args(argv)
+    from mmopen.ood.leaderboard import git_commit, leaderboard_rows, set_kinds
+    if osp.isdir(args.id_scores):
+        if args.ood_scores or args.names or args.negate or args.plot:
+            raise SystemExit('A score folder is evaluated as saved: give no score files, '
+                             '--names, --negate or --plot with it.')
+        saved, metrics = from_folder(args.id_scores, args.recall_level)
+        info = saved.get('info', {})
+        n_id = [v.size for v in saved['id_scores'].values() if hasattr(v, 'size')]
+        n_id = f'{n_id[0]} samples' if n_id else 'per-stream samples only'
+        print(f'{args.id_scores}: {len(saved["scores"])} scores, ID set {saved["id_set"]} '
+              f'({n_id}), OOD sets ' + ', '.join(
+                  f'{s} {next(iter(v.values())).size}' for s, v in saved['ood_scores'].items()))
+        kinds = set_kinds(saved['ood_sets'], saved['groups'])
+        model = args.model or info.get('model', '')
+        config = args.config or info.get('config', '')
+        commit = info.get('commit', '') if not (args.model or args.config) else git_commit()
+        return report(args, metrics, leaderboard_rows(metrics, model, config, commit, kinds))
+    if not args.ood_scores:
+        raise SystemExit('Give at least one OOD score file after the ID score file (or a '
+                         'score folder from tools/test.py --save-scores).')
     names = args.names or [osp.splitext(osp.basename(f))[0] for f in args.ood_scores]
     if len(names) != len(args.ood_scores):
         raise SystemExit(f'--names gives {len(names)} names for {len(args.ood_scores)} files.')
@@ -105,18 +152,30 @@ def main(argv=None) -> int:
     sign = -1.0 if args.negate else 1.0
     id_scores = sign * load_scores(args.id_scores)
     ood = {n: sign * load_scores(f) for n, f in zip(names, args.ood_scores)}
-    metrics = compute(id_scores, ood, args.recall_level)
+    metrics = compute(id_scores, ood,
+                      0.95 if args.recall_level is None else args.recall_level)
+    print(f'ID: {id_scores.size} scores; OOD: ' +
+          ', '.join(f'{n} {s.size}' for n, s in ood.items()))
+    rows = leaderboard_rows(metrics, args.model or '', args.config or '', git_commit(),
+                            set_kinds(names, None))
+    report(args, metrics, rows)
+    if args.plot:
+        for path in plot(id_scores, ood, args.plot):
+            print(f'wrote {path}')
+    return 0
 
+
+def report(args, metrics, rows) -> int:
     from mmopen.ood import format_tables
+    from mmopen.ood.leaderboard import write_leaderboard
     from mmopen.utils.io import write_json_atomic
     if args.json:
         write_json_atomic(metrics, args.json)
-    print(f'ID: {id_scores.size} scores; OOD: ' +
-          ', '.join(f'{n} {s.size}' for n, s in ood.items()))
     for conv, table in format_tables(metrics).items():
         print(f'\n{conv} convention (x100):\n{table}')
-    if args.plot:
-        for path in plot(id_scores, ood, args.plot):
+    write_leaderboard(rows, args.csv, args.markdown)
+    for path in (args.csv, args.markdown):
+        if path:
             print(f'wrote {path}')
     return 0
 

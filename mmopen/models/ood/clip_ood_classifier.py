@@ -1,5 +1,5 @@
 """Zero-shot CLIP classifier that reports OOD scores (MSP, MaxLogit, Energy, MCM, NegLabel,
-ΔEnergy) with its class predictions."""
+ΔEnergy, GL-MCM, CSP; AdaNeg's per-sample inputs) with its class predictions."""
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -8,6 +8,7 @@ from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 
 from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
+from mmopen.ood.csp import CSP_TEMPLATES
 from mmopen.ood.neg_labels import NegLabels, read_neg_labels
 from .score_components import build_scores
 
@@ -17,8 +18,10 @@ DEFAULT_SCORES = (dict(type='MSPScore'), dict(type='MaxLogitScore'), dict(type='
 
 
 def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[str]],
-                  noun_templates: Sequence[str], adj_templates: Sequence[str]) -> torch.Tensor:
-    """Text embeddings of negative labels (nouns, then adjectives)."""
+                  noun_templates: Sequence[str], adj_templates: Sequence[str],
+                  csp_templates: Sequence[str] = CSP_TEMPLATES) -> torch.Tensor:
+    """Text embeddings of negative labels (nouns, then adjectives, then CSP's conjugated
+    labels), each kind averaged over its templates."""
     if isinstance(neg_labels, str):
         neg_labels = read_neg_labels(neg_labels)
     elif not isinstance(neg_labels, NegLabels):
@@ -28,6 +31,8 @@ def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[s
         banks.append(clip.text_embeddings([[w] for w in neg_labels.nouns], noun_templates))
     if neg_labels.adjectives:
         banks.append(clip.text_embeddings([[w] for w in neg_labels.adjectives], adj_templates))
+    if neg_labels.conjugated:
+        banks.append(clip.text_embeddings([[w] for w in neg_labels.conjugated], csp_templates))
     return torch.cat(banks)
 
 
@@ -57,7 +62,8 @@ class CLIPOODClassifier(BaseModel):
         vocabulary: ID classes: a shipped vocabulary name, a file, or a list.
         templates: prompt templates of the ID classes (NegLabel: ``'the nice {}'``).
         neg_labels: negative-label file (or list of words), needed by ``NegLabelScore``.
-        neg_noun_templates / neg_adj_templates: prompts of negative nouns / adjectives.
+        neg_noun_templates / neg_adj_templates / neg_csp_templates: prompts of negative nouns /
+            adjectives / CSP's conjugated labels (``csp`` lines of the label file).
         scores: OOD score component configs (default: all six).
         cls_tau: temperature of the classification softmax.
     """
@@ -69,6 +75,7 @@ class CLIPOODClassifier(BaseModel):
                  neg_labels: Optional[Union[str, Sequence[str]]] = None,
                  neg_noun_templates: Sequence[str] = ('the nice {}', ),
                  neg_adj_templates: Sequence[str] = ('This is a {} photo', ),
+                 neg_csp_templates: Sequence[str] = CSP_TEMPLATES,
                  scores: Sequence = DEFAULT_SCORES,
                  cls_tau: float = 0.01,
                  data_preprocessor: Optional[dict] = None,
@@ -82,8 +89,17 @@ class CLIPOODClassifier(BaseModel):
         self.num_classes = id_bank.shape[0]
         self.neg_perm = None
         if neg_labels is not None:
+            if isinstance(neg_labels, str):
+                neg_labels = read_neg_labels(neg_labels)
+            csp = [s.name for s in self.scores if type(s).__name__ == 'CSPScore']
+            if csp and not getattr(neg_labels, 'conjugated', ()):
+                from mmengine.logging import print_log
+                print_log(f'{csp}: the negative labels hold no CSP conjugated label ("csp" '
+                          'lines), so this is NegLabel\'s score on NegLabel\'s pool; mine the '
+                          'pool with tools/ood/mine_neg_labels.py --method csp.',
+                          logger='current', level=30)
             neg_bank = load_neg_bank(self.clip, neg_labels, neg_noun_templates,
-                                     neg_adj_templates)
+                                     neg_adj_templates, neg_csp_templates)
             neg_bank, self.neg_ordered = self._order_negatives(neg_bank)
         else:
             needing = [s.name for s in self.scores if s.needs_negatives]
@@ -93,6 +109,13 @@ class CLIPOODClassifier(BaseModel):
                                  'drop those scores.')
             neg_bank, self.neg_ordered = id_bank.new_zeros(0, id_bank.shape[1]), False
         self.num_negatives = neg_bank.shape[0]
+        streams = [s for s in self.scores if s.stream]
+        if streams and type(self).similarities is not CLIPOODClassifier.similarities:
+            raise ValueError(f'{type(self).__name__} changes the similarities; stream scores '
+                             f'({[s.name for s in streams]}) run over the fixed text bank of '
+                             'CLIPOODClassifier only.')
+        for s in streams:
+            s.bind(id_bank, neg_bank, self.neg_ordered)
         # one bank, one matmul per batch for both similarity blocks
         self.register_buffer('text_bank', torch.cat([id_bank, neg_bank]), persistent=False)
 
@@ -129,9 +152,36 @@ class CLIPOODClassifier(BaseModel):
     def similarities(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Cosine similarities to the ID classes (``B x C``) and negatives (``B x N`` or
         ``None``)."""
-        sims = self.image_features(inputs) @ self.text_bank.T
+        return self._split(self.image_features(inputs) @ self.text_bank.T)
+
+    def _split(self, sims: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         neg = sims[:, self.num_classes:] if self.num_negatives else None
         return sims[:, :self.num_classes], neg
+
+    def score_inputs(self, inputs: torch.Tensor) -> dict:
+        """What the scores read: ``id_sims``, ``neg_sims``, the L2-normalised image ``features``
+        (``None`` unless a stream score reads them) and, when a score needs them (GL-MCM), the
+        per-patch similarities to the ID classes ``local_sims`` (``B x P x C``). This class
+        gets all of them from one pass of the image tower; subclasses that change the
+        similarities (prompt tuning, tuned negatives) compute them with their own
+        :meth:`similarities`."""
+        plain = type(self).similarities is CLIPOODClassifier.similarities
+        needs_local = any(s.needs_local for s in self.scores)
+        local_sims = feats = None
+        if needs_local:
+            if not plain:
+                raise ValueError(f'{type(self).__name__} changes the similarities; per-patch '
+                                 'scores (GL-MCM) are available in CLIPOODClassifier only.')
+            glob, local = self.clip.global_and_local(inputs)
+            feats = F.normalize(glob.float(), dim=-1)
+            local_sims = F.normalize(local.float(), dim=-1) @ self.text_bank[:self.num_classes].T
+            id_sims, neg_sims = self._split(feats @ self.text_bank.T)
+        elif plain:
+            feats = self.image_features(inputs)
+            id_sims, neg_sims = self._split(feats @ self.text_bank.T)
+        else:
+            id_sims, neg_sims = self.similarities(inputs)
+        return dict(id_sims=id_sims, neg_sims=neg_sims, features=feats, local_sims=local_sims)
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
                 mode: str = 'tensor'):
@@ -152,14 +202,23 @@ class CLIPOODClassifier(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List] = None) -> List:
         from mmpretrain.structures import DataSample
-        id_sims, neg_sims = self.similarities(inputs)
+        x = self.score_inputs(inputs)
+        id_sims, neg_sims = x['id_sims'], x['neg_sims']
         probs = torch.softmax(id_sims / self.cls_tau, dim=1)
         labels = probs.argmax(dim=1)
-        values = {s.name: s(id_sims, neg_sims, self.neg_ordered).cpu() for s in self.scores}
+        values = {s.name: s(id_sims, neg_sims, self.neg_ordered, x['local_sims']).cpu()
+                  for s in self.scores if not s.stream}
+        # test-time (stream) scores: per-sample inputs now, the stream in OODMetric
+        streams = {s.name: s.stream_inputs(**x, neg_ordered=self.neg_ordered)
+                   for s in self.scores if s.stream}
         if data_samples is None:
             data_samples = [DataSample() for _ in range(inputs.shape[0])]
         for i, ds in enumerate(data_samples):
             ds.set_pred_score(probs[i]).set_pred_label(labels[i])
             ds.set_field({k: float(v[i]) for k, v in values.items()}, 'ood_scores',
                          field_type='metainfo')
+            if streams:
+                ds.set_field({k: dict(v, inputs={n: t[i] for n, t in v['inputs'].items()})
+                              for k, v in streams.items()}, 'ood_stream',
+                             field_type='metainfo')
         return data_samples

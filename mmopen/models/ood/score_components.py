@@ -6,7 +6,7 @@ Configs name them in a classifier's ``scores`` list, e.g.
 (``id_sims``: ``B x C``; ``neg_sims``: ``B x N`` or ``None``), returning ``B`` scores,
 higher = more in-distribution.
 """
-from typing import Optional
+from typing import Dict, Optional
 
 import torch
 from mmpretrain.registry import MODELS
@@ -15,9 +15,17 @@ from mmopen.ood import scores as ood_scores
 
 
 class OODScore:
-    """Base class: a named, configured score function."""
+    """Base class: a named, configured score function.
+
+    ``needs_negatives``: reads the negative-label similarities; ``needs_local``: reads the
+    per-patch similarities to the ID classes (``B x P x C``, passed as ``local_sims``);
+    ``stream``: a test-time score whose value depends on the other test samples (AdaNeg), so the
+    classifier reports its per-sample inputs and ``OODMetric`` runs the stream.
+    """
     default_name = 'score'
     needs_negatives = False
+    needs_local = False
+    stream = False
 
     def __init__(self, name: Optional[str] = None):
         self.name = name or self.default_name
@@ -33,13 +41,22 @@ class OODScore:
         return None
 
     def __call__(self, id_sims: torch.Tensor, neg_sims: Optional[torch.Tensor] = None,
-                 neg_ordered: bool = False) -> torch.Tensor:
+                 neg_ordered: bool = False, local_sims: Optional[torch.Tensor] = None):
         """``neg_ordered``: the columns of ``neg_sims`` already follow :meth:`neg_order`."""
         if self.needs_negatives and neg_sims is None:
             raise ValueError(f'{type(self).__name__} ({self.name}) needs negative-label '
                              'similarities: configure the classifier with `neg_labels` (a '
                              'label file, e.g. from tools/ood/mine_neg_labels.py).')
+        if self.needs_local:
+            if local_sims is None:
+                raise ValueError(f'{type(self).__name__} ({self.name}) needs per-patch '
+                                 'similarities: use it in CLIPOODClassifier (which computes '
+                                 'them when a score asks), or pass local_sims.')
+            return self.compute_local(id_sims, local_sims)
         return self.compute(id_sims, neg_sims, neg_ordered)
+
+    def compute_local(self, id_sims: torch.Tensor, local_sims: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
@@ -120,6 +137,15 @@ class NegLabelScore(OODScore):
 
 
 @MODELS.register_module()
+class CSPScore(NegLabelScore):
+    """CSP (Chen et al., NeurIPS 2024): NegLabel's grouped score (same formula and defaults,
+    ``tau = 0.01``, 100 groups, seed 0) over CSP's pool of negatives, i.e. with a classifier
+    whose ``neg_labels`` were mined with ``tools/ood/mine_neg_labels.py --method csp`` (nouns +
+    conjugated superclass labels, :mod:`mmopen.ood.csp`). Reported as ``CSP``."""
+    default_name = 'CSP'
+
+
+@MODELS.register_module()
 class DeltaEnergyScore(OODScore):
     """ΔEnergy with the top ``top_c`` similarities cropped to ``crop_value``."""
     default_name = 'DeltaEnergy'
@@ -133,6 +159,101 @@ class DeltaEnergyScore(OODScore):
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
         return ood_scores.delta_energy(id_sims, self.tau, self.top_c, self.crop_value)
+
+
+@MODELS.register_module()
+class GLMCMScore(OODScore):
+    """GL-MCM: global MCM + ``lambda_local`` x the largest per-patch MCM
+    (:func:`mmopen.ood.scores.gl_mcm`)."""
+    default_name = 'GL-MCM'
+    needs_local = True
+
+    def __init__(self, temperature: float = 1.0, lambda_local: float = 1.0,
+                 name: Optional[str] = None):
+        super().__init__(name)
+        self.temperature = temperature
+        self.lambda_local = lambda_local
+
+    def compute_local(self, id_sims, local_sims):
+        return ood_scores.gl_mcm(id_sims, local_sims, self.temperature, self.lambda_local)
+
+
+#: stream scores bound to a text bank, by :attr:`AdaNegScore.key` (a digest of the bank and the
+#: settings, the same in every process of a distributed run); ``OODMetric`` finds them here.
+STREAM_SCORES: Dict[str, 'AdaNegScore'] = {}
+
+
+@MODELS.register_module()
+class AdaNegScore(OODScore):
+    """AdaNeg (:mod:`mmopen.ood.adaneg`): a test-time score over a stream.
+
+    The classifier reports each sample's image feature; ``OODMetric`` then runs, for every OOD
+    set, a stream of the ID set and that OOD set shuffled with ``stream_seed`` (at
+    ``id_ood_ratio`` ID samples per OOD sample, or all samples when ``None``), with the memory
+    reset in between, and reports the scores of that stream. The ID scores therefore differ per
+    OOD set. Other arguments are those of :func:`mmopen.ood.adaneg.adaneg_scores` (the defaults
+    are the release's ImageNet settings).
+    """
+    default_name = 'AdaNeg'
+    needs_negatives = True
+    stream = True
+
+    def __init__(self, tau: float = 0.01, groups: int = 5, seed: int = 0,
+                 memory_size: int = 10, threshold: float = 0.5, gap: float = 0.5,
+                 lambda_vanilla: float = 0.1, sample_adaptive: bool = False, beta: float = 5.0,
+                 batch_size: int = 256, stream_seed: int = 0,
+                 id_ood_ratio: Optional[float] = None, name: Optional[str] = None):
+        super().__init__(name)
+        self.settings = dict(tau=tau, groups=groups, seed=seed, memory_size=memory_size,
+                             threshold=threshold, gap=gap, lambda_vanilla=lambda_vanilla,
+                             sample_adaptive=sample_adaptive, beta=beta,
+                             batch_size=batch_size)
+        self.stream_seed = stream_seed
+        self.id_ood_ratio = id_ood_ratio
+        self.key = None
+
+    def neg_order(self, num_neg: int) -> torch.Tensor:
+        return ood_scores.neglabel_group_index(num_neg, self.settings['groups'],
+                                               self.settings['seed']).flatten()
+
+    def bind(self, id_bank: torch.Tensor, neg_bank: torch.Tensor, neg_ordered: bool) -> str:
+        """Attach the text bank (negatives as the classifier stores them) and register."""
+        import hashlib
+        self.id_bank, self.neg_bank = id_bank.float().cpu(), neg_bank.float().cpu()
+        self.neg_ordered = neg_ordered
+        digest = hashlib.sha1()
+        for t in (self.id_bank, self.neg_bank):
+            digest.update(t.contiguous().numpy().tobytes())
+        digest.update(repr((sorted(self.settings.items()), neg_ordered, self.stream_seed,
+                            self.id_ood_ratio)).encode())
+        self.key = f'{self.name}:{digest.hexdigest()[:16]}'
+        STREAM_SCORES[self.key] = self
+        return self.key
+
+    def stream_inputs(self, features: torch.Tensor, **_) -> dict:
+        if self.key is None:
+            raise RuntimeError(f'{self.name}: bind() the text bank first (CLIPOODClassifier '
+                               'does when it is built).')
+        return dict(key=self.key, inputs=dict(feature=features.float().cpu()))
+
+    def run(self, id_feats: torch.Tensor, ood_feats: torch.Tensor):
+        """The stream of one OOD set: ``(ID scores, OOD scores)`` of the samples in it, each in
+        its set's order (ID samples left out by ``id_ood_ratio`` are not scored)."""
+        from mmopen.ood.adaneg import adaneg_scores, stream_order
+        n_id = id_feats.shape[0]
+        order = stream_order(n_id, ood_feats.shape[0], self.stream_seed, self.id_ood_ratio)
+        feats = torch.cat([id_feats, ood_feats])[order]
+        scores = adaneg_scores(feats, self.id_bank, self.neg_bank,
+                               neg_grouped=self.neg_ordered, **self.settings)
+        is_id = order < n_id
+        # back to dataset order within each set
+        id_pos, ood_pos = order[is_id], order[~is_id]
+        return (scores[is_id][torch.argsort(id_pos)].double(),
+                scores[~is_id][torch.argsort(ood_pos)].double())
+
+    def compute(self, id_sims, neg_sims, neg_ordered=False):
+        raise RuntimeError(f'{self.name} is a stream score: its values come from OODMetric, '
+                           'which runs the test stream (see mmopen.ood.adaneg).')
 
 
 def build_scores(cfgs) -> list:

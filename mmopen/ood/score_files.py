@@ -1,0 +1,113 @@
+"""Saved OOD scores: one folder per evaluation, read back bit-exactly.
+
+``OODMetric(save_scores=DIR)`` (``tools/test.py --save-scores DIR``) writes every score of every
+sample, so the numbers can be recomputed, compared with another method's score files or
+re-plotted without running the model again (``tools/ood/eval_scores.py DIR``). Layout::
+
+    DIR/manifest.json              what is where, and how the metrics were configured
+    DIR/<k>/<set>.npy              score k of the samples of one set (float64, dataset order)
+    DIR/<k>/<id set>@<set>.npy     stream scores only (AdaNeg): the ID scores of the stream
+                                   run with OOD set <set>
+
+Scores are stored as float64, the type the metric computes with, so re-reading gives the same
+arrays and therefore the same metrics, bit for bit. The folder is written under a temporary name
+and renamed into place when complete.
+"""
+import json
+import os
+import os.path as osp
+import re
+from typing import Any, Dict, Mapping, Optional, Sequence
+
+import numpy as np
+
+from mmopen.utils.io import atomic_path
+
+FORMAT = 'mmopen-ood-scores'
+VERSION = 1
+
+
+def _safe(name: str) -> str:
+    return re.sub(r'[^A-Za-z0-9._@-]+', '_', name) or '_'
+
+
+def save_scores(out_dir: str,
+                id_set: str,
+                id_scores: Mapping[str, Any],
+                ood_scores: Mapping[str, Mapping[str, Sequence[float]]],
+                groups: Optional[Mapping[str, Sequence[str]]] = None,
+                conventions: Sequence[str] = (),
+                recall_level: float = 0.95,
+                info: Optional[Mapping[str, Any]] = None) -> str:
+    """Write scores in the layout above (arguments as :func:`mmopen.ood.summarize`; a score's
+    ID entry may be ``{OOD set: ID scores}`` for stream scores). Returns the manifest path."""
+    files: Dict[str, Dict[str, str]] = {}
+    used = set()
+    with atomic_path(out_dir, is_dir=True) as tmp:
+        for score, ids in id_scores.items():
+            folder = _safe(score)
+            while folder in used:  # two score names that sanitise alike
+                folder += '_'
+            used.add(folder)
+            os.makedirs(osp.join(tmp, folder))
+            entry = files[score] = {}
+
+            def put(key, values, name):
+                rel = f'{folder}/{_safe(name)}.npy'
+                np.save(osp.join(tmp, rel), np.asarray(values, dtype=np.float64))
+                entry[key] = rel
+
+            if isinstance(ids, Mapping):
+                for s, values in ids.items():
+                    put(f'{id_set}@{s}', values, f'{id_set}@{s}')
+            else:
+                put(id_set, ids, id_set)
+            for s, by_score in ood_scores.items():
+                put(s, by_score[score], s)
+        manifest = dict(format=FORMAT, version=VERSION, id_set=id_set,
+                        ood_sets=list(ood_scores), scores=list(id_scores),
+                        stream_scores=[k for k, v in id_scores.items()
+                                       if isinstance(v, Mapping)],
+                        groups={k: list(v) for k, v in (groups or {}).items()},
+                        conventions=list(conventions), recall_level=recall_level,
+                        info=dict(info or {}), files=files)
+        with open(osp.join(tmp, 'manifest.json'), 'w', encoding='utf-8') as f:
+            json.dump(manifest, f, indent=1)
+    return osp.join(out_dir, 'manifest.json')
+
+
+def load_scores(out_dir: str) -> dict:
+    """Read a folder written by :func:`save_scores`: its manifest with ``id_scores`` and
+    ``ood_scores`` added in :func:`mmopen.ood.summarize`'s shapes."""
+    path = osp.join(out_dir, 'manifest.json')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{out_dir!r} holds no manifest.json: it is not a score folder written by '
+            '`tools/test.py --save-scores DIR` (OODMetric(save_scores=DIR)).')
+    with open(path, encoding='utf-8') as f:
+        manifest = json.load(f)
+    if manifest.get('format') != FORMAT:
+        raise ValueError(f'{path} is not an mmopen score manifest (format '
+                         f'{manifest.get("format")!r}, expected {FORMAT!r}).')
+    if manifest.get('version', 0) > VERSION:
+        raise ValueError(f'{path} has format version {manifest["version"]}; this mmopen reads '
+                         f'up to {VERSION}: update mmopen.')
+
+    def read(rel):
+        full = osp.join(out_dir, rel)
+        if not osp.isfile(full):
+            raise FileNotFoundError(f'Score file {full!r}, listed in {path}, is missing.')
+        return np.load(full, allow_pickle=False)
+
+    id_set = manifest['id_set']
+    id_scores, ood_scores = {}, {s: {} for s in manifest['ood_sets']}
+    for score in manifest['scores']:
+        files = manifest['files'][score]
+        if score in manifest.get('stream_scores', []):
+            id_scores[score] = {s: read(files[f'{id_set}@{s}']) for s in manifest['ood_sets']}
+        else:
+            id_scores[score] = read(files[id_set])
+        for s in manifest['ood_sets']:
+            ood_scores[s][score] = read(files[s])
+    manifest.update(id_scores=id_scores, ood_scores=ood_scores)
+    return manifest
