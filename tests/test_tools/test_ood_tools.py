@@ -44,11 +44,16 @@ def ood_cfg(quickstart_data, quickstart_neg_labels, tmp_path_factory):
 def test_quickstart_ood_table_and_two_process_equality(ood_cfg, tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable, OMP_NUM_THREADS='1')
     single = str(tmp_path / 'single.json')
+    saved, csv_path, md = (str(tmp_path / 'scores'), str(tmp_path / 'lb.csv'),
+                           str(tmp_path / 'lb.md'))
     out = run_tool(['tools/test.py', ood_cfg, 'none', '--work-dir',
-                str(tmp_path / 'w1'), '--json', single], env)
+                str(tmp_path / 'w1'), '--json', single, '--save-scores', saved, '--csv',
+                csv_path, '--markdown', md], env)
     for text in ('hendrycks convention', 'openood convention', 'NegLabel', 'DeltaEnergy',
-                 'textures', 'shapes', 'near', 'far', 'FPR@95', 'id_accuracy/top1'):
+                 'GL-MCM', 'AdaNeg', 'textures', 'shapes', 'near', 'far', 'FPR@95',
+                 'id_accuracy/top1'):
         assert text in out.stdout, text
+    check_saved_scores_and_leaderboard(single, saved, csv_path, md, tmp_path)
     dist = str(tmp_path / 'dist.json')
     run_tool(['bash', 'tools/dist_test.sh', ood_cfg, 'none', '2', '--work-dir',
           str(tmp_path / 'w2'), '--json', dist], dict(env, PORT=str(free_port())))
@@ -59,6 +64,42 @@ def test_quickstart_ood_table_and_two_process_equality(ood_cfg, tmp_path):
     assert a.keys() == b.keys() and len(a) > 100
     for k in a:
         assert a[k] == pytest.approx(b[k], abs=1e-6), k
+
+
+def check_saved_scores_and_leaderboard(metrics_json, saved, csv_path, md, tmp_path):
+    """The saved scores, re-read by eval_scores.py, give the run's metrics exactly; the CSV has
+    one row per (score, set, convention) with the model, config and commit."""
+    import csv
+    with open(metrics_json) as f:
+        run = json.load(f)
+    again = str(tmp_path / 'again.json')
+    again_csv = str(tmp_path / 'again.csv')
+    res = run_tool(['tools/ood/eval_scores.py', saved, '--json', again, '--csv', again_csv])
+    assert 'AdaNeg' in res.stdout
+    with open(again) as f:
+        reread = json.load(f)
+    ood_keys = {k for k in run if k != 'id_accuracy/top1'}
+    assert set(reread) == ood_keys and len(ood_keys) > 300
+    assert all(reread[k] == run[k] for k in ood_keys)  # bit-exact: same float64 scores
+    # AdaNeg's ID scores were saved per OOD set (one stream each): they differ between sets
+    ada = [np.load(osp.join(saved, 'AdaNeg', f'quickstart-ID@{s}.npy'))
+           for s in ('shapes', 'textures')]
+    n_id = np.load(osp.join(saved, 'MSP', 'quickstart-ID.npy')).shape
+    assert ada[0].shape == ada[1].shape == n_id and not np.array_equal(ada[0], ada[1])
+    with open(csv_path, newline='') as f:
+        rows = list(csv.DictReader(f))
+    keys = [(r['score'], r['ood_set'], r['convention']) for r in rows]
+    assert len(keys) == len(set(keys)) == 8 * 5 * 2  # scores x (2 sets, average, near, far)
+    assert {r['kind'] for r in rows} == {'set', 'average', 'group'}
+    row = rows[[k for k in keys].index(('AdaNeg', 'textures', 'openood'))]
+    assert float(row['FPR95']) == run['AdaNeg/textures/openood/FPR95']
+    assert row['model'] == 'CLIPOODClassifier(mmopen-tiny-convnext)'
+    assert row['config'].endswith('qs_ood.py') and len(row['commit']) >= 7
+    with open(again_csv, newline='') as f:
+        assert [dict(r) for r in csv.DictReader(f)] == rows  # model etc. from the manifest
+    with open(md) as f:
+        text = f.read()
+    assert '**openood** convention' in text and '| AdaNeg | textures |' in text
 
 
 def test_eval_scores_tool(tmp_path):

@@ -59,3 +59,47 @@ def test_missing_negatives_and_zero_shot_training(quickstart_data):
                               scores=[dict(type='MCMScore')]))
     with pytest.raises(RuntimeError, match='nothing to train'):
         model(torch.randn(1, 3, 32, 32), mode='loss')
+
+
+def test_new_scores_in_the_classifier(tiny_clip_files, tmp_path):
+    """GL-MCM reads the tower's local embeddings; CSP's conjugated labels are prompted with CSP's
+    templates; AdaNeg hands each sample's image feature to the metric, bound to the bank."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from mmopen.models.ood.score_components import STREAM_SCORES
+    from mmopen.ood.csp import CSP_TEMPLATES
+    from mmopen.ood.neg_labels import NegLabels, write_neg_labels
+    init_default_scope('mmpretrain')
+    labels = str(tmp_path / 'csp.txt')
+    write_neg_labels(labels, NegLabels(['circle', 'grass', 'sky', 'wall', 'road'], [],
+                                       ('round object', 'striped pattern', 'blue scene')))
+    clf = MODELS.build(dict(
+        type='CLIPOODClassifier',
+        clip=dict(model_name='mmopen-tiny-vit',
+                  weights=tiny_clip_files[('mmopen-tiny-vit', 'safetensors')]),
+        vocabulary=['square', 'triangle', 'bar'],
+        neg_labels=labels,
+        scores=[dict(type='GLMCMScore', temperature=0.1), dict(type='CSPScore', groups=2),
+                dict(type='AdaNegScore', groups=4)]))
+    x = torch.randn(3, 3, 32, 32)
+    preds = clf.predict(x)
+    glob, local = clf.clip.global_and_local(x)
+    norm = torch.nn.functional.normalize
+    id_bank = clf.clip.text_embeddings(['square', 'triangle', 'bar'], ('the nice {}', ))
+    ref = S.gl_mcm(norm(glob, dim=-1) @ id_bank.T, norm(local, dim=-1) @ id_bank.T, 0.1)
+    got = torch.tensor([p.ood_scores['GL-MCM'] for p in preds])
+    assert torch.allclose(got, ref, atol=1e-5)
+    # back in file order, the last 3 negatives are the conjugated labels under CSP's templates
+    neg = clf.text_bank[3:]
+    if clf.neg_perm is not None:
+        neg = neg[torch.argsort(clf.neg_perm)]
+    conj = clf.clip.text_embeddings(['round object', 'striped pattern', 'blue scene'],
+                                    CSP_TEMPLATES)
+    assert torch.allclose(neg[-3:], conj, atol=1e-6)
+    noun = clf.clip.text_embeddings(['circle'], ('the nice {}', ))
+    assert torch.allclose(neg[:1], noun, atol=1e-6)
+    stream = preds[0].ood_stream['AdaNeg']
+    assert STREAM_SCORES[stream['key']].neg_bank.shape[0] == 8
+    assert torch.allclose(stream['inputs']['feature'], norm(glob, dim=-1)[0], atol=1e-5)
+    assert 'AdaNeg' not in preds[0].ood_scores
