@@ -36,7 +36,6 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from .scores import neglabel
 
 
 def stream_order(num_id: int, num_ood: int, seed: int = 0,
@@ -67,15 +66,19 @@ def stream_order(num_id: int, num_ood: int, seed: int = 0,
 
 
 def _entropy(logits: torch.Tensor) -> torch.Tensor:
-    logp = torch.log_softmax(logits, dim=1)
+    # log-probabilities below -80 contribute less than 1e-33 each; clamping them keeps exp()
+    # out of float32's denormal range, which is an order of magnitude slower on CPUs
+    logp = torch.log_softmax(logits, dim=1).clamp_min(-80.0)
     return -(logp.exp() * logp).sum(dim=1)
 
 
 class AdaNegMemory:
     """The memory of every proxy (``C`` ID classes then ``N`` negatives) and its proxies.
 
-    Slot 0 of each row is the proxy's text embedding; slots ``1..memory_size`` hold image
-    features (zero while empty: a zero vector adds nothing to a sum, as in the release)."""
+    A proxy's memory holds up to ``memory_size`` image features; storage is allocated for the
+    proxies that get one (a pool that grows), not for all ``C + N``. ``sums[j]`` is the text
+    embedding plus the stored features, so the task-adaptive proxy is ``normalise(sums[j])``.
+    """
 
     def __init__(self, id_bank: torch.Tensor, neg_bank: torch.Tensor, memory_size: int = 10):
         if memory_size < 1:
@@ -84,48 +87,92 @@ class AdaNegMemory:
         self.text = torch.cat([id_bank, neg_bank]).float()
         p, d = self.text.shape
         self.size = memory_size
-        self.slots = torch.zeros(p, memory_size + 1, d)
-        self.slots[:, 0] = self.text
-        self.entropy = torch.zeros(p, memory_size)
-        self.count = torch.zeros(p, dtype=torch.long)
+        self.pool = torch.zeros(64, memory_size, d)
+        self.pool_index = torch.full((p, ), -1, dtype=torch.long)
+        self.entropies = {}  # row -> entropies of its stored features, in slot order
         self.sums = self.text.clone()
-        self.proxies = self.text.clone()
+        self._proxies = self.text.clone()
+        self._dirty = set()
+
+    @property
+    def count(self) -> torch.Tensor:
+        """Stored features per proxy (``C + N``)."""
+        out = torch.zeros(self.text.shape[0], dtype=torch.long)
+        for row, ents in self.entropies.items():
+            out[row] = len(ents)
+        return out
+
+    def stored(self, row: int) -> torch.Tensor:
+        """The features stored for proxy ``row`` (``n x D``)."""
+        n = len(self.entropies.get(row, ()))
+        return self.pool[int(self.pool_index[row]), :n] if n else self.text.new_zeros(0, 0)
+
+    @property
+    def proxies(self) -> torch.Tensor:
+        """Task-adaptive proxies ``normalise(t_j + sum of stored features)`` (``(C + N) x D``)."""
+        if self._dirty:
+            rows = torch.tensor(sorted(self._dirty))
+            self._proxies[rows] = F.normalize(self.sums[rows], dim=1)
+            self._dirty.clear()
+        return self._proxies
 
     def write(self, row: int, feature: torch.Tensor, entropy: float) -> bool:
-        """Store ``feature`` in ``row``'s memory; returns whether it was stored."""
-        n = int(self.count[row])
-        if n < self.size:
-            slot = n
-            self.count[row] += 1
+        """Store ``feature`` in ``row``'s memory; returns whether it was stored. When full, it
+        replaces the stored feature of largest entropy (the first of equals) if its own entropy
+        is lower."""
+        ents = self.entropies.get(row)
+        if ents is None:
+            ents = self.entropies[row] = []
+            index = len(self.entropies) - 1
+            if index == self.pool.shape[0]:
+                self.pool = torch.cat([self.pool, torch.zeros_like(self.pool)])
+            self.pool_index[row] = index
+        slots = self.pool[int(self.pool_index[row])]
+        if len(ents) < self.size:
+            slot = len(ents)
+            ents.append(entropy)
         else:
-            slot = int(torch.argmax(self.entropy[row]))
-            if not entropy < float(self.entropy[row, slot]):
+            slot = max(range(self.size), key=ents.__getitem__)
+            if not entropy < ents[slot]:
                 return False
-            self.sums[row] -= self.slots[row, slot + 1]
-        self.slots[row, slot + 1] = feature
-        self.entropy[row, slot] = entropy
+            self.sums[row] -= slots[slot]
+            ents[slot] = entropy
+        slots[slot] = feature
         self.sums[row] += feature
-        self.proxies[row] = F.normalize(self.sums[row], dim=0)
+        self._dirty.add(row)
         return True
 
     def adaptive_sims(self, feats: torch.Tensor, sims: torch.Tensor,
-                      sample_adaptive: bool = False, beta: float = 5.0) -> torch.Tensor:
-        """``x . p_j`` for every proxy: the text similarities ``sims`` where a memory is empty
-        (its proxy is its text embedding), recomputed where it is not."""
-        out = sims.clone()
-        rows = torch.nonzero(self.count > 0).flatten()
+                      sample_adaptive: bool = False, beta: float = 5.0,
+                      scale: float = 1.0) -> torch.Tensor:
+        """``scale * x . p_j`` for every proxy, written into ``sims`` (``scale * x . t_j``, the
+        value for a proxy without memory, whose proxy is its text embedding) in place."""
+        rows = torch.tensor(sorted(self.entropies), dtype=torch.long)
         if rows.numel() == 0:
-            return out
+            return sims
         if not sample_adaptive:
-            out[:, rows] = feats @ self.proxies[rows].T
-            return out
-        m = self.slots[rows]  # T x (L+1) x D
+            sims[:, rows] = feats @ (self.proxies[rows] * scale).T
+            return sims
+        # the text embedding and the memory slots (zero while empty: they add nothing)
+        m = torch.cat([self.text[rows, None], self.pool[self.pool_index[rows]]], dim=1)
+        for i, row in enumerate(rows.tolist()):
+            m[i, 1 + len(self.entropies[row]):] = 0
         xm = torch.einsum('bd,tld->btl', feats, m)
-        w = torch.exp(-beta * (1.0 - xm))  # empty slots are zero vectors: they add nothing
+        w = torch.exp(-beta * (1.0 - xm))
         gram = m @ m.transpose(1, 2)  # T x (L+1) x (L+1)
         norm2 = torch.einsum('btl,tlk,btk->bt', w, gram, w)
-        out[:, rows] = (w * xm).sum(dim=2) / norm2.clamp_min(1e-24).sqrt()
-        return out
+        sims[:, rows] = scale * (w * xm).sum(dim=2) / norm2.clamp_min(1e-24).sqrt()
+        return sims
+
+
+def _grouped(logits: torch.Tensor, c: int, groups: int) -> torch.Tensor:
+    """NegLabel's grouped score of logits ``[ID (c) | negatives in group order]`` (eq. 4 with
+    grouping; :func:`mmopen.ood.neglabel` with ``grouped=True``, on logits already divided by
+    ``tau``, without copies)."""
+    b = logits.shape[0]
+    lse_id = torch.logsumexp(logits[:, :c], dim=1)
+    lse_neg = torch.logsumexp(logits[:, c:].reshape(b, groups, -1), dim=2)
+    return torch.sigmoid(lse_id[:, None] - lse_neg).mean(dim=1)
 
 
 def adaneg_scores(features: torch.Tensor,
@@ -141,7 +188,8 @@ def adaneg_scores(features: torch.Tensor,
                   lambda_vanilla: float = 0.1,
                   sample_adaptive: bool = False,
                   beta: float = 5.0,
-                  batch_size: int = 256) -> torch.Tensor:
+                  batch_size: int = 256,
+                  _memory: Optional[AdaNegMemory] = None) -> torch.Tensor:
     """AdaNeg scores of L2-normalised image ``features`` given **in stream order** (one
     stream: one memory, reset at the call). Returns one score per feature, higher = more ID.
 
@@ -151,37 +199,39 @@ def adaneg_scores(features: torch.Tensor,
             :func:`mmopen.ood.neglabel`).
         threshold / gap: the write gates ``t + g (1 - t)`` (ID) and ``t - g t`` (negatives).
         batch_size: the stream is processed in batches; writes of a batch precede its scores.
+        _memory: continue from this memory instead of an empty one (benchmarks).
     """
     if features.ndim != 2 or features.shape[1] != id_bank.shape[1]:
         raise ValueError(f'features must be B x {id_bank.shape[1]}, got '
                          f'{tuple(features.shape)}.')
     if batch_size < 1:
         raise ValueError(f'batch_size={batch_size} must be >= 1.')
-    c = id_bank.shape[0]
-    memory = AdaNegMemory(id_bank, neg_bank, memory_size)
+    c, n = id_bank.shape[0], neg_bank.shape[0]
+    keep = n - n % groups  # negatives past the last full group are unused, as NegLabel's
+    if not neg_grouped:
+        # store the negatives in the group order once: each grouped score is then a reshape,
+        # not a gather (memory rows follow the stored order; scores do not depend on it)
+        from .scores import neglabel_group_index
+        neg_bank = neg_bank[neglabel_group_index(n, groups, seed).flatten()]
+    memory = _memory if _memory is not None else AdaNegMemory(id_bank, neg_bank[:keep],
+                                                               memory_size)
     hi, lo = threshold + gap * (1 - threshold), threshold - gap * threshold
-
-    n = neg_bank.shape[0]
-    keep = n - n % groups  # grouped banks keep their remainder last (unused, as NegLabel's)
-
-    def grouped_score(s):
-        if neg_grouped:
-            return neglabel(s[:, :c], s[:, c:c + keep], tau, groups, grouped=True)
-        return neglabel(s[:, :c], s[:, c:], tau, groups, seed)
+    scaled_text = memory.text / tau  # one matmul gives the logits
 
     out = []
     for start in range(0, features.shape[0], batch_size):
         f = features[start:start + batch_size].float()
-        sims = f @ memory.text.T
-        gate = grouped_score(sims)
-        id_logits, neg_logits = sims[:, :c] / tau, sims[:, c:] / tau
-        for rows, logits, offset in ((torch.nonzero(gate > hi).flatten(), id_logits, 0),
-                                     (torch.nonzero(gate < lo).flatten(), neg_logits, c)):
+        logits = f @ scaled_text.T
+        gate = _grouped(logits, c, groups)
+        for rows, lo_col, hi_col in ((torch.nonzero(gate > hi).flatten(), 0, c),
+                                     (torch.nonzero(gate < lo).flatten(), c, c + keep)):
             if rows.numel():
-                targets = logits[rows].argmax(dim=1) + offset
-                entropies = _entropy(logits[rows])
-                for i, row, e in zip(rows.tolist(), targets.tolist(), entropies.tolist()):
+                block = logits[rows, lo_col:hi_col]
+                targets = block.argmax(dim=1) + lo_col
+                for i, row, e in zip(rows.tolist(), targets.tolist(),
+                                     _entropy(block).tolist()):
                     memory.write(row, f[i], e)
-        ada = memory.adaptive_sims(f, sims, sample_adaptive, beta)
-        out.append(grouped_score(ada) + lambda_vanilla * gate)
+        # the gate no longer needs the text logits: the adaptive ones are written over them
+        ada = memory.adaptive_sims(f, logits, sample_adaptive, beta, scale=1.0 / tau)
+        out.append(_grouped(ada, c, groups) + lambda_vanilla * gate)
     return torch.cat(out) if out else features.new_zeros(0)

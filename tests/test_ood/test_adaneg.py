@@ -48,8 +48,9 @@ def ref_adaneg(feats, id_bank, neg_bank, tau, n_groups, seed, size, thr, gap, la
                     logits = [v / tau for v in s[:c]]
                     row = max(range(c), key=lambda j: logits[j])
                 elif which == 'neg' and gate < lo:
-                    logits = [v / tau for v in s[c:]]
-                    row = c + max(range(n), key=lambda j: logits[j])
+                    # negatives past the last full group are not used at all
+                    logits = [v / tau for v in s[c:c + keep]]
+                    row = c + max(range(keep), key=lambda j: logits[j])
                 else:
                     continue
                 e = ref_entropy(logits)
@@ -61,14 +62,15 @@ def ref_adaneg(feats, id_bank, neg_bank, tau, n_groups, seed, size, thr, gap, la
                         memory[row][worst] = [x, e]
         for x, gate in zip(xs, gates):
             ada = []
-            for j, t in enumerate(text):
+            for j, t in enumerate(text[:c + keep]):
                 members = [t] + [m for m, _ in memory[j]]
                 if sample_adaptive:
                     p = sum(math.exp(-beta * (1 - float(x @ m))) * m for m in members)
                 else:
                     p = sum(members)
                 ada.append(float(x @ (p / p.norm())))
-            out.append(ref_neglabel(ada[:c], ada[c:], tau, groups) + lam * gate)
+            out.append(ref_neglabel(ada[:c], ada[c:] + [0.0] * (n - keep), tau, groups) +
+                       lam * gate)
     return torch.tensor(out)
 
 
@@ -108,8 +110,9 @@ def test_memory_writes_and_replacement_are_exercised():
     assert mem.write(0, feats[0], 0.5) and mem.write(0, feats[1], 0.3)
     assert not mem.write(0, feats[2], 0.6)  # full, and not more certain than the worst
     assert mem.write(0, feats[3], 0.1)  # replaces the 0.5 entry
-    stored = {tuple(v.tolist()) for v in mem.slots[0, 1:]}
+    stored = {tuple(v.tolist()) for v in mem.stored(0)}
     assert stored == {tuple(feats[1].tolist()), tuple(feats[3].tolist())}
+    assert mem.count.tolist()[:2] == [2, 0]
     assert torch.allclose(mem.proxies[0], F.normalize(id_bank[0] + feats[1] + feats[3], dim=0))
 
 
