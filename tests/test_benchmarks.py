@@ -13,8 +13,10 @@ def test_ood_metrics_benchmark_runs_and_agrees():
 
 def test_neglabel_benchmark_runs():
     text = run_tool(['benchmarks/neglabel.py', '--batch', '8', '--classes', '50', '--negatives',
-                 '500', '--groups', '10', '--repeats', '2']).stdout
-    assert re.search(r'ratio \(NegLabel / matmul\) = [0-9.]+x', text)
+                 '500', '--csp-negatives', '600', '--groups', '10', '--stream-batches', '3',
+                 '--repeats', '2']).stdout
+    for name in ('NegLabel', 'CSP', 'AdaNeg'):
+        assert re.search(rf'{name} +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+x', text), name
 
 
 def test_synood_benchmark_runs():

@@ -95,6 +95,7 @@ class OODMetric(BaseMetric):
             self.results.append(dict(
                 set=ds.get('ood_set'),
                 idx=ds.get('sample_idx'),
+                path=ds.get('img_path'),
                 gt=int(gt.reshape(-1)[0]) if gt is not None else -1,
                 pred=int(ds['pred_label'].reshape(-1)[0]) if 'pred_label' in ds else -1,
                 scores={k: float(v) for k, v in scores.items()},
@@ -140,8 +141,12 @@ class OODMetric(BaseMetric):
                 id_scores[name][s], ood_scores[s][name] = run_stream(
                     name, id_rows, [r for r in results if r['set'] == s])
         if self.save_scores:
+            paths = {s: [r.get('path') for r in results if r['set'] == s]
+                     for s in [id_set] + ood_sets}
             path = save_scores(self.save_scores, id_set, id_scores, ood_scores, groups,
-                               self.conventions, self.recall_level, self.run_info)
+                               self.conventions, self.recall_level, self.run_info,
+                               paths=paths if all(None not in v for v in paths.values())
+                               else None)
             print_log(f'Saved the OOD scores to {path}', logger='current')
         out.update(summarize(id_scores, ood_scores, groups, self.conventions,
                              self.recall_level))

@@ -8,6 +8,7 @@ re-plotted without running the model again (``tools/ood/eval_scores.py DIR``). L
     DIR/<k>/<set>.npy              score k of the samples of one set (float64, dataset order)
     DIR/<k>/<id set>@<set>.npy     stream scores only (AdaNeg): the ID scores of the stream
                                    run with OOD set <set>
+    DIR/paths/<set>.txt            the image of each sample, one path per line (when known)
 
 Scores are stored as float64, the type the metric computes with, so re-reading gives the same
 arrays and therefore the same metrics, bit for bit. The folder is written under a temporary name
@@ -38,9 +39,11 @@ def save_scores(out_dir: str,
                 groups: Optional[Mapping[str, Sequence[str]]] = None,
                 conventions: Sequence[str] = (),
                 recall_level: float = 0.95,
-                info: Optional[Mapping[str, Any]] = None) -> str:
+                info: Optional[Mapping[str, Any]] = None,
+                paths: Optional[Mapping[str, Sequence[str]]] = None) -> str:
     """Write scores in the layout above (arguments as :func:`mmopen.ood.summarize`; a score's
-    ID entry may be ``{OOD set: ID scores}`` for stream scores). Returns the manifest path."""
+    ID entry may be ``{OOD set: ID scores}`` for stream scores; ``paths``: ``{set: image path
+    of each sample}``). Returns the manifest path."""
     files: Dict[str, Dict[str, str]] = {}
     used = set()
     with atomic_path(out_dir, is_dir=True) as tmp:
@@ -64,7 +67,14 @@ def save_scores(out_dir: str,
                 put(id_set, ids, id_set)
             for s, by_score in ood_scores.items():
                 put(s, by_score[score], s)
-        manifest = dict(format=FORMAT, version=VERSION, id_set=id_set,
+        path_files = {}
+        if paths:
+            os.makedirs(osp.join(tmp, 'paths'))
+            for s, items in paths.items():
+                rel = path_files[s] = f'paths/{_safe(s)}.txt'
+                with open(osp.join(tmp, rel), 'w', encoding='utf-8') as f:
+                    f.writelines(f'{p}\n' for p in items)
+        manifest = dict(format=FORMAT, paths=path_files, version=VERSION, id_set=id_set,
                         ood_sets=list(ood_scores), scores=list(id_scores),
                         stream_scores=[k for k, v in id_scores.items()
                                        if isinstance(v, Mapping)],
@@ -109,5 +119,9 @@ def load_scores(out_dir: str) -> dict:
             id_scores[score] = read(files[id_set])
         for s in manifest['ood_sets']:
             ood_scores[s][score] = read(files[s])
-    manifest.update(id_scores=id_scores, ood_scores=ood_scores)
+    image_paths = {}
+    for s, rel in manifest.get('paths', {}).items():
+        with open(osp.join(out_dir, rel), encoding='utf-8') as f:
+            image_paths[s] = f.read().splitlines()
+    manifest.update(id_scores=id_scores, ood_scores=ood_scores, image_paths=image_paths)
     return manifest

@@ -182,3 +182,47 @@ def test_stock_mmpretrain_config_uses_ood_metric_and_scores(quickstart_data, tmp
                          text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert 'KEYS' in res.stdout
+
+
+def test_clean_ood_list_tool(tmp_path):
+    """Exclusion lists (by relative path or bare name) and a saved run's most ID-like images
+    are dropped; the list is what ImageListDataset reads; the dropped images are listed with
+    why; unknown names and a wrong root are reported."""
+    from PIL import Image
+
+    from mmopen.ood.score_files import save_scores
+    root = tmp_path / 'ood'
+    for i in range(6):
+        sub = root / 'SUN' / 'images' / ('a' if i < 3 else 'b')
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.new('RGB', (8, 8), (i * 40, 0, 0)).save(sub / f'img{i}.jpg')
+    (tmp_path / 'overlap.txt').write_text('# images showing ID classes\na/img1.jpg\nimg4.jpg x\n'
+                                          'missing.jpg\n')
+    folder = str(root / 'SUN' / 'images')
+    paths = [osp.join(folder, 'a' if i < 3 else 'b', f'img{i}.jpg') for i in range(6)]
+    scores = np.array([0.1, 0.2, 0.9, 0.3, 0.4, 0.8])  # img2, img5: the most ID-like
+    save_scores(str(tmp_path / 'scores'), 'ID', {'MCM': np.zeros(2)},
+                {'SUN': {'MCM': scores}}, paths={'ID': ['x', 'y'], 'SUN': paths})
+    out = str(root / 'SUN' / 'clean_list.txt')
+    res = run_tool(['tools/ood/clean_ood_list.py', '--root', str(root), '--images',
+                    'SUN/images', '--exclude', str(tmp_path / 'overlap.txt'), '--scores',
+                    str(tmp_path / 'scores'), '--set', 'SUN', '--score', 'MCM',
+                    '--drop-top-fraction', '0.34', '--out', out])
+    assert '6 images, 4 dropped, 2 kept' in res.stdout and 'missing.jpg' in res.stdout
+    with open(out) as f:
+        assert f.read().split() == ['a/img0.jpg', 'b/img3.jpg']
+    with open(out + '.removed.txt') as f:
+        removed = dict(line.rstrip('\n').split('\t') for line in f)
+    assert removed == {'a/img1.jpg': 'listed in overlap.txt', 'b/img4.jpg': 'listed in overlap.txt',
+                       'a/img2.jpg': 'MCM=0.9', 'b/img5.jpg': 'MCM=0.8'}
+    # the cleaned list is an ImageListDataset list
+    from mmopen.datasets.ood_sets import ImageListDataset
+    ds = ImageListDataset(data_root=str(root), data_prefix='SUN/images',
+                          ann_file='SUN/clean_list.txt')
+    assert [osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))] == [
+        'img0.jpg', 'img3.jpg']
+    bad = subprocess.run([sys.executable, 'tools/ood/clean_ood_list.py', '--root',
+                          str(tmp_path / 'nowhere'), '--images', 'x', '--exclude',
+                          str(tmp_path / 'overlap.txt'), '--out', str(tmp_path / 'o.txt')],
+                         cwd=REPO, capture_output=True, text=True)
+    assert bad.returncode != 0 and 'nowhere' in bad.stderr

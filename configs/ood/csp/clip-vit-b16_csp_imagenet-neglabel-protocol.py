@@ -1,0 +1,22 @@
+# CSP (Chen et al., NeurIPS 2024): NegLabel's score over the conjugated semantic pool, zero-shot
+# CLIP ViT-B/16, ImageNet-1k vs iNaturalist / SUN / Places / Textures. Mine the pool first
+# (nouns + one "<adjective> <superclass>" label per WordNet adjective, CSP's templates):
+#   python tools/ood/mine_neg_labels.py --method csp --clip-model ViT-B-16 \
+#       --clip-weights checkpoints/clip/ViT-B-16.pt --id-vocab imagenet_1k \
+#       --out data/neg_labels/imagenet_vit-b16_csp.txt
+#   tools/dist_test.sh configs/ood/csp/clip-vit-b16_csp_imagenet-neglabel-protocol.py none 8
+# The paper reports FPR@95 17.5 (average of the four sets, hendrycks convention) for this setting.
+_base_ = [
+    '../../_base_/default_runtime_cls.py', '../_base_/models/clip-vit-b16_zero-shot-ood.py',
+    '../_base_/datasets/imagenet_neglabel_protocol.py'
+]
+_csp_noun_templates = ('a close-up photo of the nice {}.', 'a photo with the nice {}.',
+                       'a good photo with the nice {}.', 'a photo of the nice {}.', '{}', 'the {}',
+                       'the good {}', 'the nice {}')
+model = dict(
+    templates=_csp_noun_templates,
+    neg_labels='data/neg_labels/imagenet_vit-b16_csp.txt',
+    neg_noun_templates=_csp_noun_templates,
+    neg_csp_templates=('{}', 'a nice photo of {}', 'a good photo of {}',
+                       'a close-up photo of {}'),
+    scores=[dict(type='CSPScore', tau=0.01, groups=100, seed=0)])
