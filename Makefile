@@ -82,6 +82,7 @@ $(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen $(STAMPS)/wordnet
 QS_CLIP := $(QS_DIR)/tiny_clip_convnext.safetensors
 QS_NEG := $(QS_DIR)/cls/neg_labels.txt
 QS_NEG_KNOWN := $(QS_DIR)/cls/neg_labels_known.txt
+QS_CSP := $(QS_DIR)/cls/csp_labels.txt
 QS_INPAINT := $(QS_DIR)/tiny_inpaint
 QS_SYNOOD := $(QS_DIR)/synood
 QS_OSDG := $(QS_DIR)/osdg
@@ -95,6 +96,11 @@ quickstart-data: install
 		$(BIN)/python tools/ood/mine_neg_labels.py --clip-model mmopen-tiny-convnext \
 		--clip-weights $(QS_CLIP) --id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt \
 		--out $(QS_NEG); fi
+	# CSP's pool: nouns + conjugated "<adjective> <superclass>" labels (about 2 minutes)
+	if [ ! -f $(QS_CSP) ] || [ $(QS_CSP) -ot $(QS_CLIP) ]; then \
+		$(BIN)/python tools/ood/mine_neg_labels.py --method csp --clip-model mmopen-tiny-convnext \
+		--clip-weights $(QS_CLIP) --id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt \
+		--out $(QS_CSP); fi
 	# SynOOD: the negatives the tiny CLIP can tell apart (the quickstart's own concepts), and a
 	# tiny SD-2-inpainting-compatible model trained on the ID images; images generated with an
 	# older model or older negatives are removed (the tour generates them again)

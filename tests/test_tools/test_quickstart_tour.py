@@ -19,7 +19,7 @@ def test_summary_rows_and_table(tmp_path):
     tour = _tour()
     plan = tour.steps(str(tmp_path), synood_data=str(tmp_path / 'synood'))
     by_name = {s.name: s for s in plan}
-    assert [s.args[0] for s in plan] == (['tools/train.py'] + ['tools/test.py'] * 3 +
+    assert [s.args[0] for s in plan] == (['tools/train.py'] + ['tools/test.py'] * 4 +
                                          ['tools/synood/generate.py'] +
                                          ['tools/train.py'] * 2 + ['tools/test.py'] * 2 +
                                          ['tools/test.py', 'tools/train.py', 'tools/test.py',
@@ -32,7 +32,9 @@ def test_summary_rows_and_table(tmp_path):
         ood_zero_shot={'id_accuracy/top1': 90.0, 'NegLabel/average/hendrycks/AUROC': 97.5,
                        'NegLabel/average/hendrycks/FPR95': 12.0,
                        'NegLabel/average/openood/AUROC': 97.5,
-                       'NegLabel/average/openood/FPR95': 11.0})
+                       'NegLabel/average/openood/FPR95': 11.0},
+        ood_csp={'id_accuracy/top1': 90.0, 'CSP/average/openood/AUROC': 98.125,
+                 'CSP/average/openood/FPR95': 9.0})
     files['synood_untuned'] = {'NegLabel/average/hendrycks/AUROC': 51.0,
                                'NegLabel/average/hendrycks/FPR95': 97.0}
     files['synood_tuned'] = {'NegLabel/average/hendrycks/AUROC': 58.25,
@@ -65,7 +67,9 @@ def test_summary_rows_and_table(tmp_path):
     assert values[('SeeCLIP, without pseudo-unknowns (ablation)',
                    'H-score / known acc / unknown acc / AUROC, held-out style')] == (
         '0.00 / 91.25 / 0.00 / 84.62')
-    assert len(rows) == 3 + 2 + 3 + 3  # the scores a run did not report are left out
+    csp = [(r['value'], r['command']) for r in rows if r['method'] == 'OOD CSP']
+    assert csp == [('98.12 / 9.00', tour.command(by_name['ood_csp']))]
+    assert len(rows) == 3 + 3 + 3 + 3  # the scores a run did not report are left out
     on = by_name['seeclip_train_on']
     assert tour.command(on).endswith(
         'train_dataloader.dataset.pseudo_unknowns=' + str(tmp_path / 'seeclip_pseudo_unknowns'))

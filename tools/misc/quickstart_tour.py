@@ -40,6 +40,7 @@ sys.path.insert(0, REPO)
 OVS = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
 OVS_SEEN = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'
 OOD = 'configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py'
+OOD_CSP = 'configs/ood/quickstart/clip-tiny-convnext_csp_quickstart.py'
 SYN_GEN = 'configs/synood/quickstart/synood_generate_quickstart.py'
 SYN_S1 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage1-projection_quickstart.py'
 SYN_S2 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage2-neg-features_quickstart.py'
@@ -47,7 +48,8 @@ SYN_DATA = 'data/quickstart/synood'
 SEE_OFF = 'configs/seeclip/quickstart/seeclip_clip-tiny-vit_quickstart-shapes-cartoon.py'
 SEE_ON = ('configs/seeclip/quickstart/'
           'seeclip_clip-tiny-vit_quickstart-shapes-cartoon_pseudo-unknowns.py')
-OOD_SCORES = ('NegLabel', 'DeltaEnergy', 'MCM', 'MSP', 'MaxLogit', 'Energy')
+OOD_SCORES = ('NegLabel', 'AdaNeg', 'DeltaEnergy', 'MCM', 'GL-MCM', 'MSP', 'MaxLogit',
+              'Energy')
 
 
 class Step(NamedTuple):
@@ -76,9 +78,15 @@ def steps(work: str, synood_data: str = SYN_DATA) -> List[Step]:
              ['tools/test.py', OVS, f'last:{ovs_work}', '--work-dir',
               osp.join(work, 'ovsnet_open'), '--json', osp.join(work, 'ovsnet_open.json')],
              osp.join(work, 'ovsnet_open.json')),
-        Step('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions)',
+        Step('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions; '
+             'leaderboard CSV / Markdown and the raw scores)',
              ['tools/test.py', OOD, 'none', '--work-dir', osp.join(work, 'ood'), '--json',
-              osp.join(work, 'ood.json')], osp.join(work, 'ood.json')),
+              osp.join(work, 'ood.json'), '--csv', osp.join(work, 'ood.csv'), '--markdown',
+              osp.join(work, 'ood.md'), '--save-scores', osp.join(work, 'ood_scores')],
+             osp.join(work, 'ood.json')),
+        Step('ood_csp', 'Zero-shot OOD detection with CSP\'s conjugated semantic pool',
+             ['tools/test.py', OOD_CSP, 'none', '--work-dir', osp.join(work, 'ood_csp'),
+              '--json', osp.join(work, 'ood_csp.json')], osp.join(work, 'ood_csp.json')),
         Step('synood_generate', 'SynOOD: 40 near-boundary OOD images from the ID training set '
              '(resumable)', ['tools/synood/generate.py', SYN_GEN, '--out', synood_data,
                              '--no-progress'], '',
@@ -163,6 +171,7 @@ def summary_rows(work: str, by_name: Dict[str, Step]) -> List[dict]:
             return json.load(f)
 
     seen, opened, ood = load('ovsnet_seen'), load('ovsnet_open'), load('ood_zero_shot')
+    ood.update({k: v for k, v in load('ood_csp').items() if k.startswith('CSP/')})
     rows = [
         dict(method='OVSNet', metric='mIoU, training vocabulary (6 seen classes)',
              value=f'{seen["mIoU"]:.2f}', command=command(by_name['ovsnet_seen'])),
@@ -173,7 +182,7 @@ def summary_rows(work: str, by_name: Dict[str, Step]) -> List[dict]:
              command=command(by_name['ovsnet_open'])),
     ]
     for conv in ('hendrycks', 'openood'):
-        for score in OOD_SCORES:
+        for score in OOD_SCORES[:1] + ('CSP', ) + OOD_SCORES[1:]:
             auroc = ood.get(f'{score}/average/{conv}/AUROC')
             fpr = ood.get(f'{score}/average/{conv}/FPR95')
             if auroc is None:
@@ -181,7 +190,8 @@ def summary_rows(work: str, by_name: Dict[str, Step]) -> List[dict]:
             rows.append(dict(method=f'OOD {score}',
                              metric=f'AUROC / FPR@95, mean of 2 OOD sets ({conv})',
                              value=f'{auroc:.2f} / {fpr:.2f}',
-                             command=command(by_name['ood_zero_shot'])))
+                             command=command(by_name['ood_csp' if score == 'CSP' else
+                                                     'ood_zero_shot'])))
     with open(by_name['synood_generate'].done) as f:
         records = json.load(f)['records']
     first = sum(r['losses'][0] for r in records) / len(records)
