@@ -96,16 +96,22 @@ def _vit_pos_embed(visual: nn.Module, grid: Sequence[int]) -> torch.Tensor:
     return torch.cat([cls_pos, patch_pos], dim=0)
 
 
-def _vit_dense(visual: nn.Module, images: torch.Tensor,
-               out_indices: Optional[Sequence[int]]) -> DenseFeatures:
-    n_blocks = len(visual.transformer.resblocks)
-    indices = [n_blocks - 1] if out_indices is None else [i % n_blocks for i in out_indices]
+def _vit_embed(visual: nn.Module, images: torch.Tensor):
+    """The tokens entering the first block (CLS first, positions interpolated to the input
+    size, ``ln_pre`` applied; ``B x (1 + h w) x C``) and ``(B, C, h, w)``."""
     x = visual.conv1(images)
     b, c, gh, gw = x.shape
     x = x.flatten(2).transpose(1, 2)
     cls = visual.class_embedding.to(x.dtype).expand(b, 1, -1)
     x = torch.cat([cls, x], dim=1) + _vit_pos_embed(visual, (gh, gw)).to(x.dtype)
-    x = visual.ln_pre(x)
+    return visual.ln_pre(x), (b, c, gh, gw)
+
+
+def _vit_dense(visual: nn.Module, images: torch.Tensor,
+               out_indices: Optional[Sequence[int]]) -> DenseFeatures:
+    n_blocks = len(visual.transformer.resblocks)
+    indices = [n_blocks - 1] if out_indices is None else [i % n_blocks for i in out_indices]
+    x, (b, c, gh, gw) = _vit_embed(visual, images)
     features = []
     transformer = visual.transformer
     if not transformer.batch_first:

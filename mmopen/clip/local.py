@@ -20,18 +20,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .dense import (_convnext_dense, _convnext_head, _vit_pos_embed, _vit_proj,
-                    pooled_to_embedding, tower_type)
+from .dense import (_convnext_dense, _convnext_head, _vit_embed, _vit_proj, pooled_to_embedding,
+                    tower_type)
 
 
 def _vit_global_and_local(visual: nn.Module,
                           images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    x = visual.conv1(images)
-    b, c, gh, gw = x.shape
-    x = x.flatten(2).transpose(1, 2)
-    cls = visual.class_embedding.to(x.dtype).expand(b, 1, -1)
-    x = torch.cat([cls, x], dim=1) + _vit_pos_embed(visual, (gh, gw)).to(x.dtype)
-    x = visual.ln_pre(x)
+    x, (_, c, _, _) = _vit_embed(visual, images)
     transformer = visual.transformer
     blocks = transformer.resblocks
     if not transformer.batch_first:

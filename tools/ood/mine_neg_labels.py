@@ -73,7 +73,7 @@ def main(argv=None) -> int:
 
     from mmopen.clip import FrozenCLIP, load_vocabulary
     from mmopen.ood.csp import CSP_NOUN_TEMPLATES, mine_csp_labels
-    from mmopen.ood.neg_labels import NegLabels, mine_neg_labels, write_neg_labels
+    from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels
     from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas
 
     logger = MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO)
