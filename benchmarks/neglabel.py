@@ -64,7 +64,7 @@ def main(argv=None):
     p.add_argument('--stream-batches', type=int, default=40)
     p.add_argument('--repeats', type=int, default=20)
     args = p.parse_args(argv)
-    from mmopen.ood.adaneg import AdaNegMemory, adaneg_scores
+    from mmopen.ood.adaneg import AdaNegMemory, adaneg_scores, grouped_bank
     gen = torch.Generator().manual_seed(0)
     c, d = args.classes, args.dim
     feats = torch.randn(args.batch, d, generator=gen)
@@ -89,7 +89,7 @@ def main(argv=None):
         memories = []
 
         def ada_stream():
-            m = AdaNegMemory(id_bank, neg_bank, settings['memory_size'])
+            m = AdaNegMemory(id_bank, grouped_bank(neg_bank, 5, 0), settings['memory_size'])
             memories.append(m)
             return adaneg_scores(stream, id_bank, neg_bank, _memory=m, **settings)
 

@@ -107,8 +107,9 @@ def main(argv=None):
         if args.csv or args.markdown:
             from mmopen.ood.leaderboard import leaderboard_rows, set_kinds, write_leaderboard
             meta = runner.test_dataloader.dataset.metainfo
-            rows = leaderboard_rows(metrics, kinds=set_kinds(meta.get('ood_sets', ()),
-                                                             meta.get('ood_groups')), **info)
+            groups = ood_metrics_of(cfg)[0].get('groups') or meta.get('ood_groups')
+            rows = leaderboard_rows(metrics, kinds=set_kinds(meta.get('ood_sets', ()), groups),
+                                    **info)
             write_leaderboard(rows, args.csv, args.markdown)
     finalize_distributed()
 

@@ -165,6 +165,20 @@ class AdaNegMemory:
         return sims
 
 
+def grouped_bank(neg_bank: torch.Tensor, groups: int, seed: int = 0,
+                 neg_grouped: bool = False) -> torch.Tensor:
+    """The negatives AdaNeg keeps, in NegLabel's group order: the first ``N - N mod groups``
+    permuted with ``seed`` (:func:`mmopen.ood.neglabel_group_index`), or, for a bank already
+    stored in that order (``neg_grouped``), its first ``N - N mod groups`` rows. Stored once in
+    this order, every grouped score is a reshape, not a gather; memory rows follow it (the
+    scores do not depend on the storage order)."""
+    n = neg_bank.shape[0]
+    if not neg_grouped:
+        from .scores import neglabel_group_index
+        return neg_bank[neglabel_group_index(n, groups, seed).flatten()]
+    return neg_bank[:n - n % groups]
+
+
 def _grouped(logits: torch.Tensor, c: int, groups: int) -> torch.Tensor:
     """NegLabel's grouped score of logits ``[ID (c) | negatives in group order]`` (eq. 4 with
     grouping; :func:`mmopen.ood.neglabel` with ``grouped=True``, on logits already divided by
@@ -206,15 +220,16 @@ def adaneg_scores(features: torch.Tensor,
                          f'{tuple(features.shape)}.')
     if batch_size < 1:
         raise ValueError(f'batch_size={batch_size} must be >= 1.')
-    c, n = id_bank.shape[0], neg_bank.shape[0]
-    keep = n - n % groups  # negatives past the last full group are unused, as NegLabel's
-    if not neg_grouped:
-        # store the negatives in the group order once: each grouped score is then a reshape,
-        # not a gather (memory rows follow the stored order; scores do not depend on it)
-        from .scores import neglabel_group_index
-        neg_bank = neg_bank[neglabel_group_index(n, groups, seed).flatten()]
-    memory = _memory if _memory is not None else AdaNegMemory(id_bank, neg_bank[:keep],
-                                                               memory_size)
+    c = id_bank.shape[0]
+    neg_bank = grouped_bank(neg_bank, groups, seed, neg_grouped)
+    keep = neg_bank.shape[0]
+    if _memory is None:
+        memory = AdaNegMemory(id_bank, neg_bank, memory_size)
+    elif not torch.equal(_memory.text, torch.cat([id_bank, neg_bank]).float()):
+        raise ValueError('_memory holds another text bank: build it as AdaNegMemory(id_bank, '
+                         'grouped_bank(neg_bank, groups, seed, neg_grouped), memory_size).')
+    else:
+        memory = _memory
     hi, lo = threshold + gap * (1 - threshold), threshold - gap * threshold
     scaled_text = memory.text / tau  # one matmul gives the logits
 

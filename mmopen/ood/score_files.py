@@ -44,6 +44,17 @@ def save_scores(out_dir: str,
     """Write scores in the layout above (arguments as :func:`mmopen.ood.summarize`; a score's
     ID entry may be ``{OOD set: ID scores}`` for stream scores; ``paths``: ``{set: image path
     of each sample}``). Returns the manifest path."""
+    manifest_path = osp.join(out_dir, 'manifest.json')
+    if osp.isdir(out_dir) and os.listdir(out_dir):
+        try:
+            with open(manifest_path, encoding='utf-8') as f:
+                ours = json.load(f).get('format') == FORMAT
+        except (OSError, ValueError):
+            ours = False
+        if not ours:
+            raise FileExistsError(
+                f'{out_dir!r} exists and is not a score folder (no mmopen manifest.json): '
+                'saving scores there would replace it. Choose a new folder for the scores.')
     files: Dict[str, Dict[str, str]] = {}
     used = set()
     with atomic_path(out_dir, is_dir=True) as tmp:
@@ -54,9 +65,14 @@ def save_scores(out_dir: str,
             used.add(folder)
             os.makedirs(osp.join(tmp, folder))
             entry = files[score] = {}
+            names = set()
 
             def put(key, values, name):
-                rel = f'{folder}/{_safe(name)}.npy'
+                stem = _safe(name)
+                while stem in names:  # two set names that sanitise alike
+                    stem += '_'
+                names.add(stem)
+                rel = f'{folder}/{stem}.npy'
                 np.save(osp.join(tmp, rel), np.asarray(values, dtype=np.float64))
                 entry[key] = rel
 
@@ -71,7 +87,10 @@ def save_scores(out_dir: str,
         if paths:
             os.makedirs(osp.join(tmp, 'paths'))
             for s, items in paths.items():
-                rel = path_files[s] = f'paths/{_safe(s)}.txt'
+                stem = _safe(s)
+                while f'paths/{stem}.txt' in path_files.values():
+                    stem += '_'
+                rel = path_files[s] = f'paths/{stem}.txt'
                 with open(osp.join(tmp, rel), 'w', encoding='utf-8') as f:
                     f.writelines(f'{p}\n' for p in items)
         manifest = dict(format=FORMAT, paths=path_files, version=VERSION, id_set=id_set,
@@ -83,7 +102,7 @@ def save_scores(out_dir: str,
                         info=dict(info or {}), files=files)
         with open(osp.join(tmp, 'manifest.json'), 'w', encoding='utf-8') as f:
             json.dump(manifest, f, indent=1)
-    return osp.join(out_dir, 'manifest.json')
+    return manifest_path
 
 
 def load_scores(out_dir: str) -> dict:

@@ -78,7 +78,8 @@ class VocabularyContext:
             if osp.isfile(vocabulary):
                 try:
                     labels = read_neg_labels(vocabulary)
-                    return list(labels.nouns) + list(labels.adjectives)
+                    return (list(labels.nouns) + list(labels.adjectives) +
+                            list(labels.conjugated))
                 except ValueError:
                     pass
             from mmopen.clip.vocabularies import class_names

@@ -26,13 +26,14 @@ class NegativeLabelMiner:
         from mmopen.ood.neg_labels import read_neg_labels
         self.clip = clip if isinstance(clip, FrozenCLIP) else FrozenCLIP(**clip)
         labels = read_neg_labels(neg_labels)
-        self.words = list(labels.nouns) + list(labels.adjectives)
+        # the bank's row order: nouns, adjectives, then CSP's conjugated labels
+        self.words = list(labels.nouns) + list(labels.adjectives) + list(labels.conjugated)
         self.bank = load_neg_bank(self.clip, labels, neg_noun_templates, neg_adj_templates)
         self.input_size = clip_input_size(self.clip)
 
     @torch.no_grad()
     def __call__(self, images: Union[torch.Tensor, Sequence[np.ndarray]]) -> torch.Tensor:
-        """Index (into the negative labels, nouns then adjectives) of each image's label."""
+        """Index (into the negative labels: nouns, adjectives, conjugated) of each image's label."""
         from .inpainting import from_uint8
         x = images if isinstance(images, torch.Tensor) else from_uint8(images)
         x = F.interpolate(x.float(), size=(self.input_size, ) * 2, mode='bicubic',

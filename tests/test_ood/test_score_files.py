@@ -35,3 +35,24 @@ def test_round_trip_is_exact_and_errors_name_the_path(tmp_path):
         json.dump({'format': 'other'}, f)
     with pytest.raises(ValueError, match='not an mmopen score manifest'):
         load_scores(out)
+
+
+def test_never_replaces_a_folder_that_is_not_a_score_folder(tmp_path):
+    work = tmp_path / 'work_dir'
+    work.mkdir()
+    (work / 'epoch_1.pth').write_text('a checkpoint')
+    with pytest.raises(FileExistsError, match='not a score folder'):
+        save_scores(str(work), 'ID', {'MSP': np.zeros(2)}, {'SUN': {'MSP': np.ones(2)}})
+    assert (work / 'epoch_1.pth').read_text() == 'a checkpoint'
+
+
+def test_set_names_that_sanitise_alike_keep_their_own_files(tmp_path):
+    out = str(tmp_path / 'scores')
+    a, b = np.array([0.1, 0.2]), np.array([0.3, 0.4, 0.5])
+    save_scores(out, 'ID', {'MSP': np.zeros(2)}, {'SUN clean': {'MSP': a}, 'SUN_clean': {'MSP': b}},
+                paths={'ID': ['i0', 'i1'], 'SUN clean': ['a0', 'a1'],
+                       'SUN_clean': ['b0', 'b1', 'b2']})
+    back = load_scores(out)
+    assert np.array_equal(back['ood_scores']['SUN clean']['MSP'], a)
+    assert np.array_equal(back['ood_scores']['SUN_clean']['MSP'], b)
+    assert back['image_paths']['SUN_clean'] == ['b0', 'b1', 'b2']

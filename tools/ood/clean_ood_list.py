@@ -107,6 +107,10 @@ def flagged_by_scores(args, folder):
         raise SystemExit(f'{args.scores} records no image paths for {args.set!r}: save the '
                          'scores again with this version of tools/test.py.')
     scores = np.asarray(saved['ood_scores'][args.set][args.score])
+    if len(scores) != len(paths):
+        raise SystemExit(f'{args.score!r} scored {len(scores)} of the {len(paths)} images of '
+                         f'{args.set!r} (a stream score run with id_ood_ratio): flag with a '
+                         'per-sample score such as MCM or NegLabel.')
     order = np.argsort(-scores, kind='stable')
     if args.drop_above is not None:
         picked = [i for i in order if scores[i] > args.drop_above]

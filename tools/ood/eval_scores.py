@@ -139,7 +139,7 @@ def main(argv=None) -> int:
         kinds = set_kinds(saved['ood_sets'], saved['groups'])
         model = args.model or info.get('model', '')
         config = args.config or info.get('config', '')
-        commit = info.get('commit', '') if not (args.model or args.config) else git_commit()
+        commit = info.get('commit', '')  # the code that produced the scores
         return report(args, metrics, leaderboard_rows(metrics, model, config, commit, kinds))
     if not args.ood_scores:
         raise SystemExit('Give at least one OOD score file after the ID score file (or a '

@@ -109,6 +109,10 @@ class CLIPOODClassifier(BaseModel):
                                  'drop those scores.')
             neg_bank, self.neg_ordered = id_bank.new_zeros(0, id_bank.shape[1]), False
         self.num_negatives = neg_bank.shape[0]
+        local = [s.name for s in self.scores if s.needs_local]
+        if local and type(self).similarities is not CLIPOODClassifier.similarities:
+            raise ValueError(f'{type(self).__name__} changes the similarities; per-patch scores '
+                             f'({local}) are available in CLIPOODClassifier only.')
         streams = [s for s in self.scores if s.stream]
         if streams and type(self).similarities is not CLIPOODClassifier.similarities:
             raise ValueError(f'{type(self).__name__} changes the similarities; stream scores '
@@ -169,9 +173,6 @@ class CLIPOODClassifier(BaseModel):
         needs_local = any(s.needs_local for s in self.scores)
         local_sims = feats = None
         if needs_local:
-            if not plain:
-                raise ValueError(f'{type(self).__name__} changes the similarities; per-patch '
-                                 'scores (GL-MCM) are available in CLIPOODClassifier only.')
             glob, local = self.clip.global_and_local(inputs)
             feats = F.normalize(glob.float(), dim=-1)
             local_sims = F.normalize(local.float(), dim=-1) @ self.text_bank[:self.num_classes].T
