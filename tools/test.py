@@ -78,10 +78,11 @@ def main(argv=None):
     cfg = prepare_config(args)
     cfg.load_from = resolve_checkpoint(args.checkpoint)
     cfg.resume = False
-    from mmopen.ood.leaderboard import git_commit
-    info = dict(model=model_name(cfg), config=osp.relpath(osp.abspath(args.config)),
-                commit=git_commit())
+    info = {}
     if args.csv or args.markdown or args.save_scores:
+        from mmopen.ood.leaderboard import git_commit
+        info = dict(model=model_name(cfg), config=osp.relpath(osp.abspath(args.config)),
+                    commit=git_commit())
         for metric in ood_metrics_of(cfg):
             metric['run_info'] = info
             if args.save_scores:

@@ -48,11 +48,21 @@ VILD_14: Tuple[str, ...] = (
 
 SIMPLE: Tuple[str, ...] = ('a photo of a {}.', )
 
-TEMPLATE_SETS = {'imagenet80': IMAGENET_80, 'vild': VILD_14, 'simple': SIMPLE}
+# CSP (Chen et al., NeurIPS 2024), as released: the ensemble for the ID classes and negative
+# nouns, and the one for its conjugated "<adjective> <superclass>" labels
+CSP_NOUNS: Tuple[str, ...] = ('a close-up photo of the nice {}.', 'a photo with the nice {}.',
+                              'a good photo with the nice {}.', 'a photo of the nice {}.', '{}',
+                              'the {}', 'the good {}', 'the nice {}')
+CSP_CONJUGATED: Tuple[str, ...] = ('{}', 'a nice photo of {}', 'a good photo of {}',
+                                   'a close-up photo of {}')
+
+TEMPLATE_SETS = {'imagenet80': IMAGENET_80, 'vild': VILD_14, 'simple': SIMPLE,
+                 'csp_nouns': CSP_NOUNS, 'csp': CSP_CONJUGATED}
 
 
 def resolve_templates(templates: Union[str, Sequence[str]]) -> Tuple[str, ...]:
-    """Return a template tuple from a set name (``'imagenet80'``, ``'vild'``, ``'simple'``) or a
+    """Return a template tuple from a set name (``'imagenet80'``, ``'vild'``, ``'simple'``,
+    ``'csp_nouns'``, ``'csp'``) or a
     user list, checking that each template has exactly one ``{}`` placeholder."""
     if isinstance(templates, str):
         if templates not in TEMPLATE_SETS:

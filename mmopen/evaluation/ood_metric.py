@@ -133,16 +133,16 @@ class OODMetric(BaseMetric):
         def scores_of(rows):
             return {k: np.array([r['scores'][k] for r in rows]) for k in score_names}
 
+        rows_of = {s: [r for r in results if r['set'] == s] for s in ood_sets}
+        rows_of[id_set] = id_rows
         id_scores = scores_of(id_rows)
-        ood_scores = {s: scores_of([r for r in results if r['set'] == s]) for s in ood_sets}
+        ood_scores = {s: scores_of(rows_of[s]) for s in ood_sets}
         for name in id_rows[0].get('streams', {}):
             id_scores[name] = {}
             for s in ood_sets:
-                id_scores[name][s], ood_scores[s][name] = run_stream(
-                    name, id_rows, [r for r in results if r['set'] == s])
+                id_scores[name][s], ood_scores[s][name] = run_stream(name, id_rows, rows_of[s])
         if self.save_scores:
-            paths = {s: [r.get('path') for r in results if r['set'] == s]
-                     for s in [id_set] + ood_sets}
+            paths = {s: [r.get('path') for r in rows_of[s]] for s in [id_set] + ood_sets}
             path = save_scores(self.save_scores, id_set, id_scores, ood_scores, groups,
                                self.conventions, self.recall_level, self.run_info,
                                paths=paths if all(None not in v for v in paths.values())

@@ -31,14 +31,14 @@ from typing import Callable, List, Sequence
 
 import torch
 
-from .neg_labels import NegLabels, dedupe_labels, neg_mining_scores, select_least_similar
+from mmopen.clip.templates import CSP_CONJUGATED, CSP_NOUNS
+from .neg_labels import NegLabels, dedupe_labels, mine_parts
 
 CSP_SUPERCLASSES = ('environment', 'space', 'object', 'scene', 'place', 'item', 'area', 'view',
                     'thing', 'pattern', 'structure', 'landscape', 'vista', 'creature')
-CSP_TEMPLATES = ('{}', 'a nice photo of {}', 'a good photo of {}', 'a close-up photo of {}')
-CSP_NOUN_TEMPLATES = ('a close-up photo of the nice {}.', 'a photo with the nice {}.',
-                      'a good photo with the nice {}.', 'a photo of the nice {}.', '{}', 'the {}',
-                      'the good {}', 'the nice {}')
+# the template sets 'csp' and 'csp_nouns' of mmopen.clip
+CSP_TEMPLATES = CSP_CONJUGATED
+CSP_NOUN_TEMPLATES = CSP_NOUNS
 
 
 def conjugated_labels(adjectives: Sequence[str],
@@ -69,14 +69,7 @@ def mine_csp_labels(encode: Callable[[List[str], Sequence[str]], torch.Tensor],
     ``encode(words, templates)`` returns L2-normalised, template-averaged text embeddings.
     """
     labels = dedupe_labels(nouns, adjectives)
-    nouns, adjectives = labels.nouns, labels.adjectives
-    conj = conjugated_labels(adjectives, superclasses, seed)
-    picked = []
-    for words, templates in ((nouns, noun_templates), (conj, csp_templates)):
-        if not words:
-            picked.append([])
-            continue
-        scores = neg_mining_scores(encode(list(words), templates), id_emb, quantile,
-                                   max_sim_cutoff=max_sim_cutoff)
-        picked.append(select_least_similar(words, scores, ratio)[0])
+    conj = conjugated_labels(labels.adjectives, superclasses, seed)
+    picked = mine_parts(encode, id_emb, ((labels.nouns, noun_templates), (conj, csp_templates)),
+                        quantile, ratio, max_sim_cutoff)
     return NegLabels(picked[0], [], tuple(picked[1]))

@@ -105,6 +105,21 @@ def select_least_similar(words: Sequence[str], scores: torch.Tensor,
     return [words[i] for i in order.tolist()], scores[order]
 
 
+def mine_parts(encode: Callable, id_emb: torch.Tensor, parts, quantile: float = 0.95,
+               ratio: float = 0.15, max_sim_cutoff: Optional[float] = None) -> List[List[str]]:
+    """NegMining per part: for each ``(words, template)`` of ``parts``, the ``ratio`` least
+    ID-similar words (each part mined on its own, as NegLabel and CSP do)."""
+    picked = []
+    for words, template in parts:
+        if not words:
+            picked.append([])
+            continue
+        scores = neg_mining_scores(encode(list(words), template), id_emb, quantile,
+                                   max_sim_cutoff=max_sim_cutoff)
+        picked.append(select_least_similar(words, scores, ratio)[0])
+    return picked
+
+
 def mine_neg_labels(encode: Callable[[List[str], str], torch.Tensor],
                     id_emb: torch.Tensor,
                     nouns: Sequence[str],
@@ -121,13 +136,7 @@ def mine_neg_labels(encode: Callable[[List[str], str], torch.Tensor],
     first (:func:`dedupe_labels`). ``max_sim_cutoff``: see :func:`neg_mining_scores`.
     """
     labels = dedupe_labels(nouns, adjectives)
-    nouns, adjectives = labels.nouns, labels.adjectives
-    picked = []
-    for words, template in ((nouns, noun_template), (adjectives, adj_template)):
-        if not words:
-            picked.append([])
-            continue
-        scores = neg_mining_scores(encode(words, template), id_emb, quantile,
-                                   max_sim_cutoff=max_sim_cutoff)
-        picked.append(select_least_similar(words, scores, ratio)[0])
+    picked = mine_parts(encode, id_emb, ((labels.nouns, noun_template),
+                                         (labels.adjectives, adj_template)),
+                        quantile, ratio, max_sim_cutoff)
     return NegLabels(*picked)

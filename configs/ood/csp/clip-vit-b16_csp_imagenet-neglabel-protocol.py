@@ -10,13 +10,10 @@ _base_ = [
     '../../_base_/default_runtime_cls.py', '../_base_/models/clip-vit-b16_zero-shot-ood.py',
     '../_base_/datasets/imagenet_neglabel_protocol.py'
 ]
-_csp_noun_templates = ('a close-up photo of the nice {}.', 'a photo with the nice {}.',
-                       'a good photo with the nice {}.', 'a photo of the nice {}.', '{}', 'the {}',
-                       'the good {}', 'the nice {}')
+# CSP's prompt ensembles are the template sets 'csp_nouns' (ID classes, nouns) and 'csp'
 model = dict(
-    templates=_csp_noun_templates,
+    templates='csp_nouns',
     neg_labels='data/neg_labels/imagenet_vit-b16_csp.txt',
-    neg_noun_templates=_csp_noun_templates,
-    neg_csp_templates=('{}', 'a nice photo of {}', 'a good photo of {}',
-                       'a close-up photo of {}'),
+    neg_noun_templates='csp_nouns',
+    neg_csp_templates='csp',
     scores=[dict(type='CSPScore', tau=0.01, groups=100, seed=0)])

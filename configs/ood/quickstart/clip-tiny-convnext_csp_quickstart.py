@@ -8,14 +8,10 @@
 # (10 groups, as the NegLabel quickstart row). No training:
 #   python tools/test.py configs/ood/quickstart/clip-tiny-convnext_csp_quickstart.py none
 _base_ = ['./clip-tiny-convnext_zero-shot-ood_quickstart.py']
-_csp_noun_templates = ('a close-up photo of the nice {}.', 'a photo with the nice {}.',
-                       'a good photo with the nice {}.', 'a photo of the nice {}.', '{}', 'the {}',
-                       'the good {}', 'the nice {}')
 model = dict(
-    templates=_csp_noun_templates,
+    templates='csp_nouns',
     neg_labels='data/quickstart/cls/csp_labels.txt',
-    neg_noun_templates=_csp_noun_templates,
-    neg_csp_templates=('{}', 'a nice photo of {}', 'a good photo of {}',
-                       'a close-up photo of {}'),
+    neg_noun_templates='csp_nouns',
+    neg_csp_templates='csp',
     scores=[dict(type='CSPScore', groups=10)],
 )

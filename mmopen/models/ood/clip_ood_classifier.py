@@ -10,7 +10,7 @@ from mmpretrain.registry import MODELS
 from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
 from mmopen.ood.csp import CSP_TEMPLATES
 from mmopen.ood.neg_labels import NegLabels, read_neg_labels
-from .score_components import build_scores
+from .score_components import CSPScore, build_scores
 
 DEFAULT_SCORES = (dict(type='MSPScore'), dict(type='MaxLogitScore'), dict(type='EnergyScore'),
                   dict(type='MCMScore'), dict(type='NegLabelScore'),
@@ -91,7 +91,7 @@ class CLIPOODClassifier(BaseModel):
         if neg_labels is not None:
             if isinstance(neg_labels, str):
                 neg_labels = read_neg_labels(neg_labels)
-            csp = [s.name for s in self.scores if type(s).__name__ == 'CSPScore']
+            csp = [s.name for s in self.scores if isinstance(s, CSPScore)]
             if csp and not getattr(neg_labels, 'conjugated', ()):
                 from mmengine.logging import print_log
                 print_log(f'{csp}: the negative labels hold no CSP conjugated label ("csp" '
@@ -109,17 +109,14 @@ class CLIPOODClassifier(BaseModel):
                                  'drop those scores.')
             neg_bank, self.neg_ordered = id_bank.new_zeros(0, id_bank.shape[1]), False
         self.num_negatives = neg_bank.shape[0]
-        local = [s.name for s in self.scores if s.needs_local]
-        if local and type(self).similarities is not CLIPOODClassifier.similarities:
-            raise ValueError(f'{type(self).__name__} changes the similarities; per-patch scores '
-                             f'({local}) are available in CLIPOODClassifier only.')
-        streams = [s for s in self.scores if s.stream]
-        if streams and type(self).similarities is not CLIPOODClassifier.similarities:
-            raise ValueError(f'{type(self).__name__} changes the similarities; stream scores '
-                             f'({[s.name for s in streams]}) run over the fixed text bank of '
+        fixed = [s.name for s in self.scores if s.needs_local or s.stream]
+        if fixed and type(self).similarities is not CLIPOODClassifier.similarities:
+            raise ValueError(f'{type(self).__name__} changes the similarities; per-patch and '
+                             f'stream scores ({fixed}) run over the fixed text bank of '
                              'CLIPOODClassifier only.')
-        for s in streams:
-            s.bind(id_bank, neg_bank, self.neg_ordered)
+        for s in self.scores:
+            if s.stream:
+                s.bind(id_bank, neg_bank, self.neg_ordered)
         # one bank, one matmul per batch for both similarity blocks
         self.register_buffer('text_bank', torch.cat([id_bank, neg_bank]), persistent=False)
 
@@ -164,24 +161,22 @@ class CLIPOODClassifier(BaseModel):
 
     def score_inputs(self, inputs: torch.Tensor) -> dict:
         """What the scores read: ``id_sims``, ``neg_sims``, the L2-normalised image ``features``
-        (``None`` unless a stream score reads them) and, when a score needs them (GL-MCM), the
-        per-patch similarities to the ID classes ``local_sims`` (``B x P x C``). This class
-        gets all of them from one pass of the image tower; subclasses that change the
-        similarities (prompt tuning, tuned negatives) compute them with their own
-        :meth:`similarities`."""
-        plain = type(self).similarities is CLIPOODClassifier.similarities
-        needs_local = any(s.needs_local for s in self.scores)
-        local_sims = feats = None
-        if needs_local:
+        and, when a score needs them (GL-MCM), the per-patch similarities to the ID classes
+        ``local_sims`` (``B x P x C``, else ``None``), all from one pass of the image tower.
+        Subclasses that change the similarities (prompt tuning, tuned negatives) get theirs
+        from their own :meth:`similarities` (``features`` is then ``None``: per-patch and stream
+        scores are refused for them when built)."""
+        if type(self).similarities is not CLIPOODClassifier.similarities:
+            id_sims, neg_sims = self.similarities(inputs)
+            return dict(id_sims=id_sims, neg_sims=neg_sims, features=None, local_sims=None)
+        local_sims = None
+        if any(s.needs_local for s in self.scores):
             glob, local = self.clip.global_and_local(inputs)
             feats = F.normalize(glob.float(), dim=-1)
             local_sims = F.normalize(local.float(), dim=-1) @ self.text_bank[:self.num_classes].T
-            id_sims, neg_sims = self._split(feats @ self.text_bank.T)
-        elif plain:
-            feats = self.image_features(inputs)
-            id_sims, neg_sims = self._split(feats @ self.text_bank.T)
         else:
-            id_sims, neg_sims = self.similarities(inputs)
+            feats = self.image_features(inputs)
+        id_sims, neg_sims = self._split(feats @ self.text_bank.T)
         return dict(id_sims=id_sims, neg_sims=neg_sims, features=feats, local_sims=local_sims)
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
