@@ -68,7 +68,9 @@ class OVSNetHead(Mask2FormerHead):
         gfa_cfg: :func:`mmopen.models.layers.gfa` arguments (``reading``, default
             ``'per_query'``, ``lam``, ``omega``, ``temperature``, ``normalize``) and
             ``output``: classify ``'f_q'`` (``F_Q^inf``, the aggregated query embedding,
-            default) or ``'f_c'`` (``F_C^inf`` of eq. 4; see the GFA module for why).
+            default) or ``'f_c'`` (``F_C^inf`` of eq. 4; see the GFA module for why). The
+            default (``per_query``, ``f_q``, ``omega=0.5``) classifies the fixed blend
+            ``normalize(F_Q + 0.5 F_C)``: ``lam`` and ``temperature`` do not enter it.
         mask_pooling: ``'binary'`` (masks at logit > 0, FC-CLIP) or ``'sigmoid'``.
         pool_at: ``'features'`` (masks resized to the CLIP map, FC-CLIP) or ``'masks'`` (the
             CLIP map resized to the masks; for coarse CLIP maps on small images, see

@@ -1,6 +1,7 @@
-"""GFA: each reading's closed form against the iteration of eqs. 1-2 written out here, the
-divergence guards, which gradients flow, the per-query dependence the readings must keep, and
-fp32 under autocast."""
+"""GFA: each reading's closed form against the iteration of eqs. 1-2 written out here (the
+per-query reading's fixed point is a blend, which is what it returns), the divergence guards,
+which gradients flow, the per-query dependence the N x N readings must keep, and fp32 under
+autocast."""
 import math
 
 import pytest
@@ -76,8 +77,31 @@ def test_closed_form_is_the_limit_of_the_iteration(reading, lam, w, temperature)
     kwargs.update({k: v for k, v in dict(lam=lam, temperature=temperature).items() if v})
     out = gfa(f_q, f_c, **kwargs)
     c_ref, q_ref = reference_iteration(f_q, f_c, reading, lam, w, temperature)
+    if reading == 'per_query':  # the blend: the fixed point's direction
+        c_ref, q_ref = _unit(c_ref), _unit(q_ref)
     assert torch.allclose(out.f_c[0], c_ref, atol=1e-9)
     assert torch.allclose(out.f_q[0], q_ref, atol=1e-9)
+
+
+@pytest.mark.parametrize('lam', [0.2, 1.0, 3.0])
+def test_the_per_query_default_classifies_a_fixed_blend(lam):
+    """What the default head classifies, normalize(F_Q^inf), is normalize(F_Q + w F_C) for every
+    lambda: the scalar closed form (1 - w) / (1 - w^2 z) (F_Q + w F_C) written out here, its
+    normalisation, and the blend computed directly all agree, with their gradients."""
+    w = 0.5
+    f_q = _feats(9, 16, 10).requires_grad_(True)
+    f_c = _feats(9, 16, 11)
+    q, c = _unit(f_q[0]), _unit(f_c[0])
+    z = lam * (q * c).sum(-1, keepdim=True)
+    closed = (1 - w) / (1 - w * w * z) * (q + w * c)
+    blend = _unit(q + w * c)
+    assert torch.allclose(_unit(closed), blend, atol=1e-12)
+    out = gfa(f_q, f_c, lam=lam, omega=w).f_q[0]
+    assert torch.allclose(out, blend, atol=1e-12)
+    r = torch.randn(out.shape, generator=torch.Generator().manual_seed(3), dtype=out.dtype)
+    g_out, = torch.autograd.grad((out * r).sum(), f_q)
+    g_ref, = torch.autograd.grad((blend * r).sum(), f_q)
+    assert torch.allclose(g_out, g_ref, atol=1e-12)
 
 
 def test_divergence_guards():
@@ -126,28 +150,13 @@ def test_each_query_output_depends_on_its_own_embedding(output):
     other's (0.00334 vs 0.00333 at N = 100) and the decoder's per-query embedding has no say in
     its own class."""
     f_q, f_c = _matched_pairs(10, 16, 3)
-    # per query: off-diagonal blocks are exactly zero
-    blocks = _jacobian_blocks('per_query', f_q, f_c, output)
-    assert blocks.diagonal().min() > 0 and _dominance(blocks) > 1e6
+    # (per query, the other queries' blocks are zero by definition: nothing to test)
     # cross query at the default temperature: the own block dominates by > 3x
     assert _dominance(_jacobian_blocks('cross_query', f_q, f_c, output, temperature=0.05)) > 3
     if output == 'f_c':  # (F_Q^inf keeps (1 - w) F_Q^0 whatever the affinities)
         # the near-uniform affinities of lambda = 0.2 (temperature 5) fail this
         assert _dominance(_jacobian_blocks('cross_query', f_q, f_c, output,
                                            temperature=5.0)) < 1.2
-
-
-def test_replacing_a_query_embedding_changes_its_output_materially():
-    f_q, f_c = _matched_pairs(100, 64, 4)
-    out = gfa(f_q, f_c).f_c
-    other = f_q.clone()
-    other[0, 0] = _unit(torch.randn(64, generator=torch.Generator().manual_seed(9))).double()
-    changed = gfa(other, f_c).f_c
-    rel = (changed[0, 0] - out[0, 0]).norm() / out[0, 0].norm()
-    # per query: F_C^inf_i = (1-w)(w z F_Q_i + F_C_i) / (1 - w^2 z): the query term is
-    # w z ~ 0.05-0.1 of the CLIP term; the near-uniform N x N reading gave 0.005
-    assert rel > 0.03, rel.item()
-    assert torch.equal(changed[0, 1:], out[0, 1:])  # the other queries do not move
 
 
 def test_gradients_flow_only_through_the_linear_terms():
@@ -165,12 +174,16 @@ def test_gradients_flow_only_through_the_linear_terms():
         g_rhs = (1 - w) * torch.linalg.solve(m.T, r[0])
     assert torch.allclose(f_q.grad[0], w * p_cq.T @ g_rhs, atol=1e-10)
     assert torch.allclose(f_c.grad[0], g_rhs, atol=1e-10)
-    # per query: d F_C^inf_i / d F_Q_i = (1-w) w z_i / (1 - w^2 z_i) I, nothing through z
+    # per query: F_C = normalize(u), u = w z F_Q + F_C^0 with z held constant, so
+    # d sum(F_C) / d F_Q = w z (1 - F_C <F_C, 1>) / |u|: nothing through z
     q = _unit(_feats(5, 8, 6)).requires_grad_(True)
     c = _unit(_feats(5, 8, 7))
     gfa(q, c, normalize=False).f_c.sum().backward()
-    z = 0.2 * (q * c).sum(-1, keepdim=True).detach()
-    expected = ((1 - w) * w * z / (1 - w * w * z)).expand_as(q)
+    with torch.no_grad():
+        z = 0.2 * (q * c).sum(-1, keepdim=True)
+        u = w * z * q + c
+        f = u / u.norm(dim=-1, keepdim=True)
+        expected = w * z * (1 - f * f.sum(-1, keepdim=True)) / u.norm(dim=-1, keepdim=True)
     assert torch.allclose(q.grad, expected, atol=1e-12)
 
 
