@@ -32,7 +32,12 @@ class OSDGMetric(BaseMetric):
     reported.
 
     A per-sample ``domain`` metainfo, when present, is kept in the collected rows (for a
-    per-domain breakdown) but does not change the metrics. Sampler padding is never counted:
+    per-domain breakdown) but does not change the metrics. A per-sample ``semantic_tokens``
+    metainfo (``SeeCLIPClassifier``'s probe of its semantic tokens,
+    :func:`mmopen.seeclip.semantic_tokens.token_diagnostics`) is averaged into ``token_cos``
+    (mean pairwise cosine of an image's tokens), ``token_spread`` (how far apart they are as a
+    share of how far apart its patches are) and ``attention_entropy`` (mean attention entropy as
+    a share of ``log N``); these three are not x100. Sampler padding is never counted:
     results are collected by ``BaseMetric``, so single- and multi-process evaluation see the
     same rows.
 
@@ -85,6 +90,9 @@ class OSDGMetric(BaseMetric):
             domain = ds.get('domain')
             if domain is not None:
                 row['domain'] = domain
+            probe = ds.get('semantic_tokens')
+            if probe is not None:
+                row['semantic_tokens'] = dict(probe)
             self.results.append(row)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -98,6 +106,10 @@ class OSDGMetric(BaseMetric):
         gt = np.array([r['gt'] for r in results], dtype=np.int64)
         out = osdg_metrics(probs, gt, self.num_known, recall_level=self.recall_level,
                            convention=self.convention)
+        probes = [r['semantic_tokens'] for r in results if 'semantic_tokens' in r]
+        if probes:
+            for key in ('token_cos', 'token_spread', 'attention_entropy'):
+                out[key] = float(np.mean([p[key] for p in probes]))
         summary = ', '.join(f'{k} {v:.2f}' if isinstance(v, float) else f'{k} {v}'
                             for k, v in out.items())
         print_log(f'OSDG ({self.convention} convention, x100): {summary}', logger='current')

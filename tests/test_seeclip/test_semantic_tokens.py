@@ -1,24 +1,104 @@
-"""Semantic tokens against a per-query loop; the perturbation's scale."""
+"""Semantic tokens against a per-query, per-patch loop (both attention modes); the probe of the
+tokens against its definitions; orthonormal queries; the perturbation's scale."""
+import math
+
 import pytest
 import torch
 
-from mmopen.seeclip.semantic_tokens import flatten_patches, perturb_tokens, semantic_tokens
+from mmopen.seeclip.semantic_tokens import (SemanticTokens, flatten_patches, orthonormal_queries,
+                                            perturb_tokens, semantic_tokens, token_diagnostics)
 
 
-def test_semantic_tokens_match_a_loop_over_queries_and_patches():
+def _unit(v):
+    norm = math.sqrt(sum(x * x for x in v))
+    return [x / norm for x in v]
+
+
+def _reference(patches, queries, t, mode):
+    """Written out per image: centre the patches, cosine to each unit query over t, then a
+    softmax over the patches ('independent') or over the queries, renormalised over the
+    patches ('competitive'); tokens are the attention-weighted sums of the patches."""
+    b, n, d = patches.shape
+    k = queries.shape[0]
+    out_attn = torch.zeros(b, k, n, dtype=torch.float64)
+    out_tok = torch.zeros(b, k, d, dtype=torch.float64)
+    for i in range(b):
+        rows = [patches[i, j].tolist() for j in range(n)]
+        mean = [sum(r[c] for r in rows) / n for c in range(d)]
+        centred = [_unit([r[c] - mean[c] for c in range(d)]) for r in rows]
+        qs = [_unit(queries[q].tolist()) for q in range(k)]
+        logit = [[sum(a * b_ for a, b_ in zip(centred[j], qs[q])) / t for j in range(n)]
+                 for q in range(k)]
+        if mode == 'independent':
+            for q in range(k):
+                e = [math.exp(v) for v in logit[q]]
+                for j in range(n):
+                    out_attn[i, q, j] = e[j] / sum(e)
+        else:
+            share = [[0.0] * n for _ in range(k)]
+            for j in range(n):
+                e = [math.exp(logit[q][j]) for q in range(k)]
+                for q in range(k):
+                    share[q][j] = e[q] / sum(e)
+            for q in range(k):
+                for j in range(n):
+                    out_attn[i, q, j] = share[q][j] / sum(share[q])
+        for q in range(k):
+            for j in range(n):
+                out_tok[i, q] += out_attn[i, q, j] * patches[i, j].double()
+    return out_tok, out_attn
+
+
+@pytest.mark.parametrize('mode', ['competitive', 'independent'])
+def test_semantic_tokens_match_a_loop_over_queries_and_patches(mode):
     gen = torch.Generator().manual_seed(0)
-    patches = torch.randn(2, 6, 4, generator=gen)
+    patches = torch.nn.functional.normalize(torch.randn(2, 6, 4, generator=gen), dim=-1)
     queries = torch.randn(3, 4, generator=gen)
-    out = semantic_tokens(patches, queries)
-    for b in range(2):
-        for k in range(3):
-            logits = [float(torch.dot(patches[b, i], queries[k])) for i in range(6)]
-            m = max(logits)
-            w = [pow(2.718281828459045, v - m) for v in logits]
-            a = [v / sum(w) for v in w]
-            s = sum(a[i] * patches[b, i] for i in range(6))
-            assert out.attention[b, k].tolist() == pytest.approx(a, abs=1e-6)
-            assert out.tokens[b, k].tolist() == pytest.approx(s.tolist(), abs=1e-5)
+    out = semantic_tokens(patches, queries, 0.3, mode)
+    tok, attn = _reference(patches, queries, 0.3, mode)
+    assert torch.allclose(out.attention.double(), attn, atol=1e-6)
+    assert torch.allclose(out.tokens.double(), tok, atol=1e-6)
+    assert torch.allclose(out.attention.sum(-1), torch.ones(2, 3), atol=1e-6)
+    assert torch.equal(out.patches, patches)
+
+
+def test_competition_shares_each_patch_among_the_queries():
+    """Each patch goes to the query it is closest to: two queries, each nearer one half of four
+    orthogonal patches, each take their half."""
+    patches = torch.eye(4)[None]  # four orthogonal patches
+    q = torch.tensor([[1.0, 0.2, 0.0, 0.0], [0.0, 0.0, 1.0, 0.2]])
+    comp = semantic_tokens(patches, q, 0.05, 'competitive').attention[0]
+    # each query takes the two patches on its side: patch 0 (and 1) to query 0, 2 (and 3) to 1
+    assert comp[0, :2].sum() > 0.99 and comp[1, 2:].sum() > 0.99
+
+
+def test_probe_of_identical_and_of_distinct_tokens():
+    patches = torch.nn.functional.normalize(torch.randn(1, 16, 8), dim=-1)
+    uniform = torch.full((1, 4, 16), 1 / 16)
+    same = SemanticTokens(uniform @ patches, uniform, patches)  # every token the mean patch
+    probe = token_diagnostics(same)
+    assert probe['token_cos'].item() == pytest.approx(1.0, abs=1e-6)
+    assert probe['token_spread'].item() == pytest.approx(0.0, abs=1e-5)
+    assert probe['attention_entropy'].item() == pytest.approx(1.0, abs=1e-6)
+    assert probe['attention_max_min'].item() == pytest.approx(1.0, abs=1e-6)
+    one_hot = torch.zeros(1, 4, 16)
+    for k in range(4):
+        one_hot[0, k, k] = 1.0  # each token one patch
+    distinct = token_diagnostics(SemanticTokens(one_hot @ patches, one_hot, patches))
+    pairs = [(i, j) for i in range(4) for j in range(4) if i != j]
+    expected = sum(float(patches[0, i] @ patches[0, j]) for i, j in pairs) / len(pairs)
+    assert distinct['token_cos'].item() == pytest.approx(expected, abs=1e-6)
+    assert distinct['attention_entropy'].item() == pytest.approx(0.0, abs=1e-6)
+    # single patches are as far apart as patches are, on average (spread near 1)
+    assert 0.5 < distinct['token_spread'].item() < 2.0
+
+
+def test_orthonormal_queries():
+    q = orthonormal_queries(4, 32, torch.Generator().manual_seed(0))
+    assert torch.allclose(q @ q.T, torch.eye(4), atol=1e-6)
+    assert not torch.equal(q, orthonormal_queries(4, 32, torch.Generator().manual_seed(1)))
+    many = orthonormal_queries(6, 4, torch.Generator().manual_seed(0))  # K > D: unit rows
+    assert torch.allclose(many.norm(dim=-1), torch.ones(6), atol=1e-6)
 
 
 def test_flatten_patches_normalises_each_patch_in_raster_order():

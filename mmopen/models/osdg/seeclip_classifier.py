@@ -9,7 +9,9 @@ pre-generate them with ``tools/seeclip/generate_pseudo_unknowns.py`` and train o
 ``OSDGDataset(pseudo_unknowns=...)``. Prediction is the argmax over the ``C + 1`` softmax
 probabilities; each prediction carries ``pred_score`` (``C + 1`` probabilities) and
 ``ood_scores = {'SeeCLIP': 1 - p_unknown}`` (higher = more known), which ``OSDGMetric`` and
-``OODMetric`` read.
+``OODMetric`` read, and ``semantic_tokens``, the probe of its tokens
+(:func:`mmopen.seeclip.semantic_tokens.token_diagnostics`: pairwise cosine, attention entropy),
+which ``OSDGMetric`` averages into ``osdg/token_cos`` and ``osdg/attention_entropy``.
 """
 from typing import List, Optional, Sequence, Union
 
@@ -20,6 +22,7 @@ from mmpretrain.registry import MODELS
 
 from mmopen.clip import FrozenCLIP
 from mmopen.seeclip.losses import seeclip_losses
+from mmopen.seeclip.semantic_tokens import token_diagnostics
 from ..ood.clip_ood_classifier import clip_data_preprocessor
 from .seeclip_prompt_learner import SeeCLIPPromptLearner
 
@@ -48,7 +51,8 @@ class SeeCLIPClassifier(BaseModel):
         clip: ``FrozenCLIP`` arguments (an open_clip model with its own text tower and a
             ViT or ConvNeXt image tower, whose patch embeddings give the semantic tokens).
         classes / benchmark: the known classes (see :func:`resolve_class_names`).
-        num_queries, n_unknown_ctx, unknown_word, init_std, seed: the prompt learner's.
+        num_queries, n_unknown_ctx, unknown_word, init_std, attention, temperature, seed: the
+            prompt learner's (:class:`SeeCLIPPromptLearner`).
         margin: repulsion margin ``m`` (0.5).
         loss_weights: ``dict(rep=1.0, coh=0.5, reg=0.01)``.
         pseudo_unknowns: online generation: ``dict(inpaint_model=..., fraction=0.1,
@@ -64,6 +68,8 @@ class SeeCLIPClassifier(BaseModel):
                  n_unknown_ctx: int = 4,
                  unknown_word: str = 'unknown',
                  init_std: float = 0.02,
+                 attention: str = 'competitive',
+                 temperature: float = 0.1,
                  seed: int = 0,
                  margin: float = 0.5,
                  loss_weights: Optional[dict] = None,
@@ -79,7 +85,7 @@ class SeeCLIPClassifier(BaseModel):
             names, self.clip.tokenizer, self.clip.embed_dim,
             model.token_embedding.weight.shape[1], num_queries=num_queries,
             n_unknown_ctx=n_unknown_ctx, unknown_word=unknown_word, init_std=init_std,
-            seed=seed)
+            attention=attention, temperature=temperature, seed=seed)
         self.num_classes = len(names)
         self.margin = margin
         weights = dict(rep=1.0, coh=0.5, reg=0.01)
@@ -208,13 +214,16 @@ class SeeCLIPClassifier(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List] = None) -> List:
         from mmpretrain.structures import DataSample
-        logits, _ = self.logits(inputs)
+        logits, prompts = self.logits(inputs)
         probs = torch.softmax(logits, dim=1)
         labels = probs.argmax(dim=1)
+        probe = token_diagnostics(prompts.semantic)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(inputs.shape[0])]
         for i, ds in enumerate(data_samples):
             ds.set_pred_score(probs[i]).set_pred_label(labels[i])
             ds.set_field({'SeeCLIP': float(1 - probs[i, -1])}, 'ood_scores',
+                         field_type='metainfo')
+            ds.set_field({k: float(v[i]) for k, v in probe.items()}, 'semantic_tokens',
                          field_type='metainfo')
         return data_samples

@@ -16,13 +16,16 @@ text tower runs ``B (C + 1)`` prompts per batch.
 """
 from typing import List, NamedTuple, Sequence
 
+import math
+
 import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch import nn
 
 from mmopen.clip.prompting import check_supported, context_prompts, encode_text_with_context
-from mmopen.seeclip.semantic_tokens import SemanticTokens, flatten_patches, semantic_tokens
+from mmopen.seeclip.semantic_tokens import (ATTENTION_MODES, SemanticTokens, flatten_patches,
+                                            orthonormal_queries, semantic_tokens)
 
 
 class SeeCLIPPrompts(NamedTuple):
@@ -43,9 +46,14 @@ class SeeCLIPPromptLearner(nn.Module):
         num_queries: ``K`` semantic tokens (4, the paper's best).
         n_unknown_ctx: ``m`` learnable tokens of the unknown prompt (4).
         unknown_word: the word ending the unknown prompt.
-        init_std: std of the normal initialisation of queries and unknown context.
-        seed: seed of that initialisation (the projections use PyTorch's default init under
-            the same seed), so two builds are identical.
+        init_std: std of the normal initialisation of the unknown context.
+        attention: ``'competitive'`` (default: the queries share each patch) or
+            ``'independent'`` (the paper's softmax over patches); see
+            :mod:`mmopen.seeclip.semantic_tokens`.
+        temperature: initial temperature of the queries' cosine logits (0.1); learnt, kept in
+            ``[0.01, 1]``.
+        seed: seed of the initialisation (orthonormal queries; the projections use PyTorch's
+            default init under the same seed), so two builds are identical.
     """
 
     def __init__(self,
@@ -57,8 +65,14 @@ class SeeCLIPPromptLearner(nn.Module):
                  n_unknown_ctx: int = 4,
                  unknown_word: str = 'unknown',
                  init_std: float = 0.02,
+                 attention: str = 'competitive',
+                 temperature: float = 0.1,
                  seed: int = 0):
         super().__init__()
+        if attention not in ATTENTION_MODES:
+            raise ValueError(f'attention={attention!r}: use one of {ATTENTION_MODES}.')
+        if not 0.01 <= temperature <= 1.0:
+            raise ValueError(f'temperature={temperature}: must be in [0.01, 1].')
         if num_queries < 1 or n_unknown_ctx < 1:
             raise ValueError(f'num_queries={num_queries}, n_unknown_ctx={n_unknown_ctx}: both '
                              'must be >= 1.')
@@ -68,10 +82,14 @@ class SeeCLIPPromptLearner(nn.Module):
         self.num_queries = num_queries
         self.n_unknown_ctx = n_unknown_ctx
         self.unknown_word = unknown_word
+        self.attention = attention
         state = torch.random.get_rng_state()
         torch.manual_seed(seed)
         try:
-            self.queries = nn.Parameter(torch.randn(num_queries, embed_dim) * init_std)
+            self.queries = nn.Parameter(orthonormal_queries(
+                num_queries, embed_dim, torch.Generator().manual_seed(seed)))
+            # log of the inverse temperature, as CLIP's logit_scale
+            self.attention_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
             self.phi = nn.Linear(embed_dim, token_width)
             self.psi = nn.ModuleList(nn.Linear(embed_dim, token_width)
                                      for _ in range(num_queries))
@@ -100,9 +118,15 @@ class SeeCLIPPromptLearner(nn.Module):
     def psi_weights(self) -> List[torch.Tensor]:
         return [p.weight for p in self.psi]
 
+    @property
+    def temperature(self) -> torch.Tensor:
+        """The queries' temperature, ``exp(-attention_scale)`` kept in ``[0.01, 1]``."""
+        return self.attention_scale.clamp(0.0, math.log(100.0)).neg().exp()
+
     def semantic(self, patch_embeddings: torch.Tensor) -> SemanticTokens:
         """Semantic tokens of ``B x D x h x w`` per-patch CLIP embeddings."""
-        return semantic_tokens(flatten_patches(patch_embeddings), self.queries)
+        return semantic_tokens(flatten_patches(patch_embeddings), self.queries, self.temperature,
+                               self.attention)
 
     def contexts(self, image: torch.Tensor, tokens: torch.Tensor):
         """Per-image contexts: known ``B x (1 + K) x W`` and unknown ``B x (1 + m) x W``."""
