@@ -7,16 +7,21 @@ rendering styles (domains), in the folder layout of PACS::
 
 Domains: ``photo`` (the quickstart's textured backgrounds, filled shapes with noise),
 ``painting`` (smooth colour gradients, hue-shifted blurred shapes with brush strokes),
-``sketch`` (dark outlines on paper, no colour) and ``cartoon`` (flat backgrounds, flat shapes
+``sketch`` (dark two-pixel outlines on paper, no colour) and ``cartoon`` (flat backgrounds, flat shapes
 with a thick black outline). Classes: ``circle``, ``square``, ``triangle``, ``bar`` are known;
 ``cross`` and ``diamond`` are unknown -- near the known ones (a cross is two bars, a diamond a
 turned square). The quickstart trains on ``photo``, ``painting`` and ``sketch`` (known classes
 only) and tests on ``cartoon`` (all classes), the held-out style.
 
-:func:`world` draws *other* images of the same world (all styles and all classes, from another
-seed) to pre-train the tiny CLIP ViT (:func:`mmopen.testing.tiny_pretrain.osdg_pairs`) and the
-tiny inpainting model (:func:`osdg_inpaint_pairs`), as real CLIP and diffusion weights have seen
-cartoons, crosses and diamonds before anyone fine-tunes them. Everything is drawn from fixed
+:func:`world` draws *other* images of the same world (all styles, all classes and two shapes no
+benchmark class is, ``ring`` and ``hexagon``, from another seed) to pre-train the tiny CLIP ViT
+(:func:`mmopen.testing.tiny_pretrain.osdg_pairs`) and the tiny inpainting model
+(:func:`osdg_inpaint_pairs`), as real CLIP and diffusion weights have seen cartoons, crosses,
+diamonds and much else before anyone fine-tunes them. The inpainting model's captions name the
+class (``"A sketch image of a cross"``) or, for a third of the images, only the generic word
+(``"A sketch image of a shape"``), as web captions often do: that generic prompt with the known
+classes as negative prompt is how the quickstart asks it for "some shape that is not a known
+one" (a real Stable Diffusion reads "an unknown class" that way). Everything is drawn from fixed
 seeds; the data is written to a temporary folder and renamed into place.
 """
 import json
@@ -30,7 +35,7 @@ from PIL import Image, ImageFilter
 from mmopen.utils.io import atomic_path
 from .quickstart_data import SEG_BACKGROUNDS, shape_mask, texture, to_uint8
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DOMAINS = ('photo', 'painting', 'sketch', 'cartoon')
 TARGET = 'cartoon'
 # (class, shape, RGB)
@@ -44,14 +49,22 @@ CLASSES: List[Tuple[str, str, Tuple[int, int, int]]] = [
 ]
 KNOWN = ('circle', 'square', 'triangle', 'bar')
 UNKNOWN = ('cross', 'diamond')
+# shapes of the world that no benchmark class is: the tiny models' pre-training sees them
+WORLD_ONLY: List[Tuple[str, str, Tuple[int, int, int]]] = [
+    ('ring', 'ring', (240, 140, 30)),
+    ('hexagon', 'hexagon', (140, 90, 40)),
+]
+GENERIC_WORD = 'shape'  # what a caption says when it does not name the shape
 DEFAULTS = dict(size=32, per_class=20, seed=0)
 PRETRAIN_SEED_OFFSET = 1000
 
 
-def _outline(mask: np.ndarray) -> np.ndarray:
-    """The mask's pixels with a 4-neighbour outside it (a one-pixel outline)."""
-    pad = np.pad(mask, 1)
-    inner = pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:]
+def _outline(mask: np.ndarray, width: int = 1) -> np.ndarray:
+    """The mask's pixels within ``width`` 4-neighbour steps of its outside (an inner outline)."""
+    inner = mask
+    for _ in range(width):
+        pad = np.pad(inner, 1)
+        inner = pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:]
     return mask & ~inner
 
 
@@ -80,7 +93,7 @@ def render(rng: np.random.Generator, size: int, domain: str, shape: str,
     if domain == 'sketch':
         paper = rng.uniform(215, 250)
         img = np.full((size, size, 3), paper, np.float32) + rng.normal(0, 4, (size, size, 1))
-        edge = _outline(mask)
+        edge = _outline(mask, 2)
         img[edge] = rng.uniform(20, 70) + rng.normal(0, 10, (int(edge.sum()), 1))
         return to_uint8(img)
     if domain == 'cartoon':
@@ -135,18 +148,22 @@ def write_osdg_quickstart(out: str, force: bool = False, log=print, **params) ->
 
 
 def world(root: str, per_class: int):
-    """Fresh images of every class in every style, from the data's seed + 1000 (none is an
-    image of the data set): ``[(image, domain, class)]``."""
+    """Fresh images of every class and every world-only shape in every style, from the data's
+    seed + 1000 (none is an image of the data set): ``[(image, domain, class)]``."""
     with open(osp.join(root, 'manifest.json')) as f:
         manifest = json.load(f)
     rng = np.random.default_rng(int(manifest['seed']) + PRETRAIN_SEED_OFFSET)
     return [(render(rng, int(manifest['size']), domain, shape, rgb), domain, name)
-            for domain in DOMAINS for name, shape, rgb in CLASSES for _ in range(per_class)]
+            for domain in DOMAINS for name, shape, rgb in CLASSES + WORLD_ONLY
+            for _ in range(per_class)]
 
 
 def osdg_inpaint_pairs(root: str, per_class: int = 20):
     """Pre-training pairs for the tiny inpainting model: like a real diffusion model it has
     seen the whole world (every style, every shape, images outside the data set), captioned
-    ``"A <domain> image of a <class>"`` (the pseudo-unknown prompt's form)."""
+    ``"A <domain> image of a <class>"`` (the pseudo-unknown prompt's form), every third one
+    ``"A <domain> image of a shape"`` (:data:`GENERIC_WORD`)."""
     pairs = world(root, per_class)
-    return [p[0] for p in pairs], [f'A {p[1]} image of a {p[2]}' for p in pairs]
+    return [p[0] for p in pairs], [
+        f'A {d} image of a {GENERIC_WORD if i % 3 == 2 else name}'
+        for i, (_, d, name) in enumerate(pairs)]

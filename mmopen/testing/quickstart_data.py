@@ -120,6 +120,9 @@ def shape_mask(rng: np.random.Generator, size: int, shape: str,
             (np.abs(xx - cx) <= r * 0.25) & (np.abs(yy - cy) <= r))
     if shape == 'diamond':
         return np.abs(yy - cy) + np.abs(xx - cx) <= r
+    if shape == 'hexagon':  # flat top and bottom
+        dy, dx = np.abs(yy - cy), np.abs(xx - cx)
+        return (dy <= r * 0.85) & (dx * 0.85 + dy * 0.5 <= r * 0.85)
     raise ValueError(shape)
 
 

@@ -5,7 +5,7 @@ its VAE and UNet are first trained on the quickstart's ID images (see
 loads it with ``from_pretrained(PATH)`` like real weights.
 
     python tools/misc/make_tiny_inpaint.py --out data/quickstart/tiny_inpaint \\
-        [--pretrain-on data/quickstart] [--vae-steps 300] [--unet-steps 400] [--seed 0] [--force]
+        [--pretrain-on data/quickstart] [--vae-steps 1200] [--unet-steps 1500] [--seed 0] [--force]
 
 An existing folder made the same way (``OUT/mmopen_tiny.json`` records how) is kept.
 """
@@ -26,8 +26,8 @@ def main(argv=None) -> int:
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--pretrain-on', metavar='DATA',
                         help='train the VAE and UNet on the quickstart data in DATA first')
-    parser.add_argument('--vae-steps', type=int, default=300)
-    parser.add_argument('--unet-steps', type=int, default=400)
+    parser.add_argument('--vae-steps', type=int, default=1200)
+    parser.add_argument('--unet-steps', type=int, default=1500)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--force', action='store_true', help='replace an existing folder')
     args = parser.parse_args(argv)
