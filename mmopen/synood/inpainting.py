@@ -15,6 +15,9 @@ One call turns a batch of in-distribution images into near-boundary OOD images:
    gradient is either the *skip gradient* of eq. (9) -- ``dL/dz_0`` applied to ``eps`` as if the
    sampler were the identity (``rho`` folded into ``step_size = r * rho``) -- or, for
    comparison, the full gradient of eq. (8) back-propagated through every denoising step;
+   the skip gradient is taken, as in the released loop, w.r.t. the VAE decoder's input
+   ``z_0 / scaling_factor`` (the unscaled latent), and of each image's own loss (see
+   :class:`GuidanceSettings` for the conversion of the release's step);
 4. after the last update the image is rendered once more from the final noise.
 
 ``InpaintResult.losses[k]`` is the loss of the image rendered from the noise after ``k``
@@ -114,7 +117,14 @@ class GuidanceSettings:
         steps: DDIM steps of the full schedule.
         guidance_scale: classifier-free guidance weight.
         outer_iters: noise updates (the paper's inpainting iterations).
-        step_size: ``r * rho`` of eqs. (9)-(10).
+        step_size: ``r * rho`` of eqs. (9)-(10). With the skip gradient it multiplies
+            ``dL_i / du``, the gradient of image ``i``'s own loss w.r.t. the unscaled latent
+            ``u = z_0 / scaling_factor`` that the VAE decodes -- the released loop's latent.
+            The released loop instead differentiates the *batch mean* of the losses, so its
+            ``--lr`` at batch size ``B`` equals ``step_size * B`` here (its per-image step
+            shrinks as its batch grows; here an image's update does not depend on the batch
+            it is generated in). Against the scaled latent ``z_0`` (SD: ``u / 0.18215``) the
+            same update is ``step_size * scaling_factor`` times ``dL_i / dz_0``.
         loss: ``'energy'`` (eq. 7) or ``'squared'`` (the released loop's).
         m_out, tau: the loss's margin and temperature.
         gradient: ``'skip'`` (eq. 9) or ``'full'`` (eq. 8, through the sampler; costly).
@@ -239,8 +249,11 @@ class GuidedInpainter:
 
     def decode(self, z0: torch.Tensor) -> torch.Tensor:
         """Eq. (6): the image in ``[0, 1]`` (float32), differentiable w.r.t. ``z0``."""
-        vae = self.model.vae
-        x = vae.decode(z0 / vae.config.scaling_factor).sample
+        return self.decode_unscaled(z0 / self.model.vae.config.scaling_factor)
+
+    def decode_unscaled(self, u: torch.Tensor) -> torch.Tensor:
+        """The image of the unscaled latent ``u = z0 / scaling_factor`` (the VAE's input)."""
+        x = self.model.vae.decode(u).sample
         return (x.float() / 2 + 0.5).clamp(0, 1)
 
     def loss(self, images: torch.Tensor, classifier: Callable) -> torch.Tensor:
@@ -270,9 +283,10 @@ class GuidedInpainter:
             if s.gradient == 'skip':
                 with torch.no_grad():
                     z0 = self.denoise(z_in, eps, cond, masked)
-                z0 = z0.detach().requires_grad_(True)
-                loss = self.loss(self.decode(z0), classifier)
-                grad, = torch.autograd.grad(loss.sum(), z0)
+                u = (z0 / self.model.vae.config.scaling_factor).detach().requires_grad_(True)
+                loss = self.loss(self.decode_unscaled(u), classifier)
+                # the sum of per-image losses: each image gets its own loss's gradient
+                grad, = torch.autograd.grad(loss.sum(), u)
             else:
                 eps_var = eps.detach().requires_grad_(True)
                 z0 = self.denoise(z_in, eps_var, cond, masked)

@@ -6,6 +6,8 @@ import os.path as osp
 
 import pytest
 
+from tests.conftest import TEST_SEED
+
 
 @pytest.fixture(scope='session')
 def synood_data(tmp_path_factory):
@@ -13,9 +15,9 @@ def synood_data(tmp_path_factory):
     from mmopen.testing.tiny_clip import write_clip_file
     root = tmp_path_factory.mktemp('synood_qs') / 'quickstart'
     assert write_quickstart_data(str(root), seg_train=32, seg_val=4, cls_train=32, cls_val=4,
-                                 ood=8)
+                                 ood=8, seed=TEST_SEED)
     write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
-                    'safetensors', seed=0, pretrain_on=str(root), steps=200)
+                    'safetensors', seed=TEST_SEED, pretrain_on=str(root), steps=200)
     return str(root)
 
 
@@ -24,7 +26,7 @@ def tiny_inpaint(synood_data, tmp_path_factory):
     from mmopen.testing.tiny_diffusion import quickstart_pairs, write_tiny_inpaint
     images, prompts = quickstart_pairs(synood_data)
     out = str(tmp_path_factory.mktemp('inpaint') / 'tiny_inpaint')
-    return write_tiny_inpaint(out, images, prompts, log=lambda msg: None)
+    return write_tiny_inpaint(out, images, prompts, seed=TEST_SEED, log=lambda msg: None)
 
 
 @pytest.fixture(scope='session')
@@ -53,7 +55,7 @@ def generator_cfg(synood_data, tiny_inpaint, known_negatives):
         context=dict(type='captions', file=osp.join(base, 'meta', 'context_captions.jsonl'),
                      data_root=base),
         guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=3,
-                      step_size=0.2, loss='energy', m_out=-5.0, tau=1.0),
+                      step_size=2.0, loss='energy', m_out=-5.0, tau=1.0),
         resolution=32, device='cpu')
 
 
@@ -88,8 +90,8 @@ def synood_manifest(generator, synood_data, tmp_path_factory):
     seeds = select_seeds(read_image_list(osp.join(base, 'meta', 'train.txt'), 'train'), k=4,
                          data_root=base)
     out = str(tmp_path_factory.mktemp('synood_set'))
-    generate_shard(lambda: generator, seeds, base, out, 0, fmt='png', progress=False)
-    header = dict(seed=0, num_seeds=len(seeds), image_format='png', num_id_classes=5,
+    generate_shard(lambda: generator, seeds, base, out, TEST_SEED, fmt='png', progress=False)
+    header = dict(seed=TEST_SEED, num_seeds=len(seeds), image_format='png', num_id_classes=5,
                   data_root=base, ann_file='meta/train.txt', k=4)
     return write_manifest(out, len(seeds), header, 'png')
 
@@ -101,6 +103,8 @@ def quickstart_config(path: str, synood_data: str, manifest: str, out: str, **ov
     text = cfg.pretty_text.replace('data/quickstart/synood/manifest.json', manifest)
     text = text.replace('data/quickstart', synood_data)
     cfg = Config.fromstring(text, '.py')
+    if 'randomness' in cfg:
+        cfg.randomness.seed = TEST_SEED
     cfg.merge_from_dict(overrides)
     cfg.dump(out)
     return out

@@ -99,19 +99,38 @@ def test_skip_gradient_update_is_eq10(model):
     x = torch.rand(1, 3, 32, 32)
     eps0 = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(1))
     res = gi(x, ['A photo only remain wall.'], eps0, g)
-    # dL / dz_0 at the unguided result, by hand: decode, classify, eq. (7)
+    # dL / du at the unguided result (u = z_0 / scaling_factor, the released loop's latent),
+    # by hand: decode, classify, eq. (7)
     sf = model.vae.config.scaling_factor
     with torch.no_grad():
         z_in = model.vae.encode(x * 2 - 1).latent_dist.mean * sf
         masked = model.vae.encode(torch.zeros_like(x)).latent_dist.mean * sf
     cond, uncond = _cond(model, 'A photo only remain wall.')
-    z0 = _ddim_by_hand(model, z_in, eps0, cond, uncond, masked, 8.0).requires_grad_(True)
-    img = (model.vae.decode(z0 / sf).sample / 2 + 0.5).clamp(0, 1)
+    u = (_ddim_by_hand(model, z_in, eps0, cond, uncond, masked, 8.0) / sf).requires_grad_(True)
+    img = (model.vae.decode(u).sample / 2 + 0.5).clamp(0, 1)
     loss = -5.0 - torch.logsumexp(g(img), dim=1).sum()
-    grad, = torch.autograd.grad(loss, z0)
+    grad, = torch.autograd.grad(loss, u)
     assert torch.allclose(res.noise, eps0 - step * grad, atol=1e-4)
     assert res.losses.shape == (2, 1)
     assert abs(float(res.losses[0, 0]) - loss.item()) < 1e-3
+
+
+def test_an_image_update_does_not_depend_on_its_batch(model):
+    """Each image is guided by its own loss's gradient (the losses are summed, not averaged):
+    generated in a batch of two or alone, an image gets the same update. (The released loop
+    differentiates the batch mean, so its per-image step shrinks as the batch grows.)"""
+    gi = GuidedInpainter(model, dict(outer_iters=2, step_size=2.0, steps=10))
+    g = _classifier(5)
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(6))
+    eps = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(7))
+    prompts = ['A photo only remain wall.', 'A photo only remain grass.']
+    both = gi(x, prompts, eps, g)
+    for i in range(2):
+        alone = gi(x[i:i + 1], prompts[i:i + 1], eps[i:i + 1], g)
+        # float32 convolutions of a batch of one and of two may round differently: 1e-4 on
+        # noise of unit scale is far below one update (step 2 x gradients of order 0.1-1)
+        assert torch.allclose(both.noise[i:i + 1], alone.noise, atol=1e-4)
+        assert (both.noise[i] - eps[i]).abs().max() > 1e-2  # the update itself is not tiny
 
 
 def test_full_gradient_matches_finite_differences(model):

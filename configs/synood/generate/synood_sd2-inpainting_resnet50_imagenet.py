@@ -1,7 +1,18 @@
 # SynOOD generation on ImageNet-1k, the paper's setting (§4.1): SD-2 inpainting (strength 0.6,
-# 20 steps, guidance 8, 3 outer iterations, r * rho = 10, energy loss of eq. 7) guided by an
-# ImageNet ResNet-50, seeds = the 50 most complex training images per class (50,000 images), each
-# labelled with its most similar negative label of CLIP ViT-B/16's NegLabel set.
+# 20 steps, guidance 8, 3 outer iterations, r * rho = 10) guided by an ImageNet ResNet-50, seeds
+# = the 50 most complex training images per class (50,000 images), each labelled with its most
+# similar negative label of CLIP ViT-B/16's NegLabel set.
+# The loss is the RELEASED loop's, loss='squared': (m_out - (mean(g) - logsumexp(g)))^2 with
+# m_out = -5. With 1000 classes mean(g) - logsumexp(g) <= -log(1000) = -6.9 < m_out, so it pushes
+# every image towards a uniform prediction (away from any confident ImageNet class). Eq. (7) as
+# printed, loss='energy' (m_out - logsumexp(g)), does the opposite: it lowers the energy, i.e.
+# pulls the object-free images towards confident in-distribution predictions. The released
+# loop is what produced the paper's tables, so reproduction follows it; on the quickstart
+# neither loss makes stage 2 beat its ablation (README), so it cannot arbitrate.
+# The step: r * rho = 10 as printed, in the released loop's units (the gradient w.r.t. the
+# unscaled latent that the VAE decodes). The release differentiates the mean loss of its batch
+# (--batch-size 32, --lr 2e11 by default): its --lr L at batch B is step_size = L / B here (2e11
+# / 32 = 6.25e9, which we do not use: unverified without SD-2 and ImageNet).
 #   python tools/synood/generate.py configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py --amp
 #   tools/synood/dist_generate.sh configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py 8 --amp
 # Local files it needs (no hub access):
@@ -27,7 +38,7 @@ synood = dict(
     context=dict(type='vocabulary', vocabulary='data/neg_labels/imagenet_vit-b16.txt', top_k=3),
     template='A photo only remain {}.',
     guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=3, step_size=10.0,
-                  loss='energy', m_out=-5.0, tau=1.0, gradient='skip'),
+                  loss='squared', m_out=-5.0, tau=1.0, gradient='skip'),
     resolution=512)
 seed_data = dict(data_root='data/imagenet', ann_file='meta/train.txt', data_prefix='train',
                  k=50)
