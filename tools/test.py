@@ -4,8 +4,10 @@
                                            [--cfg-options k=v ...] [--launcher ...]
 
 CHECKPOINT may be ``last:WORK_DIR`` (the checkpoint named in ``WORK_DIR/last_checkpoint``),
-``best:WORK_DIR`` (the ``best_*.pth`` that ``CheckpointHook(save_best=...)`` keeps there) or
-``none`` for models whose weights all come from their own files (zero-shot CLIP models).
+``best:WORK_DIR`` (the ``best_*.pth`` that ``CheckpointHook(save_best=...)`` keeps there),
+``best_<KEY>:WORK_DIR`` (the best for one of several keys, named as in the file:
+``best_osdg_hscore:WORK_DIR``) or ``none`` for models whose weights all come from their own
+files (zero-shot CLIP models).
 The metrics are logged and printed as a table; ``--json FILE`` also writes them as JSON.
 
 OOD detection results (``OODMetric``) for leaderboards: ``--csv FILE`` / ``--markdown FILE``
@@ -27,7 +29,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Evaluate a checkpoint (mmopen)')
     add_common_args(parser)
     parser.add_argument('checkpoint',
-                        help='checkpoint file, last:WORK_DIR, best:WORK_DIR, or none')
+                        help='checkpoint file, last:WORK_DIR, best:WORK_DIR, best_<KEY>:WORK_DIR, or none')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file')
     parser.add_argument('--json', help='write the metrics to this JSON file')
     parser.add_argument('--csv', help='OOD results: one row per (score, OOD set, convention)')

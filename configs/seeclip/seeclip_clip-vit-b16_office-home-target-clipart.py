@@ -1,13 +1,15 @@
 # SeeCLIP on Office-Home, target domain Clipart (sources: Art, Product, Real_World), ODG-CLIP class split
-# (mmopen/datasets/osdg_benchmarks/office_home.json); model selection on held-out source data.
+# (mmopen/datasets/osdg_benchmarks/office_home.json); model selection on held-out source data (the
+# source H-score: held-out known images and held-out pseudo-unknowns).
 # Batch 32 = 4 GPUs x 8. Pseudo-unknowns are generated first, from the semantic tokens of a run
 # without them (that run is also the ablation):
 #   tools/dist_train.sh configs/seeclip/seeclip_clip-vit-b16_office-home-target-clipart.py 4 --work-dir work_dirs/seeclip_clip-vit-b16_office-home-target-clipart_no-pseudo \
-#       --cfg-options train_dataloader.dataset.pseudo_unknowns=None train_dataloader.dataset.pseudo_unknown_ratio=None
+#       --cfg-options train_dataloader.dataset.pseudo_unknowns=None train_dataloader.dataset.pseudo_unknown_ratio=None \
+#       val_dataloader.dataset.pseudo_unknowns=None default_hooks.checkpoint.save_best=osdg/known_acc default_hooks.checkpoint.rule=greater
 #   tools/seeclip/dist_generate_pseudo_unknowns.sh configs/seeclip/seeclip_clip-vit-b16_office-home-target-clipart.py 4 --amp \
 #       --checkpoint best:work_dirs/seeclip_clip-vit-b16_office-home-target-clipart_no-pseudo
 #   tools/dist_train.sh configs/seeclip/seeclip_clip-vit-b16_office-home-target-clipart.py 4
-#   tools/dist_test.sh configs/seeclip/seeclip_clip-vit-b16_office-home-target-clipart.py best:work_dirs/seeclip_clip-vit-b16_office-home-target-clipart 4
+#   tools/dist_test.sh configs/seeclip/seeclip_clip-vit-b16_office-home-target-clipart.py best_osdg_hscore:work_dirs/seeclip_clip-vit-b16_office-home-target-clipart 4
 _base_ = [
     './_base_/datasets/osdg_224.py', './_base_/models/seeclip_clip-vit-b16.py',
     './_base_/schedules/seeclip_sgd_10e.py', './_base_/pseudo_unknowns_sd2-inpainting.py',
@@ -20,6 +22,6 @@ pseudo_dir = 'data/seeclip_pseudo_unknowns/office-home-target-clipart'
 pseudo_unknown_generation = dict(out_dir=pseudo_dir)
 train_dataloader = dict(
     dataset=dict(data, pseudo_unknowns=pseudo_dir, pseudo_unknown_ratio=0.1))
-val_dataloader = dict(dataset=data)
+val_dataloader = dict(dataset=dict(data, pseudo_unknowns=pseudo_dir))
 test_dataloader = dict(dataset=data)
 log_processor = dict(by_epoch=True)

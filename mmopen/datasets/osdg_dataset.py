@@ -25,7 +25,10 @@ class OSDGDataset(BaseDataset):
       / SeeCLIP recipe: diffusion images stand in for the open class during training).
     * ``'val'``: the held-out part of the source domains (known classes only), the model-selection
       set; the split is per source domain and per class (:func:`holdout_split`), so every class of
-      every domain keeps training images.
+      every domain keeps training images. Given ``pseudo_unknowns`` too, it also holds the
+      held-out part of them, labelled ``C``, so that a source H-score (known accuracy and the
+      rate at which held-out pseudo-unknowns are called unknown) can select checkpoints without
+      looking at the target.
     * ``'test'``: the whole target domain; known classes keep their label, unknown ones get ``C``.
 
     Every data info has ``img_path`` (absolute), ``gt_label``, ``domain``, ``class_folder`` and
@@ -50,10 +53,15 @@ class OSDGDataset(BaseDataset):
             target keeps all of them.
         pseudo_unknowns: a manifest JSON (or its folder, holding ``manifest.json``) with
             ``"records"``: ``[{"image": path relative to the manifest's folder, "domain": ...
-            (optional)}, ...]``. Only for 'train'.
-        pseudo_unknown_ratio: if set (in ``[0, 1)``), the pseudo-unknown images are repeated or
-            subsampled (deterministically, by ``seed``) to make up this fraction of the training
-            list; else each is used once.
+            (optional), "source_label": ... (optional)}, ...]``. For 'train' (the records not
+            held out) and 'val' (the held-out ones); not for 'test'.
+        pseudo_unknown_holdout: share of the pseudo-unknowns held out for 'val', per domain and
+            source class (:func:`holdout_split`, seeded by ``seed``); default
+            ``holdout_fraction``. 'train' and 'val' built with the same manifest, share and
+            seed hold complementary parts.
+        pseudo_unknown_ratio: if set (in ``[0, 1)``), the training split's pseudo-unknown images
+            are repeated or subsampled (deterministically, by ``seed``) to make up this fraction
+            of the training list; else each is used once. ('val' uses each held-out one once.)
     """
 
     def __init__(self,
@@ -68,6 +76,7 @@ class OSDGDataset(BaseDataset):
                  unknown_classes: Optional[Sequence[str]] = None,
                  protocol_subsets: bool = False,
                  pseudo_unknowns: Optional[str] = None,
+                 pseudo_unknown_holdout: Optional[float] = None,
                  pseudo_unknown_ratio: Optional[float] = None,
                  pipeline: Sequence = (),
                  metainfo: Optional[dict] = None,
@@ -97,9 +106,12 @@ class OSDGDataset(BaseDataset):
         if not 0.0 <= float(holdout_fraction) < 1.0:
             raise ValueError(f'OSDGDataset: holdout_fraction must be in [0, 1), got '
                              f'{holdout_fraction!r}.')
-        if pseudo_unknowns is not None and split != 'train':
-            raise ValueError(f'OSDGDataset: pseudo_unknowns are training data; split={split!r} '
-                             "must not get them. Pass them only to the 'train' split.")
+        if pseudo_unknowns is not None and split == 'test':
+            raise ValueError('OSDGDataset: pseudo_unknowns are source-side data (training, and '
+                             "their held-out part for 'val'); the 'test' split must not get them.")
+        if pseudo_unknown_holdout is not None and not 0.0 <= float(pseudo_unknown_holdout) < 1.0:
+            raise ValueError(f'OSDGDataset: pseudo_unknown_holdout must be in [0, 1), got '
+                             f'{pseudo_unknown_holdout!r}.')
         if pseudo_unknown_ratio is not None:
             if pseudo_unknowns is None:
                 raise ValueError('OSDGDataset: pseudo_unknown_ratio is set but pseudo_unknowns is '
@@ -118,6 +130,8 @@ class OSDGDataset(BaseDataset):
         self.seed = int(seed)
         self.protocol_subsets = bool(protocol_subsets)
         self.pseudo_unknowns = pseudo_unknowns
+        self.pseudo_unknown_holdout = float(holdout_fraction if pseudo_unknown_holdout is None
+                                            else pseudo_unknown_holdout)
         self.pseudo_unknown_ratio = pseudo_unknown_ratio
         self.osdg_root = osp.abspath(osp.expanduser(data_root)) if data_root else ''
 
@@ -229,20 +243,29 @@ class OSDGDataset(BaseDataset):
             raise ValueError(f'OSDGDataset: {path!r} needs a "records" list whose entries have an '
                              '"image" path (relative to the manifest folder).')
         root = osp.dirname(osp.abspath(path))
-        records = sorted(records, key=lambda r: r['image'])
+        records = self._split_pseudo_unknowns(records)
         missing = [r['image'] for r in records if not osp.isfile(osp.join(root, r['image']))]
         if missing:
             raise FileNotFoundError(f'OSDGDataset: {len(missing)} pseudo-unknown images of '
                                     f'{path!r} are missing (first: '
                                     f'{osp.join(root, missing[0])!r}); regenerate them or fix the '
                                     'manifest.')
-        if self.pseudo_unknown_ratio is not None:
+        if self.split == 'train' and self.pseudo_unknown_ratio is not None:
             records = resample_to_ratio(records, num_known_items, float(self.pseudo_unknown_ratio),
                                         self.seed, origin=path)
         label = len(self.benchmark.known)
         return [dict(img_path=osp.join(root, r['image']), gt_label=label,
                      domain=str(r.get('domain') or 'generated'), class_folder=PSEUDO_UNKNOWN,
                      is_pseudo_unknown=True) for r in records]
+
+    def _split_pseudo_unknowns(self, records: List[dict]) -> List[dict]:
+        """This split's share of the pseudo-unknown records, sorted by image: held out per
+        (domain, source class) with :func:`holdout_split`."""
+        by_image = {r['image']: r for r in records}
+        items = [(img, f"{r.get('domain', '')}/{r.get('source_label', '')}")
+                 for img, r in by_image.items()]
+        train, val = holdout_split(items, self.pseudo_unknown_holdout, self.seed)
+        return [by_image[img] for img, _ in (val if self.split == 'val' else train)]
 
     def load_data_list(self) -> List[dict]:
         label_of: Dict[str, int] = {c: i for i, c in enumerate(self.benchmark.known)}
@@ -255,7 +278,7 @@ class OSDGDataset(BaseDataset):
         data_list = [dict(img_path=osp.join(self.osdg_root, p),
                           gt_label=label_of.get(c, unknown_label), domain=d, class_folder=c,
                           is_pseudo_unknown=False) for p, c, d in triples]
-        if self.split == 'train' and self.pseudo_unknowns is not None:
+        if self.pseudo_unknowns is not None:
             data_list += self._pseudo_unknown_infos(len(data_list))
         return data_list
 

@@ -46,9 +46,33 @@ def prepare_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def unique_experiment_name(cfg: Config):
+    """``None`` (MMEngine's own experiment name, ``<config name>_<timestamp>``) unless a runner
+    of this process already took that name, else ``<config name>_<n>`` (MMEngine appends the
+    timestamp).
+
+    The name keys the runner's logger, message hub, visualizer and default scope, which are
+    process-wide instances: a second runner of the same config started within the same second
+    (two tools called in one process, as the quickstart tour does) would otherwise get the
+    first one's (its log lines in the first run's file, its iteration counter)."""
+    import time
+
+    from mmengine.logging import MMLogger
+    stem = osp.splitext(osp.basename(cfg.filename or 'config'))[0]
+    stamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    if not MMLogger.check_instance_created(f'{stem}_{stamp}'):
+        return None
+    n = 2
+    while MMLogger.check_instance_created(f'{stem}_{n}_{stamp}'):
+        n += 1
+    return f'{stem}_{n}'
+
+
 def build_runner(cfg: Config):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    if cfg.get('experiment_name') is None:
+        cfg.experiment_name = unique_experiment_name(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
@@ -69,10 +93,17 @@ def finalize_distributed() -> None:
 
 def resolve_checkpoint(spec: str):
     """A checkpoint argument of the tools -> a file (or ``None`` for ``'none'``):
-    ``last:WORK_DIR`` is the checkpoint named in ``WORK_DIR/last_checkpoint``, ``best:WORK_DIR``
-    the newest ``best_*.pth`` that ``CheckpointHook(save_best=...)`` keeps there. Exits with a
-    message naming what is missing."""
+
+    * ``last:WORK_DIR``: the checkpoint named in ``WORK_DIR/last_checkpoint``;
+    * ``best:WORK_DIR``: the ``best_*.pth`` that ``CheckpointHook(save_best=KEY)`` keeps there
+      (with several keys, e.g. ``save_best=['osdg/hscore', 'osdg/known_acc']``, name one);
+    * ``best_<KEY>:WORK_DIR``: the best checkpoint for ``KEY``, written as in the file name
+      (``/`` as ``_``: ``best_osdg_hscore:WORK_DIR``);
+    * anything else: a file.
+
+    Exits with a message naming what is missing."""
     import glob
+    import re
     if spec == 'none':
         return None
     if spec.startswith('last:'):
@@ -83,14 +114,22 @@ def resolve_checkpoint(spec: str):
                              'checkpoint yet?')
         with open(marker) as f:
             spec = f.read().strip()
-    elif spec.startswith('best:'):
-        work_dir = spec[len('best:'):]
-        found = sorted(glob.glob(osp.join(glob.escape(work_dir), 'best_*.pth')),
-                       key=osp.getmtime)
+    elif re.match(r'best(_[\w]+)?:', spec):
+        prefix, work_dir = spec.split(':', 1)
+        found = glob.glob(osp.join(glob.escape(work_dir), 'best_*.pth'))
         if not found:
             raise SystemExit(f'No best_*.pth in {work_dir}: does the config\'s CheckpointHook '
                              'set save_best, and has a validation run yet?')
-        spec = found[-1]
+        # best_<key>_<epoch|iter>_<n>.pth, one file per key (the hook keeps the best only)
+        keys = {re.sub(r'_(epoch|iter)_\d+\.pth$', '', osp.basename(f)): f for f in found}
+        if prefix == 'best' and len(keys) > 1:
+            raise SystemExit(f'{work_dir} holds the best checkpoints of {len(keys)} keys: name '
+                             f'one, e.g. {sorted(keys)[0]}:{work_dir} (found: '
+                             f'{", ".join(sorted(keys))}).')
+        if prefix != 'best' and prefix not in keys:
+            raise SystemExit(f'No {prefix}_*.pth in {work_dir} (found: '
+                             f'{", ".join(sorted(keys))}).')
+        spec = keys[prefix] if prefix != 'best' else next(iter(keys.values()))
     if not osp.isfile(spec):
         raise SystemExit(f'Checkpoint {spec!r} does not exist.')
     return spec

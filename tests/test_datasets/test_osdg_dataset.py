@@ -330,13 +330,47 @@ def test_pseudo_unknowns_labels_and_ratio(tmp_path, fake):
         n_pseudo = int((labels == 2).sum())
         assert n_pseudo == round(ratio * len(plain) / (1 - ratio))
         assert abs(n_pseudo / len(labels) - ratio) < 0.02
-    with pytest.raises(ValueError, match='only to the \'train\' split'):
+    with pytest.raises(ValueError, match="'test' split must not get them"):
         _build(root, bench, split='test', pseudo_unknowns=str(gen))
     os.remove(gen / 'images' / 'u1.png')
     with pytest.raises(FileNotFoundError, match='u1.png'):
         _build(root, bench, split='train', pseudo_unknowns=str(gen))
     with pytest.raises(FileNotFoundError, match='manifest'):
         _build(root, bench, split='train', pseudo_unknowns=str(tmp_path / 'none.json'))
+
+
+def test_val_holds_out_pseudo_unknowns_per_domain_and_source_class(tmp_path, fake):
+    """'val' gets round(share * n) of each (domain, source class) group of pseudo-unknowns and
+    'train' the rest: complementary, seeded, and independent of the record order."""
+    root, bench = fake
+    out = tmp_path / 'gen'
+    records = []
+    for d, dom in enumerate(('art', 'photo')):
+        for label in (0, 1):
+            for i in range(4):
+                name = f'images/{dom}_{label}_{i}.png'
+                _png(str(out / name), 10 * d + 3 * label + i)
+                records.append(dict(image=name, domain=dom, source_label=label))
+    (out / 'manifest.json').write_text(json.dumps(dict(records=records[::-1])))
+
+    def pseudo(split, **kw):
+        ds = _build(root, bench, split=split, pseudo_unknowns=str(out),
+                    pseudo_unknown_holdout=0.25, **kw)
+        infos = [ds.get_data_info(i) for i in range(len(ds))]
+        return [i for i in infos if i['is_pseudo_unknown']], infos
+
+    val, val_all = pseudo('val')
+    train, _ = pseudo('train')
+    names = lambda infos: {osp.basename(i['img_path']) for i in infos}  # noqa: E731
+    assert len(val) == 4 and len(train) == 12  # one of each group's four
+    assert names(val).isdisjoint(names(train)) and len(names(val) | names(train)) == 16
+    groups = {n.rsplit('_', 1)[0] for n in names(val)}
+    assert groups == {'art_0', 'art_1', 'photo_0', 'photo_1'}
+    assert all(i['gt_label'] == 2 for i in val)
+    assert len(val_all) == len(_build(root, bench, split='val')) + 4  # the knowns stay
+    assert names(pseudo('val', seed=1)[0]) != names(val)  # another seed, another choice
+    (out / 'manifest.json').write_text(json.dumps(dict(records=records)))
+    assert names(pseudo('val')[0]) == names(val)  # the record order does not matter
 
 
 def test_build_from_registry_with_pipeline(fake):

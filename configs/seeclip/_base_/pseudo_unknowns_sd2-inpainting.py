@@ -2,13 +2,16 @@
 # tools/seeclip/generate_pseudo_unknowns.py with a local SD-2-inpainting folder: the released
 # code's prompt, negative prompt (the known class names) and sampler (20 steps, guidance 15),
 # started from each source image at strength 0.6, three token-guidance updates of the noise
-# (sigma = 0.2); 10 source images per domain and class. The guidance step of 1.0 was set on the
-# quickstart's tiny model; at SD-2's 64 x 64 x 4 latents it is untested.
+# (sigma = 0.2); 10 source images per domain and class. The guidance step, 5.5 in the unscaled-
+# latent units of mmopen.synood.GuidanceSettings (1.0 against SD-2's scaled latent), is a
+# starting point: at SD-2's 64 x 64 x 4 latents it is untested. The quickstart found the
+# released prompt meaningless to its tiny text encoder and asks for "a shape" at strength 0.8
+# instead (configs/seeclip/quickstart/); with SD-2 the released prompt is the one to try first.
 pseudo_unknown_generation = dict(
     inpaint_model='checkpoints/stable-diffusion-2-inpainting',
     sigma=0.2,
     prompt='A {domain} image of an unknown class',
-    guidance=dict(strength=0.6, steps=20, guidance_scale=15.0, outer_iters=3, step_size=1.0),
+    guidance=dict(strength=0.6, steps=20, guidance_scale=15.0, outer_iters=3, step_size=5.5),
     resolution=512,
     per_group=10,
     seed=0,

@@ -1,7 +1,10 @@
 # Prompt-learning schedule (CoOp / ODG-CLIP style; SeeCLIP's own is not published): SGD lr 2e-3,
 # momentum 0.9, wd 5e-4, one constant warm-up epoch at 1e-5, cosine over 10 epochs, batch 32
 # (4 GPUs x 8; scale lr with the batch on other counts).
-# Model selection: the best known-class accuracy on the held-out source data.
+# Model selection: the best source H-score (validation holds the held-out source images and the
+# held-out pseudo-unknowns); the best known-class accuracy on held-out source data is kept beside
+# it (best_osdg_known_acc_*.pth; the rule of a run without pseudo-unknowns, whose validation has
+# no unknowns: set save_best='osdg/known_acc' there).
 epochs = 10
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=2e-3, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
@@ -14,5 +17,5 @@ val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
-                    save_best='osdg/known_acc', rule='greater'),
+                    save_best=['osdg/hscore', 'osdg/known_acc'], rule=['greater', 'greater']),
     logger=dict(type='LoggerHook', interval=20))
