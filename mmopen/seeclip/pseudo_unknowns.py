@@ -37,7 +37,7 @@ from .semantic_tokens import perturb_tokens
 DEFAULT_PROMPT = 'A {domain} image of an unknown class'
 # the released code's sampler settings; strength / outer iterations / step are this module's
 DEFAULT_GUIDANCE = dict(strength=0.6, steps=20, guidance_scale=15.0, outer_iters=3,
-                        step_size=1.0)
+                        step_size=1.7)
 
 
 class TokenGuidedInpainter(GuidedInpainter):

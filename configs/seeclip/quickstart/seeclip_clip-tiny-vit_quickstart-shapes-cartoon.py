@@ -36,7 +36,7 @@ epochs = 12
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=epochs, by_epoch=True, eta_min=1e-5,
                         convert_to_iter_based=True)]
-train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=4)
+train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=2)
 val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
