@@ -1,7 +1,7 @@
 # One-step set-up into a project-local virtual environment (.venv), idempotent: each stage
 # leaves a stamp and is redone only when its requirements file changes.
 #
-#   make quickstart   set up, write the synthetic quickstart data, run the tour of the methods
+#   make quickstart   set up, write the synthetic quickstart worlds (3 seeds), run the tour
 #   make test         set up (plus test tools) and run the test suite
 #
 PYTHON ?= python3
@@ -77,53 +77,20 @@ $(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen $(STAMPS)/wordnet
 	$(BIN)/pip install -q -r requirements/tests.txt
 	touch $@
 
-# The synthetic data, the tiny CLIP pre-trained on it, and its negative labels; each step
-# leaves what is up to date as it is.
-QS_CLIP := $(QS_DIR)/tiny_clip_convnext.safetensors
-QS_NEG := $(QS_DIR)/cls/neg_labels.txt
-QS_NEG_KNOWN := $(QS_DIR)/cls/neg_labels_known.txt
-QS_CSP := $(QS_DIR)/cls/csp_labels.txt
-QS_INPAINT := $(QS_DIR)/tiny_inpaint
-QS_SYNOOD := $(QS_DIR)/synood
-QS_OSDG := $(QS_DIR)/osdg
-QS_CLIP_VIT := $(QS_DIR)/tiny_clip_vit_osdg.safetensors
-QS_INPAINT_OSDG := $(QS_DIR)/tiny_inpaint_osdg
+# The quickstart worlds, one per seed (seed 0 in $(QS_DIR), seed s in $(QS_DIR)-seed<s>): the
+# synthetic data, the tiny CLIPs and inpainting models pre-trained on it, the mined negative
+# pools; made in parallel, each step redone only when out of date (tools/misc/setup_quickstart.py).
+QS_SEEDS ?= 0 1 2
 quickstart-data: install
-	$(BIN)/python tools/misc/make_quickstart_data.py $(QS_DIR)
-	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-convnext --pretrain-on $(QS_DIR) \
-		--out $(QS_CLIP)
-	if [ ! -f $(QS_NEG) ] || [ $(QS_NEG) -ot $(QS_CLIP) ]; then \
-		$(BIN)/python tools/ood/mine_neg_labels.py --clip-model mmopen-tiny-convnext \
-		--clip-weights $(QS_CLIP) --id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt \
-		--out $(QS_NEG); fi
-	# CSP's pool: nouns + conjugated "<adjective> <superclass>" labels (about 2 minutes)
-	if [ ! -f $(QS_CSP) ] || [ $(QS_CSP) -ot $(QS_CLIP) ]; then \
-		$(BIN)/python tools/ood/mine_neg_labels.py --method csp --clip-model mmopen-tiny-convnext \
-		--clip-weights $(QS_CLIP) --id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt \
-		--out $(QS_CSP); fi
-	# SynOOD: the negatives the tiny CLIP can tell apart (the quickstart's own concepts), and a
-	# tiny SD-2-inpainting-compatible model trained on the ID images; images generated with an
-	# older model or older negatives are removed (the tour generates them again)
-	if [ ! -f $(QS_NEG_KNOWN) ] || [ $(QS_NEG_KNOWN) -ot $(QS_CLIP) ]; then \
-		$(BIN)/python tools/ood/mine_neg_labels.py --clip-model mmopen-tiny-convnext \
-		--clip-weights $(QS_CLIP) --id-vocab $(QS_DIR)/cls/imagenet/meta/classes.txt \
-		--candidates $(QS_DIR)/seg/classes.txt --ratio 1.0 --out $(QS_NEG_KNOWN); fi
-	$(BIN)/python tools/misc/make_tiny_inpaint.py --out $(QS_INPAINT) --pretrain-on $(QS_DIR)
-	if [ -d $(QS_SYNOOD) ] && { [ $(QS_SYNOOD)/run.json -ot $(QS_INPAINT)/model_index.json ] || \
-		[ $(QS_SYNOOD)/run.json -ot $(QS_NEG_KNOWN) ]; }; then rm -rf $(QS_SYNOOD); fi
-	# SeeCLIP (open-set domain generalisation): the shapes in four styles, a tiny CLIP ViT and a
-	# tiny inpainting model pre-trained on other images of that world
-	$(BIN)/python tools/misc/make_osdg_quickstart_data.py $(QS_OSDG)
-	$(BIN)/python tools/misc/make_tiny_clip.py --model mmopen-tiny-vit --pretrain-on $(QS_OSDG) \
-		--out $(QS_CLIP_VIT)
-	$(BIN)/python tools/misc/make_tiny_inpaint.py --out $(QS_INPAINT_OSDG) --pretrain-on $(QS_OSDG)
+	$(BIN)/python tools/misc/setup_quickstart.py --root $(QS_DIR) --seeds $(QS_SEEDS)
 
-# The tour: OVSNet trained and evaluated on seen and unseen classes, zero-shot OOD detection,
-# SynOOD (generation, two-stage fine-tuning, NegLabel with and without it), SeeCLIP (untrained,
-# trained without and with pseudo-unknowns, on a held-out style); ends with a summary table
-# (also in $(QS_WORK)/summary.md).
+# The tour: every method's chain once per seed, in parallel (OVSNet trained and evaluated on seen
+# and unseen classes, zero-shot OOD detection, SynOOD generation and fine-tuning against its
+# ablation, SeeCLIP without and with pseudo-unknowns on a held-out style); ends with a summary
+# table of mean +- std over the seeds (also in $(QS_WORK)/summary.md).
 quickstart: quickstart-data
-	$(BIN)/python tools/misc/quickstart_tour.py --work-dir $(QS_WORK)
+	$(BIN)/python tools/misc/quickstart_tour.py --work-dir $(QS_WORK) --data $(QS_DIR) \
+		--seeds $(QS_SEEDS)
 
 # OOD detection on the synthetic ID / OOD sets (zero-shot: no training, no checkpoint)
 quickstart-ood: quickstart-data

@@ -1,8 +1,12 @@
-"""The quickstart tour's summary: each row reads the key the step's tool writes (checked on
-metrics files in the tools' own formats)."""
+"""The quickstart tour's plan and summary: each row reads the key the step's tool writes (checked
+on metrics files in the tools' own formats), means and sample standard deviations over the
+seeds, claims that count the seeds they hold in, and the seeded copies of the configs."""
 import importlib.util
 import json
 import os.path as osp
+
+import numpy as np
+import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -15,63 +19,117 @@ def _tour():
     return mod
 
 
-def test_summary_rows_and_table(tmp_path):
-    tour = _tour()
-    plan = tour.steps(str(tmp_path), synood_data=str(tmp_path / 'synood'))
-    by_name = {s.name: s for s in plan}
-    assert [s.args[0] for s in plan] == (['tools/train.py'] + ['tools/test.py'] * 4 +
-                                         ['tools/synood/generate.py'] +
-                                         ['tools/train.py'] * 2 + ['tools/test.py'] * 2 +
-                                         ['tools/test.py', 'tools/train.py', 'tools/test.py',
-                                          'tools/seeclip/generate_pseudo_unknowns.py',
-                                          'tools/train.py', 'tools/test.py'])
+def _write_results(tour, work, data, seed, shift):
+    """Metrics files as the tools write them, for one seed (values shifted by ``shift``)."""
+    by_name = {s.name: s for s in tour.steps(work, seed, data)}
     files = dict(
-        ovsnet_seen=dict(aAcc=90.0, mIoU=81.25, mAcc=88.0),
-        ovsnet_open=dict(aAcc=80.0, mIoU=55.5, mAcc=70.0, mIoU_seen=70.0, mIoU_unseen=20.125,
-                         hIoU=31.26),
-        ood_zero_shot={'id_accuracy/top1': 90.0, 'NegLabel/average/hendrycks/AUROC': 97.5,
-                       'NegLabel/average/hendrycks/FPR95': 12.0,
-                       'NegLabel/average/openood/AUROC': 97.5,
-                       'NegLabel/average/openood/FPR95': 11.0},
-        ood_csp={'id_accuracy/top1': 90.0, 'CSP/average/openood/AUROC': 98.125,
-                 'CSP/average/openood/FPR95': 9.0})
+        ovsnet_seen=dict(aAcc=90.0, mIoU=81.25 + shift, mAcc=88.0),
+        ovsnet_open=dict(aAcc=80.0, mIoU=55.5, mAcc=70.0, mIoU_seen=70.0,
+                         mIoU_unseen=20.125 + shift, hIoU=31.26),
+        ood_zero_shot={'id_accuracy/top1': 90.0,
+                       'NegLabel/average/hendrycks/AUROC': 60.0 + shift,
+                       'NegLabel/average/hendrycks/FPR95': 90.0,
+                       'NegLabel/average/openood/AUROC': 60.0 + shift,
+                       'MCM/average/hendrycks/AUROC': 70.0,
+                       'MCM/average/hendrycks/FPR95': 80.0},
+        ood_csp={'id_accuracy/top1': 90.0, 'CSP/average/hendrycks/AUROC': 62.0,
+                 'CSP/average/hendrycks/FPR95': 85.0})
     files['synood_untuned'] = {'NegLabel/average/hendrycks/AUROC': 51.0,
                                'NegLabel/average/hendrycks/FPR95': 97.0}
-    files['synood_tuned'] = {'NegLabel/average/hendrycks/AUROC': 58.25,
+    files['synood_tuned'] = {'NegLabel/average/hendrycks/AUROC': 58.25 - 2 * shift,
                              'NegLabel/average/hendrycks/FPR95': 93.5}
-    for name, (h, k, u, a) in dict(seeclip_untrained=(0.0, 33.75, 0.0, 15.41),
-                                   seeclip_off=(0.0, 91.25, 0.0, 84.625),
-                                   seeclip_on=(67.91, 88.75, 55.0, 81.94)).items():
-        files[name] = {'osdg/hscore': h, 'osdg/known_acc': k, 'osdg/unknown_acc': u,
-                       'osdg/AUROC': a, 'osdg/closed_acc': 92.5}
+    for name, h in dict(seeclip_untrained=0.0, seeclip_off=10.0, seeclip_on=60.0 + shift,
+                        seeclip_on_known_acc=55.0).items():
+        files[name] = {'osdg/hscore': h, 'osdg/known_acc': 80.0, 'osdg/unknown_acc': 50.0,
+                       'osdg/AUROC': 90.0, 'osdg/closed_acc': 92.5, 'osdg/token_cos': 0.9,
+                       'osdg/attention_entropy': 0.8}
     for name, metrics in files.items():
         with open(by_name[name].result, 'w') as f:
             json.dump(metrics, f)
-    (tmp_path / 'synood').mkdir()
-    with open(by_name['synood_generate'].done, 'w') as f:  # the generator's manifest
+    gen = by_name['synood_generate'].done
+    import os
+    os.makedirs(osp.dirname(gen), exist_ok=True)
+    with open(gen, 'w') as f:  # the generator's manifest
         json.dump(dict(records=[dict(losses=[-12.0, -13.0, -14.0, -15.0]),
                                 dict(losses=[-11.0, -12.0, -13.0, -14.5])]), f)
-    rows = tour.summary_rows(str(tmp_path), by_name)
-    values = {(r['method'], r['metric']): r['value'] for r in rows}
-    assert values[('OVSNet', 'mIoU, training vocabulary (6 seen classes)')] == '81.25'
-    assert values[('OVSNet', 'mIoU of the 2 unseen classes / hIoU')] == '20.12 / 31.26'
-    assert values[('OOD NegLabel', 'AUROC / FPR@95, mean of 2 OOD sets (openood)')] == (
-        '97.50 / 11.00')
-    assert values[('SynOOD: NegLabel, SynOOD stage-2 features',
-                   'AUROC / FPR@95, mean of 2 OOD sets (hendrycks)')] == '58.25 / 93.50'
-    gen = [v for (m, _), v in values.items() if m == 'SynOOD generation']
-    assert gen == ['-11.50 -> -14.75']
-    assert values[('SeeCLIP, with pseudo-unknowns',
-                   'H-score / known acc / unknown acc / AUROC, held-out style')] == (
-        '67.91 / 88.75 / 55.00 / 81.94')
-    assert values[('SeeCLIP, without pseudo-unknowns (ablation)',
-                   'H-score / known acc / unknown acc / AUROC, held-out style')] == (
-        '0.00 / 91.25 / 0.00 / 84.62')
-    csp = [(r['value'], r['command']) for r in rows if r['method'] == 'OOD CSP']
-    assert csp == [('98.12 / 9.00', tour.command(by_name['ood_csp']))]
-    assert len(rows) == 3 + 3 + 3 + 3  # the scores a run did not report are left out
-    on = by_name['seeclip_train_on']
-    assert tour.command(on).endswith(
-        'train_dataloader.dataset.pseudo_unknowns=' + str(tmp_path / 'seeclip_pseudo_unknowns'))
-    table = tour.format_table(rows)
-    assert table.count('\n') == len(rows) + 1 and 'tools/test.py' in table
+
+
+def test_plan_of_a_seed(tmp_path):
+    tour = _tour()
+    work, data = str(tmp_path / 'work'), str(tmp_path / 'qs')
+    plan = tour.steps(work, 0, data)
+    assert [s.args[0] for s in plan] == (
+        ['tools/train.py'] + ['tools/test.py'] * 4 + ['tools/synood/generate.py',
+                                                      'tools/train.py'] +
+        ['tools/test.py'] * 3 + ['tools/train.py', 'tools/test.py',
+                                 'tools/seeclip/generate_pseudo_unknowns.py', 'tools/train.py',
+                                 'tools/test.py', 'tools/test.py'])
+    # seed 0 runs the repository's configs on data; seed 2 its copies on data-seed2
+    assert plan[0].args[1] == tour.OVS
+    other = tour.steps(work, 2, data)
+    assert other[0].args[1] == osp.join(work, 'seed2', 'configs', osp.basename(tour.OVS))
+    assert other[5].args[-2] == osp.join(data + '-seed2', 'synood')
+    gen = [s for s in other if s.name == 'seeclip_generate'][0]
+    assert gen.fresh == osp.join(data + '-seed2', 'osdg_pseudo_unknowns')
+    assert all(osp.join(work, 'seed2') in s.result for s in other if s.result)
+    on = [s for s in plan if s.name == 'seeclip_on'][0]
+    assert on.args[2].startswith('best_osdg_hscore:')
+
+
+def test_summary_means_spreads_and_claims(tmp_path):
+    tour = _tour()
+    work, data = str(tmp_path / 'work'), str(tmp_path / 'qs')
+    for seed, shift in ((0, 0.0), (1, 2.0), (2, 4.0)):
+        for step in tour.steps(work, seed, data):
+            if step.result:
+                import os
+                os.makedirs(osp.dirname(step.result), exist_ok=True)
+        _write_results(tour, work, data, seed, shift)
+    text = tour.report(work, [0, 1, 2], data)
+    summary = json.load(open(osp.join(work, 'summary.json')))
+    rows = {(r['method'], r['metric']): r for r in summary['rows']}
+    seen = rows[('OVSNet', 'mIoU, training vocabulary (6 seen classes)')]
+    assert seen['value'] == f'{81.25 + 2:.1f} ± {np.std([81.25, 83.25, 85.25], ddof=1):.1f}'
+    assert seen['seeds'] == '81.2 ; 83.2 ; 85.2'
+    gen = rows[('SynOOD generation', 'OOD loss, unguided / after the guidance')]
+    assert gen['value'] == '-11.50 ± 0.00 / -14.75 ± 0.00'
+    # scores a run did not report are left out
+    assert ('OOD AdaNeg', 'AUROC / FPR@95, mean of 2 OOD sets') not in rows
+    claims = {(c['claim'], c['metric']): c for c in summary['claims']}
+    # CSP 62 vs NegLabel 60 / 62 / 64: holds for seed 0 only
+    assert claims[('CSP beats NegLabel', 'AUROC')]['holds'] == '1/3'
+    assert claims[('CSP beats NegLabel', 'AUROC')]['seeds'] == '+2.00 ; +0.00 ; -2.00'
+    assert claims[('CSP beats NegLabel', 'FPR@95')]['holds'] == '3/3 (established)'
+    assert claims[('SynOOD beats its ablation', 'AUROC')]['holds'] == '2/3'  # 58.25, 54.25, 50.25
+    assert claims[('SeeCLIP beats its ablation', 'H-score')]['difference'] == '52.00 ± 2.00'
+    assert claims[('SynOOD guidance lowers its loss', 'loss')]['holds'] == '3/3 (established)'
+    assert 'GL-MCM beats MCM' not in {c['claim'] for c in summary['claims']}
+    assert text.count('tools/test.py') >= 9 and 'seeds 0, 1, 2' in text
+
+
+def test_seeded_config_points_at_the_seed_world_and_sets_every_seed(tmp_path):
+    from mmengine.config import Config
+    tour = _tour()
+    root = str(tmp_path / 'qs-seed3')
+    out = tour.seeded_config(tour.SEE_ON, 3, root, str(tmp_path / 'on.py'))
+    cfg = Config.fromfile(out)
+    assert cfg.randomness.seed == 3 and cfg.model.seed == 3
+    assert cfg.pseudo_unknown_generation.seed == 3
+    assert cfg.train_dataloader.dataset.seed == 3 and cfg.val_dataloader.dataset.seed == 3
+    assert cfg.model.clip.weights == osp.join(root, 'tiny_clip_vit_osdg.safetensors')
+    assert 'data/quickstart' not in open(out).read().replace(root, '')
+    gen = Config.fromfile(tour.seeded_config(tour.SYN_GEN, 3, root, str(tmp_path / 'g.py')))
+    assert gen.seed == 3 and gen.synood.inpaint_model == osp.join(root, 'tiny_inpaint')
+    ood = Config.fromfile(tour.seeded_config(tour.OOD, 3, root, str(tmp_path / 'o.py')))
+    seeded = {s['type']: s for s in ood.model.scores}
+    assert seeded['NegLabelScore']['seed'] == 3 and seeded['AdaNegScore']['stream_seed'] == 3
+    assert 'seed' not in seeded['MCMScore']
+
+
+def test_worlds_and_missing_world_message(tmp_path):
+    tour = _tour()
+    assert tour.world_root('data/quickstart', 0) == 'data/quickstart'
+    assert tour.world_root('data/quickstart/', 2) == 'data/quickstart-seed2'
+    with pytest.raises(SystemExit, match='make quickstart-data'):
+        tour.main(['--work-dir', str(tmp_path / 'w'), '--data', str(tmp_path / 'none'),
+                   '--seeds', '0', '1'])

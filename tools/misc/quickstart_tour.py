@@ -1,38 +1,49 @@
-"""The quickstart tour: mmopen's methods on the bundled synthetic data, each step a real run of
-``tools/train.py`` / ``tools/test.py``, ending with one summary table.
+"""The quickstart tour: mmopen's methods on the bundled synthetic worlds, each step a real run of
+``tools/train.py`` / ``tools/test.py`` / a generation tool, the whole chain once per seed, ending
+with one summary table of mean +- std over the seeds.
 
-    python tools/misc/quickstart_tour.py [--work-dir work_dirs/quickstart] [--resume]
+    python tools/misc/quickstart_tour.py [--work-dir work_dirs/quickstart] [--seeds 0 1 2]
+        [--data data/quickstart] [--jobs N] [--resume]
 
-``make quickstart`` runs it after writing the data (``make quickstart-data``). Steps:
+``make quickstart`` runs it after writing one world per seed (``make quickstart-data``,
+:mod:`tools.misc.setup_quickstart`: seed 0 in ``data/quickstart``, seed ``s`` in
+``data/quickstart-seed<s>``, each with its own data, tiny models and mined negatives). A
+result that one chain on one machine produced proves little (floating point differs between
+machines, and every tiny model downstream moves with it), so every row is the mean +- std over
+the seeds, and every "X beats its ablation" row says in how many seeds it holds. Steps, per
+seed:
 
-1. OVSNet: train on the 6 seen classes of the segmentation set;
-2. evaluate over the training vocabulary (the seen classes);
-3. evaluate over a vocabulary with the 2 classes it never trained on (mIoU over all 8 classes,
-   over the unseen ones, and hIoU);
-4. zero-shot OOD detection with the tiny CLIP: NegLabel, ΔEnergy and the baselines, both metric
-   conventions;
-5. SynOOD: generate near-boundary OOD images from the ID training images with the tiny
-   inpainting model (guided by the tiny CLIP's energy), fine-tune in two stages (the residual
-   projection; the mined negative labels' features), and evaluate NegLabel with the tuned
-   features against NegLabel with the same negatives untuned (SynOOD's ablation);
-6. SeeCLIP: open-set domain generalisation on the shapes in four styles, tested on the held-out
-   cartoon style with two unknown shapes: the untrained prompt learner, training without
-   pseudo-unknowns (the ablation), pseudo-unknowns generated with that run's semantic tokens,
-   and training with them.
+1. OVSNet: train on the 6 seen classes of the segmentation set, then evaluate over the training
+   vocabulary and over all 8 classes (2 never trained on: their mIoU and hIoU);
+2. zero-shot OOD detection with the tiny CLIP: NegLabel, CSP, AdaNeg, GL-MCM, ΔEnergy and the
+   baselines;
+3. SynOOD: generate near-boundary OOD images from the ID training images with the tiny
+   inpainting model, tune the mined negatives' features (stage 2) and evaluate NegLabel with
+   them against the same negatives untuned (SynOOD's ablation);
+4. SeeCLIP: on a held-out style with two unknown shapes, the untrained prompt learner, training
+   without pseudo-unknowns (the ablation), pseudo-unknowns generated with that run's semantic
+   tokens, training with them, and the checkpoint chosen by each selection rule.
 
-Each step's output goes to ``WORK/<step>.log`` and its metrics to ``WORK/<step>.json``;
-``--resume`` skips steps whose metrics are already there (a re-run without it redoes all).
-The table is printed and written to ``WORK/summary.md`` and ``WORK/summary.json``.
+The seeds run at once, one process each with one thread (``--jobs`` limits how many): each
+process runs its steps in-process, the tools' ``main`` with the arguments the printed commands
+show (seed ``s > 0`` runs copies of the configs pointed at its world, with its seed, written to
+``WORK/seed<s>/configs``). Each seed's output goes to ``WORK/seed<s>/tour.log``, its metrics to
+``WORK/seed<s>/<step>.json``; ``--resume`` skips steps whose results are there. The table is
+printed and written to ``WORK/summary.md`` and ``WORK/summary.json``.
 """
 import argparse
+import importlib.util
 import json
 import os
 import os.path as osp
 import shlex
+import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple
+from typing import Dict, List, NamedTuple, Optional, Sequence
+
+import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -42,102 +53,155 @@ OVS_SEEN = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-
 OOD = 'configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py'
 OOD_CSP = 'configs/ood/quickstart/clip-tiny-convnext_csp_quickstart.py'
 SYN_GEN = 'configs/synood/quickstart/synood_generate_quickstart.py'
-SYN_S1 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage1-projection_quickstart.py'
 SYN_S2 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage2-neg-features_quickstart.py'
-SYN_DATA = 'data/quickstart/synood'
 SEE_OFF = 'configs/seeclip/quickstart/seeclip_clip-tiny-vit_quickstart-shapes-cartoon.py'
 SEE_ON = ('configs/seeclip/quickstart/'
           'seeclip_clip-tiny-vit_quickstart-shapes-cartoon_pseudo-unknowns.py')
-OOD_SCORES = ('NegLabel', 'AdaNeg', 'DeltaEnergy', 'MCM', 'GL-MCM', 'MSP', 'MaxLogit',
+CONFIGS = (OVS, OVS_SEEN, OOD, OOD_CSP, SYN_GEN, SYN_S2, SEE_OFF, SEE_ON)
+DATA = 'data/quickstart'  # the path every quickstart config names
+OOD_SCORES = ('NegLabel', 'CSP', 'AdaNeg', 'GL-MCM', 'MCM', 'DeltaEnergy', 'MSP', 'MaxLogit',
               'Energy')
+TOOLS = dict(train='tools/train.py', test='tools/test.py', synood='tools/synood/generate.py',
+             seeclip='tools/seeclip/generate_pseudo_unknowns.py')
 
 
 class Step(NamedTuple):
     name: str
     what: str
-    args: List[str]   # the command, relative to the repository
-    result: str       # the JSON file the step writes ('' for training)
-    done: str = ''    # for steps without a result: the file that marks them finished
-    fresh: str = ''   # a folder removed before the step runs (its output, made anew)
+    args: List[str]    # the command after `python`, paths relative to the repository
+    result: str        # the JSON file the step writes ('' for training and generation)
+    done: str = ''     # for steps without a result: the file that marks them finished
+    fresh: str = ''    # a folder removed before the step runs (made anew; kept by --resume)
 
 
-def steps(work: str, synood_data: str = SYN_DATA) -> List[Step]:
-    ovs_work = osp.join(work, 'ovsnet')
-    s1_work, s2_work = osp.join(work, 'synood_stage1'), osp.join(work, 'synood_stage2')
-    off_work, on_work = osp.join(work, 'seeclip_off'), osp.join(work, 'seeclip_on')
-    pseudo = osp.join(work, 'seeclip_pseudo_unknowns')
+def world_root(data: str, seed: int) -> str:
+    """Seed ``seed``'s world (:func:`tools.misc.setup_quickstart.world_root`)."""
+    return data if seed == 0 else f'{data.rstrip("/")}-seed{seed}'
+
+
+def seed_dir(work: str, seed: int) -> str:
+    return osp.join(work, f'seed{seed}')
+
+
+def config_of(work: str, seed: int, config: str) -> str:
+    """The config seed ``seed`` runs: the repository's for seed 0, else its seeded copy."""
+    return config if seed == 0 else osp.join(seed_dir(work, seed), 'configs',
+                                             osp.basename(config))
+
+
+def steps(work: str, seed: int = 0, data: str = DATA) -> List[Step]:
+    """Seed ``seed``'s steps (``work`` is the tour's work dir, ``data`` seed 0's world)."""
+    w = seed_dir(work, seed)
+    root = world_root(data, seed)
+
+    def cfg(c):
+        return config_of(work, seed, c)
+
+    def out(name):
+        return osp.join(w, f'{name}.json')
+
+    ovs, s2 = osp.join(w, 'ovsnet'), osp.join(w, 'synood_stage2')
+    off, on = osp.join(w, 'seeclip_off'), osp.join(w, 'seeclip_on')
+    syn_data = osp.join(root, 'synood')
+    pseudo = osp.join(root, 'osdg_pseudo_unknowns')  # the SeeCLIP config's out_dir
     return [
-        Step('ovsnet_train', 'OVSNet: train on the 6 seen classes (300 iterations)',
-             ['tools/train.py', OVS, '--work-dir', ovs_work], '',
-             osp.join(ovs_work, 'last_checkpoint')),
+        Step('ovsnet_train', 'OVSNet: train on the 6 seen classes',
+             ['tools/train.py', cfg(OVS), '--work-dir', ovs], '', osp.join(ovs, 'last_checkpoint')),
         Step('ovsnet_seen', 'OVSNet: evaluate over the training vocabulary',
-             ['tools/test.py', OVS_SEEN, f'last:{ovs_work}', '--work-dir',
-              osp.join(work, 'ovsnet_seen'), '--json', osp.join(work, 'ovsnet_seen.json')],
-             osp.join(work, 'ovsnet_seen.json')),
+             ['tools/test.py', cfg(OVS_SEEN), f'last:{ovs}', '--work-dir',
+              osp.join(w, 'ovsnet_seen'), '--json', out('ovsnet_seen')], out('ovsnet_seen')),
         Step('ovsnet_open', 'OVSNet: evaluate over all 8 classes, 2 of them unseen',
-             ['tools/test.py', OVS, f'last:{ovs_work}', '--work-dir',
-              osp.join(work, 'ovsnet_open'), '--json', osp.join(work, 'ovsnet_open.json')],
-             osp.join(work, 'ovsnet_open.json')),
+             ['tools/test.py', cfg(OVS), f'last:{ovs}', '--work-dir',
+              osp.join(w, 'ovsnet_open'), '--json', out('ovsnet_open')], out('ovsnet_open')),
         Step('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions; '
              'leaderboard CSV / Markdown and the raw scores)',
-             ['tools/test.py', OOD, 'none', '--work-dir', osp.join(work, 'ood'), '--json',
-              osp.join(work, 'ood.json'), '--csv', osp.join(work, 'ood.csv'), '--markdown',
-              osp.join(work, 'ood.md'), '--save-scores', osp.join(work, 'ood_scores')],
-             osp.join(work, 'ood.json')),
+             ['tools/test.py', cfg(OOD), 'none', '--work-dir', osp.join(w, 'ood'), '--json',
+              out('ood_zero_shot'), '--csv', osp.join(w, 'ood.csv'), '--markdown',
+              osp.join(w, 'ood.md'), '--save-scores', osp.join(w, 'ood_scores')],
+             out('ood_zero_shot')),
         Step('ood_csp', 'Zero-shot OOD detection with CSP\'s conjugated semantic pool',
-             ['tools/test.py', OOD_CSP, 'none', '--work-dir', osp.join(work, 'ood_csp'),
-              '--json', osp.join(work, 'ood_csp.json')], osp.join(work, 'ood_csp.json')),
-        Step('synood_generate', 'SynOOD: 40 near-boundary OOD images from the ID training set '
-             '(resumable)', ['tools/synood/generate.py', SYN_GEN, '--out', synood_data,
-                             '--no-progress'], '',
-             osp.join(REPO, synood_data, 'manifest.json')),
-        Step('synood_stage1', 'SynOOD stage 1: the residual projection (ID + synthetic images)',
-             ['tools/train.py', SYN_S1, '--work-dir', s1_work], '',
-             osp.join(s1_work, 'last_checkpoint')),
-        Step('synood_stage2', 'SynOOD stage 2: the mined negative labels\' features (synthetic '
-             'images)', ['tools/train.py', SYN_S2, '--work-dir', s2_work], '',
-             osp.join(s2_work, 'last_checkpoint')),
+             ['tools/test.py', cfg(OOD_CSP), 'none', '--work-dir', osp.join(w, 'ood_csp'),
+              '--json', out('ood_csp')], out('ood_csp')),
+        Step('synood_generate', 'SynOOD: 40 near-boundary OOD images from the ID training set',
+             ['tools/synood/generate.py', cfg(SYN_GEN), '--out', syn_data, '--no-progress'], '',
+             osp.join(syn_data, 'manifest.json')),
+        Step('synood_stage2', 'SynOOD stage 2: the mined negative labels\' features',
+             ['tools/train.py', cfg(SYN_S2), '--work-dir', s2], '',
+             osp.join(s2, 'last_checkpoint')),
         Step('synood_untuned', 'NegLabel with the same negatives, untuned (SynOOD\'s ablation)',
-             ['tools/test.py', SYN_S2, 'none', '--work-dir', osp.join(work, 'synood_untuned'),
-              '--json', osp.join(work, 'synood_untuned.json')],
-             osp.join(work, 'synood_untuned.json')),
+             ['tools/test.py', cfg(SYN_S2), 'none', '--work-dir', osp.join(w, 'synood_untuned'),
+              '--json', out('synood_untuned')], out('synood_untuned')),
         Step('synood_tuned', 'NegLabel with the stage-2 features (SynOOD)',
-             ['tools/test.py', SYN_S2, f'last:{s2_work}', '--work-dir',
-              osp.join(work, 'synood_tuned'), '--json', osp.join(work, 'synood_tuned.json')],
-             osp.join(work, 'synood_tuned.json')),
+             ['tools/test.py', cfg(SYN_S2), f'last:{s2}', '--work-dir',
+              osp.join(w, 'synood_tuned'), '--json', out('synood_tuned')], out('synood_tuned')),
         Step('seeclip_untrained', 'SeeCLIP: the untrained prompt learner on the held-out style',
-             ['tools/test.py', SEE_OFF, 'none', '--work-dir', osp.join(work, 'seeclip_untrained'),
-              '--json', osp.join(work, 'seeclip_untrained.json')],
-             osp.join(work, 'seeclip_untrained.json')),
-        Step('seeclip_train_off', 'SeeCLIP: train on 3 styles without pseudo-unknowns (12 epochs)',
-             ['tools/train.py', SEE_OFF, '--work-dir', off_work], '',
-             osp.join(off_work, 'last_checkpoint')),
+             ['tools/test.py', cfg(SEE_OFF), 'none', '--work-dir',
+              osp.join(w, 'seeclip_untrained'), '--json', out('seeclip_untrained')],
+             out('seeclip_untrained')),
+        Step('seeclip_train_off', 'SeeCLIP: train on 3 styles without pseudo-unknowns',
+             ['tools/train.py', cfg(SEE_OFF), '--work-dir', off], '',
+             osp.join(off, 'last_checkpoint')),
         Step('seeclip_off', 'SeeCLIP without pseudo-unknowns: the held-out style',
-             ['tools/test.py', SEE_OFF, f'best:{off_work}', '--work-dir',
-              osp.join(work, 'seeclip_off_test'), '--json', osp.join(work, 'seeclip_off.json')],
-             osp.join(work, 'seeclip_off.json')),
-        Step('seeclip_generate', 'SeeCLIP: 48 pseudo-unknowns from perturbed semantic tokens '
-             '(resumable)', ['tools/seeclip/generate_pseudo_unknowns.py', SEE_ON, '--checkpoint',
-                             f'best:{off_work}', '--out', pseudo, '--no-progress'], '',
-             osp.join(pseudo, 'manifest.json'), pseudo),
-        Step('seeclip_train_on', 'SeeCLIP: train with the pseudo-unknowns (12 epochs)',
-             ['tools/train.py', SEE_ON, '--work-dir', on_work, '--cfg-options',
-              f'train_dataloader.dataset.pseudo_unknowns={pseudo}'], '',
-             osp.join(on_work, 'last_checkpoint')),
-        Step('seeclip_on', 'SeeCLIP with pseudo-unknowns: the held-out style',
-             ['tools/test.py', SEE_ON, f'best:{on_work}', '--work-dir',
-              osp.join(work, 'seeclip_on_test'), '--json', osp.join(work, 'seeclip_on.json')],
-             osp.join(work, 'seeclip_on.json')),
+             ['tools/test.py', cfg(SEE_OFF), f'best:{off}', '--work-dir',
+              osp.join(w, 'seeclip_off_test'), '--json', out('seeclip_off')], out('seeclip_off')),
+        Step('seeclip_generate', 'SeeCLIP: 48 pseudo-unknowns from perturbed semantic tokens',
+             ['tools/seeclip/generate_pseudo_unknowns.py', cfg(SEE_ON), '--checkpoint',
+              f'best:{off}', '--no-progress'], '', osp.join(pseudo, 'manifest.json'), pseudo),
+        Step('seeclip_train_on', 'SeeCLIP: train with the pseudo-unknowns',
+             ['tools/train.py', cfg(SEE_ON), '--work-dir', on], '',
+             osp.join(on, 'last_checkpoint')),
+        Step('seeclip_on', 'SeeCLIP with pseudo-unknowns (selected by the source H-score)',
+             ['tools/test.py', cfg(SEE_ON), f'best_osdg_hscore:{on}', '--work-dir',
+              osp.join(w, 'seeclip_on_test'), '--json', out('seeclip_on')], out('seeclip_on')),
+        Step('seeclip_on_known_acc', 'SeeCLIP with pseudo-unknowns (selected by the source '
+             'known accuracy)',
+             ['tools/test.py', cfg(SEE_ON), f'best_osdg_known_acc:{on}', '--work-dir',
+              osp.join(w, 'seeclip_on_known_acc_test'), '--json', out('seeclip_on_known_acc')],
+             out('seeclip_on_known_acc')),
     ]
 
 
+# ------------------------------------------------------------------ seeded configs
+def _seed_scores(scores, seed: int) -> None:
+    for score in scores or ():
+        if score.get('type') in ('NegLabelScore', 'CSPScore', 'AdaNegScore'):
+            score['seed'] = seed  # the fixed permutation of the negatives into groups
+        if score.get('type') == 'AdaNegScore':
+            score['stream_seed'] = seed
+
+
+def seeded_config(src: str, seed: int, root: str, out: str) -> str:
+    """Write ``src`` (a repository config) for seed ``seed``: every ``data/quickstart`` path
+    pointed at ``root``, and every seed the chain uses set to ``seed`` (the runner's, the
+    prompt learner's, the data splits', the generators', the OOD scores' groups and
+    streams)."""
+    from mmengine.config import Config
+    text = Config.fromfile(osp.join(REPO, src)).pretty_text.replace(DATA, root)
+    cfg = Config.fromstring(text, '.py')
+    if 'randomness' in cfg:
+        cfg.randomness.seed = seed
+    if 'synood' in cfg and 'seed' in cfg:  # SynOOD's generation config
+        cfg.seed = seed
+    if 'pseudo_unknown_generation' in cfg:
+        cfg.pseudo_unknown_generation.seed = seed
+    model = cfg.get('model') or {}
+    if model.get('type') == 'SeeCLIPClassifier':
+        model['seed'] = seed
+    _seed_scores(model.get('scores'), seed)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = (cfg.get(loader) or {}).get('dataset') or {}
+        if ds.get('type') == 'OSDGDataset':
+            ds['seed'] = seed
+    os.makedirs(osp.dirname(out), exist_ok=True)
+    cfg.dump(out)
+    return out
+
+
+# ------------------------------------------------------------------ running
 def command(step: Step) -> str:
     """The step's command line, paths inside the repository relative to it."""
     def rel(a):
-        if '=' in a and not a.startswith(REPO):  # a --cfg-options key=PATH
-            key, value = a.split('=', 1)
-            return f'{key}={rel(value)}'
-        for prefix in ('', 'last:', 'best:'):
+        for prefix in ('', 'last:', 'best:', 'best_osdg_hscore:', 'best_osdg_known_acc:'):
             if a.startswith(prefix + REPO + os.sep):
                 return prefix + osp.relpath(a[len(prefix):], REPO)
         return a
@@ -145,117 +209,294 @@ def command(step: Step) -> str:
     return 'python ' + ' '.join(shlex.quote(rel(a)) for a in step.args)
 
 
-def run(step: Step, work: str, index: int, total: int, resume: bool = False) -> float:
-    log = osp.join(work, f'{step.name}.log')
-    print(f'[{index}/{total}] {step.what}\n      {command(step)}', flush=True)
+def _load_tool(path: str):
+    spec = importlib.util.spec_from_file_location(
+        'mmopen_tool_' + osp.splitext(osp.basename(path))[0], osp.join(REPO, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_worker(work: str, seed: int, data: str, resume: bool) -> int:
+    """Run seed ``seed``'s steps in this process (stdout is its ``tour.log``); each step's start
+    and end go to ``WORK/seed<s>/progress.jsonl``."""
+    import torch
+    torch.set_num_threads(1)
+    os.chdir(REPO)
+    w = seed_dir(work, seed)
+    if seed != 0:
+        for c in CONFIGS:
+            seeded_config(c, seed, world_root(data, seed), config_of(work, seed, c))
+    progress = osp.join(w, 'progress.jsonl')
+    tools = {}
+
+    def note(**event):
+        with open(progress, 'a') as f:
+            f.write(json.dumps(event) + '\n')
+
+    for step in steps(work, seed, data):
+        if resume and osp.isfile(step.result or step.done):
+            note(step=step.name, event='kept')
+            continue
+        if step.fresh and osp.isdir(step.fresh) and not resume:
+            shutil.rmtree(step.fresh)
+        note(step=step.name, event='start')
+        print(f'\n===== {step.name}: {command(step)}', flush=True)
+        start = time.time()
+        tool = step.args[0]
+        if tool not in tools:
+            tools[tool] = _load_tool(tool)
+        try:
+            code = tools[tool].main(step.args[1:])
+        except SystemExit as exit_:
+            code = exit_.code
+        except Exception:  # noqa: BLE001  (the traceback goes to the log)
+            import traceback
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush()
+        if code not in (None, 0):
+            note(step=step.name, event='failed', code=str(code))
+            return 1
+        note(step=step.name, event='done', seconds=round(time.time() - start, 1))
+    return 0
+
+
+def run_seeds(work: str, seeds: Sequence[int], data: str, jobs: int, resume: bool) -> Dict:
+    """One worker process per seed (``jobs`` at a time), their progress printed as it comes."""
+    names = [s.name for s in steps(work, 0, data)]
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    pending, running, seconds = list(seeds), {}, {}
+    seen = {s: 0 for s in seeds}
     start = time.time()
-    if step.fresh and osp.isdir(step.fresh) and not resume:  # --resume: finish it instead
-        import shutil
-        shutil.rmtree(step.fresh)
-    with open(log, 'w') as f:
-        proc = subprocess.run([sys.executable] + step.args, cwd=REPO, stdout=f,
-                              stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=REPO))
-    spent = time.time() - start
-    if proc.returncode != 0:
-        with open(log) as f:
-            tail = f.read()[-3000:]
-        raise SystemExit(f'{tail}\nStep {step.name!r} failed (exit {proc.returncode}) after '
-                         f'{spent:.0f} s; its whole output is in {log}.')
-    print(f'      done in {spent:.0f} s (log: {log})', flush=True)
-    return spent
-
-
-def summary_rows(work: str, by_name: Dict[str, Step]) -> List[dict]:
-    def load(name):
-        with open(by_name[name].result) as f:
-            return json.load(f)
-
-    seen, opened, ood = load('ovsnet_seen'), load('ovsnet_open'), load('ood_zero_shot')
-    ood.update({k: v for k, v in load('ood_csp').items() if k.startswith('CSP/')})
-    rows = [
-        dict(method='OVSNet', metric='mIoU, training vocabulary (6 seen classes)',
-             value=f'{seen["mIoU"]:.2f}', command=command(by_name['ovsnet_seen'])),
-        dict(method='OVSNet', metric='mIoU, open vocabulary (8 classes)',
-             value=f'{opened["mIoU"]:.2f}', command=command(by_name['ovsnet_open'])),
-        dict(method='OVSNet', metric='mIoU of the 2 unseen classes / hIoU',
-             value=f'{opened["mIoU_unseen"]:.2f} / {opened["hIoU"]:.2f}',
-             command=command(by_name['ovsnet_open'])),
-    ]
-    for conv in ('hendrycks', 'openood'):
-        for score in OOD_SCORES[:1] + ('CSP', ) + OOD_SCORES[1:]:
-            auroc = ood.get(f'{score}/average/{conv}/AUROC')
-            fpr = ood.get(f'{score}/average/{conv}/FPR95')
-            if auroc is None:
+    while pending or running:
+        while pending and len(running) < jobs:
+            seed = pending.pop(0)
+            os.makedirs(seed_dir(work, seed), exist_ok=True)
+            prog = osp.join(seed_dir(work, seed), 'progress.jsonl')
+            if osp.exists(prog):
+                os.remove(prog)
+            log = open(osp.join(seed_dir(work, seed), 'tour.log'), 'w')
+            cmd = [sys.executable, osp.abspath(__file__), '--worker', str(seed), '--work-dir',
+                   work, '--data', data] + (['--resume'] if resume else [])
+            running[seed] = (subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log,
+                                              stderr=subprocess.STDOUT), log)
+        time.sleep(1)
+        for seed in list(running):
+            prog = osp.join(seed_dir(work, seed), 'progress.jsonl')
+            events = []
+            if osp.exists(prog):
+                with open(prog) as f:
+                    events = [json.loads(line) for line in f if line.strip()]
+            for e in events[seen[seed]:]:
+                if e['event'] in ('done', 'kept'):
+                    i = names.index(e['step']) + 1
+                    took = f'done in {e["seconds"]:.0f} s' if e['event'] == 'done' else \
+                        'done earlier (--resume)'
+                    seconds.setdefault(seed, {})[e['step']] = e.get('seconds')
+                    print(f'[seed {seed}] {i:2d}/{len(names)} {e["step"]}: {took} '
+                          f'({time.time() - start:.0f} s so far)', flush=True)
+            seen[seed] = len(events)
+            proc, log = running[seed]
+            if proc.poll() is None:
                 continue
-            rows.append(dict(method=f'OOD {score}',
-                             metric=f'AUROC / FPR@95, mean of 2 OOD sets ({conv})',
-                             value=f'{auroc:.2f} / {fpr:.2f}',
-                             command=command(by_name['ood_csp' if score == 'CSP' else
-                                                     'ood_zero_shot'])))
-    with open(by_name['synood_generate'].done) as f:
-        records = json.load(f)['records']
-    first = sum(r['losses'][0] for r in records) / len(records)
-    last = sum(r['losses'][-1] for r in records) / len(records)
-    rows.append(dict(method='SynOOD generation',
-                     metric=f'OOD loss (eq. 7), unguided -> {len(records[0]["losses"]) - 1} '
-                     'guided iterations, mean of the images', value=f'{first:.2f} -> {last:.2f}',
-                     command=command(by_name['synood_generate'])))
-    for name, label in (('synood_untuned', 'NegLabel, negatives untuned (ablation)'),
-                        ('synood_tuned', 'NegLabel, SynOOD stage-2 features')):
-        res = load(name)
-        rows.append(dict(method=f'SynOOD: {label}',
-                         metric='AUROC / FPR@95, mean of 2 OOD sets (hendrycks)',
-                         value=f'{res["NegLabel/average/hendrycks/AUROC"]:.2f} / '
-                         f'{res["NegLabel/average/hendrycks/FPR95"]:.2f}',
-                         command=command(by_name[name])))
-    for name, label in (('seeclip_untrained', 'untrained'),
-                        ('seeclip_off', 'without pseudo-unknowns (ablation)'),
-                        ('seeclip_on', 'with pseudo-unknowns')):
-        res = load(name)
-        rows.append(dict(method=f'SeeCLIP, {label}',
-                         metric='H-score / known acc / unknown acc / AUROC, held-out style',
-                         value=f'{res["osdg/hscore"]:.2f} / {res["osdg/known_acc"]:.2f} / '
-                         f'{res["osdg/unknown_acc"]:.2f} / {res["osdg/AUROC"]:.2f}',
-                         command=command(by_name[name])))
-    return rows
+            log.close()
+            del running[seed]
+            if proc.returncode != 0:
+                for other, (p, lg) in running.items():
+                    p.kill()
+                    lg.close()
+                path = osp.join(seed_dir(work, seed), 'tour.log')
+                with open(path) as f:
+                    tail = f.read()[-3000:]
+                failed = [e['step'] for e in events if e['event'] == 'failed']
+                raise SystemExit(f'{tail}\nSeed {seed}: step {failed[-1] if failed else "?"} '
+                                 f'failed; its whole output is in {path}.')
+    return seconds
 
 
-def format_table(rows: List[dict]) -> str:
-    cols = ('method', 'metric', 'value', 'command')
-    width = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
-    line = '| ' + ' | '.join(c.ljust(width[c]) for c in cols) + ' |'
+# ------------------------------------------------------------------ the summary
+def _load(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+def seed_values(work: str, seed: int, data: str) -> Dict[str, float]:
+    """Every number the table shows, for one seed, by row key."""
+    by = {s.name: s for s in steps(work, seed, data)}
+
+    def res(name):
+        return _load(by[name].result)
+
+    v = {}
+    seen, opened = res('ovsnet_seen'), res('ovsnet_open')
+    v['ovs/seen'] = seen['mIoU']
+    for k in ('mIoU', 'mIoU_unseen', 'hIoU'):
+        v[f'ovs/open/{k}'] = opened[k]
+    ood = dict(res('ood_zero_shot'))
+    ood.update({k: x for k, x in res('ood_csp').items() if k.startswith('CSP/')})
+    for score in OOD_SCORES:
+        for m in ('AUROC', 'FPR95'):
+            key = f'{score}/average/hendrycks/{m}'
+            if key in ood:
+                v[f'ood/{score}/{m}'] = ood[key]
+    records = _load(by['synood_generate'].done)['records']
+    v['synood/loss_unguided'] = float(np.mean([r['losses'][0] for r in records]))
+    v['synood/loss_guided'] = float(np.mean([r['losses'][-1] for r in records]))
+    for name in ('synood_untuned', 'synood_tuned'):
+        r = res(name)
+        for m in ('AUROC', 'FPR95'):
+            v[f'{name}/{m}'] = r[f'NegLabel/average/hendrycks/{m}']
+    for name in ('seeclip_untrained', 'seeclip_off', 'seeclip_on', 'seeclip_on_known_acc'):
+        r = res(name)
+        for m in ('hscore', 'known_acc', 'unknown_acc', 'AUROC', 'token_cos',
+                  'attention_entropy'):
+            v[f'{name}/{m}'] = r[f'osdg/{m}']
+    return v
+
+
+# (label, metric description, row keys joined by " / ", decimals)
+ROWS = [
+    ('OVSNet', 'mIoU, training vocabulary (6 seen classes)', ['ovs/seen'], 1),
+    ('OVSNet', 'mIoU, all 8 classes / the 2 unseen / hIoU',
+     ['ovs/open/mIoU', 'ovs/open/mIoU_unseen', 'ovs/open/hIoU'], 1),
+] + [(f'OOD {s}', 'AUROC / FPR@95, mean of 2 OOD sets', [f'ood/{s}/AUROC', f'ood/{s}/FPR95'], 1)
+     for s in OOD_SCORES] + [
+    ('SynOOD generation', 'OOD loss, unguided / after the guidance',
+     ['synood/loss_unguided', 'synood/loss_guided'], 2),
+    ('SynOOD: NegLabel, negatives untuned (ablation)', 'AUROC / FPR@95, mean of 2 OOD sets',
+     ['synood_untuned/AUROC', 'synood_untuned/FPR95'], 1),
+    ('SynOOD: NegLabel, stage-2 features', 'AUROC / FPR@95, mean of 2 OOD sets',
+     ['synood_tuned/AUROC', 'synood_tuned/FPR95'], 1),
+] + [(f'SeeCLIP, {label}', 'H-score / known acc / unknown acc / AUROC, held-out style',
+      [f'{name}/{m}' for m in ('hscore', 'known_acc', 'unknown_acc', 'AUROC')], 1)
+     for name, label in (('seeclip_untrained', 'untrained'),
+                         ('seeclip_off', 'without pseudo-unknowns (ablation)'),
+                         ('seeclip_on', 'with pseudo-unknowns'),
+                         ('seeclip_on_known_acc',
+                          'with pseudo-unknowns, selected by known acc'))] + [
+    ('SeeCLIP semantic tokens', 'pairwise cosine / attention entropy (share of log N)',
+     ['seeclip_on/token_cos', 'seeclip_on/attention_entropy'], 3),
+]
+
+# (claim, metric, method key, ablation key, higher is better)
+CLAIMS = [
+    ('CSP beats NegLabel', 'AUROC', 'ood/CSP/AUROC', 'ood/NegLabel/AUROC', True),
+    ('CSP beats NegLabel', 'FPR@95', 'ood/CSP/FPR95', 'ood/NegLabel/FPR95', False),
+    ('AdaNeg beats NegLabel', 'AUROC', 'ood/AdaNeg/AUROC', 'ood/NegLabel/AUROC', True),
+    ('AdaNeg beats NegLabel', 'FPR@95', 'ood/AdaNeg/FPR95', 'ood/NegLabel/FPR95', False),
+    ('GL-MCM beats MCM', 'AUROC', 'ood/GL-MCM/AUROC', 'ood/MCM/AUROC', True),
+    ('GL-MCM beats MCM', 'FPR@95', 'ood/GL-MCM/FPR95', 'ood/MCM/FPR95', False),
+    ('SynOOD guidance lowers its loss', 'loss', 'synood/loss_guided', 'synood/loss_unguided',
+     False),
+    ('SynOOD beats its ablation', 'AUROC', 'synood_tuned/AUROC', 'synood_untuned/AUROC', True),
+    ('SynOOD beats its ablation', 'FPR@95', 'synood_tuned/FPR95', 'synood_untuned/FPR95',
+     False),
+    ('SeeCLIP beats the untrained model', 'H-score', 'seeclip_on/hscore',
+     'seeclip_untrained/hscore', True),
+    ('SeeCLIP beats its ablation', 'H-score', 'seeclip_on/hscore', 'seeclip_off/hscore', True),
+    ('SeeCLIP beats its ablation', 'AUROC', 'seeclip_on/AUROC', 'seeclip_off/AUROC', True),
+    ('Source-H selection beats known-acc selection', 'H-score', 'seeclip_on/hscore',
+     'seeclip_on_known_acc/hscore', True),
+]
+
+
+def _mean_std(values: Sequence[float], decimals: int) -> str:
+    a = np.asarray(values, dtype=float)
+    std = a.std(ddof=1) if len(a) > 1 else 0.0
+    return f'{a.mean():.{decimals}f} ± {std:.{decimals}f}'
+
+
+def summary(per_seed: Dict[int, Dict[str, float]]):
+    """The table rows and the claim rows, over the seeds given."""
+    seeds = sorted(per_seed)
+    rows = []
+    for label, metric, keys, d in ROWS:
+        if not all(k in per_seed[s] for k in keys for s in seeds):
+            continue
+        value = ' / '.join(_mean_std([per_seed[s][k] for s in seeds], d) for k in keys)
+        each = ' ; '.join(' / '.join(f'{per_seed[s][k]:.{d}f}' for k in keys) for s in seeds)
+        rows.append(dict(method=label, metric=metric, value=value, seeds=each))
+    claims = []
+    for claim, metric, a, b, higher in CLAIMS:
+        if not all(a in per_seed[s] and b in per_seed[s] for s in seeds):
+            continue
+        diff = [per_seed[s][a] - per_seed[s][b] for s in seeds]
+        holds = sum((x > 0) if higher else (x < 0) for x in diff)
+        claims.append(dict(claim=claim, metric=metric, difference=_mean_std(diff, 2),
+                           seeds=' ; '.join(f'{x:+.2f}' for x in diff),
+                           holds=f'{holds}/{len(seeds)}' + (' (established)'
+                                                            if holds == len(seeds) else '')))
+    return rows, claims
+
+
+def format_table(rows: List[dict], cols: Sequence[str], heads: Sequence[str]) -> str:
+    width = {c: max(len(h), *(len(r[c]) for r in rows)) for c, h in zip(cols, heads)}
+    line = '| ' + ' | '.join(h.ljust(width[c]) for c, h in zip(cols, heads)) + ' |'
     sep = '|' + '|'.join('-' * (width[c] + 2) for c in cols) + '|'
     body = ['| ' + ' | '.join(r[c].ljust(width[c]) for c in cols) + ' |' for r in rows]
     return '\n'.join([line, sep] + body)
 
 
+def report(work: str, seeds: Sequence[int], data: str, seconds: Optional[Dict] = None,
+           total: Optional[float] = None) -> str:
+    from mmopen.utils.io import write_json_atomic, write_text_atomic
+    per_seed = {s: seed_values(work, s, data) for s in seeds}
+    rows, claims = summary(per_seed)
+    seed_list = ', '.join(str(s) for s in seeds)
+    plan = steps(work, seeds[0], data)
+    commands = '\n'.join(f'{i:2d}. {command(s)}' for i, s in enumerate(plan, 1))
+    text = (f'mmopen quickstart tour: each method\'s whole chain (data, tiny-model pre-training, '
+            f'mining, training, generation) once per seed ({seed_list}); mean ± std over the '
+            f'seeds, then each seed\'s value. Synthetic worlds and tiny models: these numbers '
+            f'show whether each mechanism acts here, not how the methods do with real CLIP '
+            f'weights.\n\n'
+            + format_table(rows, ('method', 'metric', 'value', 'seeds'),
+                           ('method', 'metric', 'mean ± std', f'seeds {seed_list}'))
+            + '\n\nAgainst the ablation (difference, method minus ablation; "established" when '
+            'it holds for every seed):\n\n'
+            + format_table(claims, ('claim', 'metric', 'difference', 'seeds', 'holds'),
+                           ('claim', 'metric', 'difference', f'seeds {seed_list}', 'holds'))
+            + f'\n\nThe commands of seed {seeds[0]} (the other seeds run copies of the configs '
+            f'in {osp.relpath(seed_dir(work, 1), REPO) if len(seeds) > 1 else "-"}/configs '
+            f'pointed at their own world):\n\n{commands}\n'
+            + (f'\nTotal {total:.0f} s.\n' if total is not None else ''))
+    write_text_atomic(text, osp.join(work, 'summary.md'))
+    write_json_atomic(dict(seeds=list(seeds), rows=rows, claims=claims, values={
+        str(s): v for s, v in per_seed.items()}, seconds=seconds or {}),
+        osp.join(work, 'summary.json'))
+    return text
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--work-dir', default='work_dirs/quickstart')
+    p.add_argument('--data', default=DATA, help='seed 0\'s world (seed s: DATA-seed<s>)')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--jobs', type=int, help='seeds run at once (default: all)')
     p.add_argument('--resume', action='store_true',
-                   help='skip steps whose metrics file exists (and training with a checkpoint)')
+                   help='skip steps whose results exist (training with a checkpoint)')
+    p.add_argument('--worker', type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    from mmopen.utils.io import write_json_atomic, write_text_atomic
     work = osp.abspath(args.work_dir)
+    data = args.data if osp.isabs(args.data) else osp.join(REPO, args.data)
+    if args.worker is not None:
+        return run_worker(work, args.worker, data, args.resume)
+    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+        raise SystemExit(f'--seeds {args.seeds}: give distinct seeds >= 0.')
+    missing = [world_root(data, s) for s in args.seeds
+               if not osp.isfile(osp.join(world_root(data, s), 'manifest.json'))]
+    if missing:
+        raise SystemExit(f'No quickstart world in {missing}: run `make quickstart-data '
+                         f'QS_SEEDS="{" ".join(map(str, args.seeds))}"` first.')
     os.makedirs(work, exist_ok=True)
-    plan = steps(work)
-    by_name = {s.name: s for s in plan}
     start = time.time()
-    timings = {}
-    for i, step in enumerate(plan, 1):
-        done = osp.isfile(step.result or step.done)
-        if args.resume and done:
-            print(f'[{i}/{len(plan)}] {step.what}: done earlier, skipped (--resume)')
-            continue
-        timings[step.name] = run(step, work, i, len(plan), args.resume)
-    rows = summary_rows(work, by_name)
-    table = format_table(rows)
-    total = time.time() - start
-    text = (f'mmopen quickstart tour (synthetic data, tiny CLIP pre-trained on it; these numbers '
-            f'show that each method runs and learns here, not how it does with real CLIP '
-            f'weights)\n\n{table}\n\nTotal {total:.0f} s.\n')
-    write_text_atomic(text, osp.join(work, 'summary.md'))
-    write_json_atomic(dict(rows=rows, seconds=timings), osp.join(work, 'summary.json'))
+    plan = steps(work, args.seeds[0], data)
+    print(f'The quickstart tour: {len(plan)} steps per seed, seeds {args.seeds}, '
+          f'{args.jobs or len(args.seeds)} at a time (logs: {seed_dir(work, args.seeds[0])}'
+          '/tour.log and siblings)', flush=True)
+    seconds = run_seeds(work, args.seeds, data, args.jobs or len(args.seeds), args.resume)
+    text = report(work, args.seeds, data, seconds, time.time() - start)
     print('\n' + text)
     return 0
 

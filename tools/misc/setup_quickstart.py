@@ -1,0 +1,211 @@
+"""Write the quickstart worlds, one per seed: the synthetic data, the tiny CLIPs and tiny
+inpainting models pre-trained on it, and the negative-label pools mined with them.
+
+    python tools/misc/setup_quickstart.py [--seeds 0 1 2] [--jobs 3] [--root data/quickstart]
+
+``make quickstart-data`` runs it. Seed 0 is written to ``ROOT`` (``data/quickstart``, the folder
+every quickstart config names); seed ``s > 0`` to ``ROOT-seed<s>`` (same layout), so that the
+quickstart tour can run the *whole chain* of every result -- data, tiny-model pre-training,
+mining, training, generation -- once per seed and report the spread: floating point differs
+between machines, so one chain on one machine is not evidence. Each world is made by the same
+tools in the same order (each leaves an up-to-date result as it is, so a second run costs
+seconds):
+
+1. ``make_quickstart_data.py`` (segmentation, classification ID / OOD sets), ``--seed s``;
+2. ``make_tiny_clip.py`` (the tiny ConvNeXt CLIP, pre-trained on it), ``--seed s``;
+3. ``mine_neg_labels.py``: NegLabel's WordNet pool, CSP's pool (about a minute), and the
+   negatives the tiny CLIP knows (SynOOD's); redone when the CLIP is newer;
+4. ``make_tiny_inpaint.py`` (SynOOD's tiny inpainting model), ``--seed s``; a SynOOD data set
+   generated with an older model or older negatives is removed (the tour makes it anew);
+5. ``make_osdg_quickstart_data.py``, ``make_tiny_clip.py`` (the tiny ViT) and
+   ``make_tiny_inpaint.py`` on the shapes in four styles (SeeCLIP), ``--seed s``.
+
+Seeds run in parallel (``--jobs``, default: one process per seed), each process with one
+thread: these tiny models are dominated by per-operation overhead, so two single-threaded
+processes do twice the work of one process with two threads. Each world's output goes to
+``ROOT[-seed<s>]/setup.log``; a line per finished step is printed. A finished world records a
+digest of the code that made it and of its steps (``setup_stamp.json``); while both are
+unchanged, a later run skips it without starting any tool.
+"""
+import argparse
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from typing import List, Tuple
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def world_root(root: str, seed: int) -> str:
+    """The folder of seed ``seed``'s world: ``root`` for seed 0, ``root-seed<s>`` otherwise."""
+    return root if seed == 0 else f'{root.rstrip("/")}-seed{seed}'
+
+
+def older(path: str, than: str) -> bool:
+    """``path`` is missing or older than ``than`` (make's ``-ot``)."""
+    return not osp.exists(path) or osp.getmtime(path) < osp.getmtime(than)
+
+
+def plan(root: str, seed: int) -> List[Tuple[str, List[str], str]]:
+    """``(name, tool arguments, skip-unless)`` per step; ``skip-unless`` is a condition key
+    evaluated when the step is reached (``''``: always run, the tool decides)."""
+    clip = osp.join(root, 'tiny_clip_convnext.safetensors')
+    classes = osp.join(root, 'cls', 'imagenet', 'meta', 'classes.txt')
+    mine = ['tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-convnext',
+            '--clip-weights', clip, '--id-vocab', classes]
+    osdg = osp.join(root, 'osdg')
+    s = ['--seed', str(seed)]
+    return [
+        ('data', ['tools/misc/make_quickstart_data.py', root] + s, ''),
+        ('tiny CLIP (ConvNeXt)', ['tools/misc/make_tiny_clip.py', '--model',
+                                  'mmopen-tiny-convnext', '--pretrain-on', root, '--out',
+                                  clip] + s, ''),
+        ('NegLabel pool', mine + ['--out', osp.join(root, 'cls', 'neg_labels.txt')],
+         'cls/neg_labels.txt'),
+        ('CSP pool', mine + ['--method', 'csp', '--superclass-seed', str(seed), '--out',
+                             osp.join(root, 'cls', 'csp_labels.txt')], 'cls/csp_labels.txt'),
+        ('known negatives', mine + ['--candidates', osp.join(root, 'seg', 'classes.txt'),
+                                    '--ratio', '1.0', '--out',
+                                    osp.join(root, 'cls', 'neg_labels_known.txt')],
+         'cls/neg_labels_known.txt'),
+        ('tiny inpainting model', ['tools/misc/make_tiny_inpaint.py', '--out',
+                                   osp.join(root, 'tiny_inpaint'), '--pretrain-on', root] + s, ''),
+        ('shapes in four styles', ['tools/misc/make_osdg_quickstart_data.py', osdg] + s, ''),
+        ('tiny CLIP (ViT)', ['tools/misc/make_tiny_clip.py', '--model', 'mmopen-tiny-vit',
+                             '--pretrain-on', osdg, '--out',
+                             osp.join(root, 'tiny_clip_vit_osdg.safetensors')] + s, ''),
+        ('tiny inpainting model (styles)', ['tools/misc/make_tiny_inpaint.py', '--out',
+                                            osp.join(root, 'tiny_inpaint_osdg'), '--pretrain-on',
+                                            osdg] + s, ''),
+    ]
+
+
+# the code that makes a world: a change to any of these re-checks every step
+MAKERS = ('mmopen/testing/quickstart_data.py', 'mmopen/testing/osdg_data.py',
+          'mmopen/testing/tiny_clip.py', 'mmopen/testing/tiny_pretrain.py',
+          'mmopen/testing/tiny_diffusion.py', 'mmopen/clip/model_configs/mmopen-tiny-vit.json',
+          'mmopen/clip/model_configs/mmopen-tiny-convnext.json', 'mmopen/ood/neg_labels.py',
+          'mmopen/ood/csp.py', 'mmopen/ood/wordnet.py', 'tools/misc/make_quickstart_data.py',
+          'tools/misc/make_osdg_quickstart_data.py', 'tools/misc/make_tiny_clip.py',
+          'tools/misc/make_tiny_inpaint.py', 'tools/ood/mine_neg_labels.py',
+          'tools/misc/setup_quickstart.py')
+
+
+def world_digest(root: str, seed: int) -> str:
+    """A digest of the code that makes a world and of its steps' arguments."""
+    h = hashlib.sha256()
+    for path in MAKERS:
+        with open(osp.join(REPO, path), 'rb') as f:
+            h.update(path.encode() + b'\0' + f.read())
+    h.update(json.dumps([args for _, args, _ in plan(root, seed)]).encode())
+    return h.hexdigest()
+
+
+def stamp_path(root: str) -> str:
+    return osp.join(root, 'setup_stamp.json')
+
+
+def up_to_date(root: str, seed: int) -> bool:
+    try:
+        with open(stamp_path(root)) as f:
+            return json.load(f).get('digest') == world_digest(root, seed)
+    except (OSError, ValueError):
+        return False
+
+
+def drop_stale_synood(root: str) -> None:
+    """A SynOOD data set made with an older inpainting model or older negatives is removed."""
+    synood = osp.join(root, 'synood')
+    run = osp.join(synood, 'run.json')
+    if osp.isdir(synood) and (
+            older(run, osp.join(root, 'tiny_inpaint', 'model_index.json'))
+            or older(run, osp.join(root, 'cls', 'neg_labels_known.txt'))):
+        shutil.rmtree(synood)
+
+
+def build_world(root: str, seed: int, report, env: dict) -> None:
+    if up_to_date(root, seed):
+        report(seed, 'world (every step)', None)
+        return
+    if osp.exists(stamp_path(root)):
+        os.remove(stamp_path(root))
+    os.makedirs(root, exist_ok=True)
+    log_path = osp.join(root, 'setup.log')
+    clip = osp.join(root, 'tiny_clip_convnext.safetensors')
+    with open(log_path, 'a') as log:
+        for name, args, target in plan(root, seed):
+            if target and not older(osp.join(root, target), clip):
+                report(seed, name, None)
+                continue
+            start = time.time()
+            log.write(f'\n$ python {" ".join(args)}\n')
+            log.flush()
+            proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+            if proc.returncode != 0:
+                raise RuntimeError(f'seed {seed}: {name} failed (exit {proc.returncode}); its '
+                                   f'output is at the end of {log_path}.')
+            if name == 'tiny inpainting model':
+                drop_stale_synood(root)
+            report(seed, name, time.time() - start)
+    from mmopen.utils.io import write_json_atomic
+    write_json_atomic(dict(seed=seed, digest=world_digest(root, seed)), stamp_path(root))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--jobs', type=int, help='worlds made at once (default: one per seed)')
+    p.add_argument('--root', default='data/quickstart', help='seed 0\'s folder; seed s goes '
+                   'to ROOT-seed<s>')
+    args = p.parse_args(argv)
+    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+        raise SystemExit(f'--seeds {args.seeds}: give distinct seeds >= 0.')
+    jobs = max(1, args.jobs or len(args.seeds))
+    root = args.root if osp.isabs(args.root) else osp.join(REPO, args.root)
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    lock = threading.Lock()
+    start = time.time()
+
+    def report(seed, name, seconds):
+        with lock:
+            what = 'up to date' if seconds is None else f'done in {seconds:.0f} s'
+            print(f'[seed {seed}] {name}: {what} ({time.time() - start:.0f} s so far)',
+                  flush=True)
+
+    errors, pending = [], list(args.seeds)
+
+    def worker():
+        while True:
+            with lock:
+                if not pending:
+                    return
+                seed = pending.pop(0)
+            try:
+                build_world(world_root(root, seed), seed, report, env)
+            except Exception as err:  # noqa: BLE001  (reported below, with the log's path)
+                with lock:
+                    errors.append(str(err))
+
+    print(f'Writing the quickstart worlds of seeds {args.seeds} ({jobs} at a time; logs: '
+          f'{osp.relpath(world_root(root, args.seeds[0]), REPO)}/setup.log and siblings)',
+          flush=True)
+    threads = [threading.Thread(target=worker) for _ in range(min(jobs, len(args.seeds)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit('\n'.join(errors))
+    print(f'Quickstart worlds ready in {time.time() - start:.0f} s.')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
