@@ -3,6 +3,13 @@
 Every test runs offline: ``HF_HUB_OFFLINE=1`` and a socket guard that refuses any connection that
 is not to this machine (loopback or a Unix socket), so a component that reaches for a model hub
 fails loudly here.
+
+``MMOPEN_TEST_SEED`` (default 0) is the seed of the whole chain behind the learning-effect tests:
+the quickstart data, the tiny models pre-trained on it, and the training and generation runs
+(:data:`TEST_SEED`). Floating point differs between machines and every tiny model downstream
+moves with it; running the suite with other seeds (and with ``OMP_NUM_THREADS=1``, which changes
+the reduction order the way another CPU does) checks that an effect test's margin is supported
+by the seed-to-seed spread, not by one machine's numbers.
 """
 import ipaddress
 import os
@@ -15,6 +22,8 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
+
+TEST_SEED = int(os.environ.get('MMOPEN_TEST_SEED', '0'))
 
 os.environ['HF_HUB_OFFLINE'] = '1'
 os.environ['TRANSFORMERS_OFFLINE'] = '1'
@@ -86,9 +95,9 @@ def quickstart_data(tmp_path_factory):
     from mmopen.testing.tiny_clip import write_clip_file
     root = tmp_path_factory.mktemp('qs') / 'quickstart'
     assert write_quickstart_data(str(root), seg_train=48, seg_val=16, cls_train=8, cls_val=4,
-                                 ood=8)
+                                 ood=8, seed=TEST_SEED)
     write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
-                    'safetensors', seed=0, pretrain_on=str(root), steps=200)
+                    'safetensors', seed=TEST_SEED, pretrain_on=str(root), steps=200)
     return str(root)
 
 
@@ -113,8 +122,9 @@ def quickstart_neg_labels(quickstart_data):
 
 @pytest.fixture(scope='session')
 def seeclip_assets(tmp_path_factory):
-    """The SeeCLIP quickstart's data, tiny CLIP ViT and tiny inpainting model, written by the
-    tools ``make quickstart-data`` runs: ``{'root', 'osdg', 'clip', 'inpaint', 'env'}``."""
+    """The SeeCLIP quickstart's data, tiny CLIP ViT and tiny inpainting model of seed
+    :data:`TEST_SEED`, written by the tools ``make quickstart-data`` runs, in its layout:
+    ``{'root', 'osdg', 'clip', 'inpaint', 'env'}``."""
     import sys
     from tests.tool_runner import run_tool
     root = str(tmp_path_factory.mktemp('seeclip_qs'))
@@ -122,8 +132,10 @@ def seeclip_assets(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable)
     clip = osp.join(root, 'tiny_clip_vit_osdg.safetensors')
     inpaint = osp.join(root, 'tiny_inpaint_osdg')
-    run_tool(['tools/misc/make_osdg_quickstart_data.py', osdg], env)
+    seed = ['--seed', str(TEST_SEED)]
+    run_tool(['tools/misc/make_osdg_quickstart_data.py', osdg] + seed, env)
     run_tool(['tools/misc/make_tiny_clip.py', '--model', 'mmopen-tiny-vit', '--pretrain-on',
-              osdg, '--out', clip], env)
-    run_tool(['tools/misc/make_tiny_inpaint.py', '--out', inpaint, '--pretrain-on', osdg], env)
+              osdg, '--out', clip] + seed, env)
+    run_tool(['tools/misc/make_tiny_inpaint.py', '--out', inpaint, '--pretrain-on', osdg] + seed,
+             env)
     return dict(root=root, osdg=osdg, clip=clip, inpaint=inpaint, env=env)

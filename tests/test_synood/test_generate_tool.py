@@ -11,6 +11,7 @@ import time
 import pytest
 from PIL import Image
 
+from tests.conftest import TEST_SEED
 from tests.tool_runner import REPO, free_port, run_tool
 
 
@@ -22,7 +23,7 @@ def gen_config(tmp_path_factory, generator_cfg, synood_data):
     path = tmp_path_factory.mktemp('gen_cfg') / 'generate.py'
     seed_data = dict(data_root=osp.join(synood_data, 'cls', 'imagenet'),
                      ann_file='meta/train.txt', data_prefix='train', k=4)
-    path.write_text(f'synood = {cfg!r}\nseed_data = {seed_data!r}\nseed = 0\n'
+    path.write_text(f'synood = {cfg!r}\nseed_data = {seed_data!r}\nseed = {TEST_SEED}\n'
                     "image_format = 'png'\n")
     return str(path)
 

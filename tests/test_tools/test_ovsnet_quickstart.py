@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 
+from tests.conftest import TEST_SEED
 from tests.tool_runner import free_port, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -43,6 +44,7 @@ def _cfg(folder, base, seg, weights):
         param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0,
                                 end={ITERS}, by_epoch=False)]
         default_hooks = dict(checkpoint=dict(interval={ITERS}))
+        randomness = dict(seed={TEST_SEED})
     '''))
     return str(cfg)
 

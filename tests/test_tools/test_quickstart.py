@@ -13,6 +13,7 @@ import time
 import pytest
 import torch
 
+from tests.conftest import TEST_SEED
 from tests.tool_runner import free_port, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -58,6 +59,7 @@ def qs(quickstart_data, tmp_path_factory):
                                 end={MAX_ITERS}, by_epoch=False)]
         default_hooks = dict(checkpoint=dict(interval={CKPT_EVERY}, max_keep_ckpts=10),
                              logger=dict(interval=5))
+        randomness = dict(seed={TEST_SEED})
     ''')
     plain = folder / 'qs_test.py'
     plain.write_text(body)
@@ -216,7 +218,7 @@ def test_classification_quickstart_learns_the_id_classes(quickstart_data, tmp_pa
           f'train_dataloader.dataset.classes={classes}',
           f'val_dataloader.dataset.data_root={root}',
           f'val_dataloader.dataset.classes={classes}',
-          f'model.backbone.weights={weights}'], env)
+          f'model.backbone.weights={weights}', f'randomness.seed={TEST_SEED}'], env)
     rows = []
     for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')):
         with open(path) as f:
