@@ -1,7 +1,7 @@
 """The OVSNet ablation (paper Tables 3 and 4a) on the quickstart, over several seeds.
 
-    python tools/analysis/ovsnet_ablation.py [--seeds 0 1 2] [--rows baseline gfa-per-query ...]
-        [--work-dir work_dirs/ovsnet_ablation] [--resume]
+    python tools/analysis/ovsnet_ablation.py [--seeds 0 1 2 3 4] [--rows baseline gfa-per-query ...]
+        [--work-dir work_dirs/ovsnet_ablation] [--jobs 2] [--resume]
 
 Each row trains the OVSNet quickstart (``configs/ovsnet/quickstart/...``; the 6 seen classes,
 300 iterations) with one model change, once per seed, through ``tools/train.py``, then
@@ -9,7 +9,12 @@ evaluates the checkpoint through ``tools/test.py``: over the training vocabulary
 over all 8 classes, 2 of them never trained on (mIoU of the unseen classes and hIoU). It prints
 mean +- std over the seeds and writes ``WORK/ablation.json`` and ``WORK/ablation.md``. Every run
 logs to ``WORK/<row>/seed<k>/``; ``--resume`` keeps runs whose metrics are already there.
-Needs the quickstart data (``make quickstart-data``).
+
+Seed ``k`` is the whole chain: the quickstart world of that seed (``data/quickstart`` for 0,
+``data/quickstart-seed<k>`` otherwise, as ``make quickstart-data`` writes them: its own
+segmentation data and tiny CLIP pre-trained on it) and training seed ``k``. A world this needs
+and does not find is made with the same tools (only its data and tiny ConvNeXt CLIP: what OVSNet
+uses).
 """
 import argparse
 import json
@@ -17,8 +22,10 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -34,10 +41,10 @@ H = 'model.decode_head.'
 ROWS = OrderedDict([
     ('baseline', ('Table 3 Baseline: no GFA, no PC', [H + 'fusion=none'] + NO_PC)),
     ('pc', ('Table 3 + PC (Beta(2, 2)), no GFA', [H + 'fusion=none'])),
-    ('gfa-per-query', ('+ GFA per query, F_C^inf', [H + 'gfa_cfg.reading=per_query',
-                                                    H + 'gfa_cfg.output=f_c'] + NO_PC)),
-    ('gfa-per-query-fq', ('+ GFA per query, F_Q^inf', [H + 'gfa_cfg.reading=per_query',
-                                                       H + 'gfa_cfg.output=f_q'] + NO_PC)),
+    ('gfa-per-query', ('+ GFA per query, F_C^inf: normalize(F_C + w z F_Q)',
+                       [H + 'gfa_cfg.reading=per_query', H + 'gfa_cfg.output=f_c'] + NO_PC)),
+    ('gfa-per-query-fq', ('+ GFA per query, F_Q^inf: the blend normalize(F_Q + 0.5 F_C)',
+                          [H + 'gfa_cfg.reading=per_query', H + 'gfa_cfg.output=f_q'] + NO_PC)),
     ('gfa-cross-query', ('+ GFA cross query (T = 0.05), F_C^inf',
                          [H + 'gfa_cfg.reading=cross_query', H + 'gfa_cfg.output=f_c'] + NO_PC)),
     ('gfa-cross-query-fq', ('+ GFA cross query (T = 0.05), F_Q^inf',
@@ -46,26 +53,53 @@ ROWS = OrderedDict([
     ('gfa-literal', ('+ GFA literal (lambda = 0.2), F_C^inf',
                      [H + 'gfa_cfg.reading=literal', H + 'gfa_cfg.output=f_c'] + NO_PC)),
     ('cross-attention', ('Table 4a Cross Attn, no PC', [H + 'fusion=cross_attention'] + NO_PC)),
-    ('both', ('Table 3 + Both: GFA (default reading) + PC', [])),
+    ('both', ('Table 3 + Both: GFA (the default blend) + PC', [])),
 ])
 METRICS = (('seen', 'mIoU'), ('open', 'mIoU_unseen'), ('open', 'hIoU'), ('open', 'mIoU'))
 LABELS = ('mIoU, training vocabulary (6)', 'mIoU, 2 unseen classes (of 8)', 'hIoU',
           'mIoU, all 8')
 
 
-def run(args, log):
+def run(args, log, threads=None):
+    env = dict(os.environ, PYTHONPATH=REPO)
+    if threads:
+        env['OMP_NUM_THREADS'] = str(threads)
     with open(log, 'a') as f:
         f.write('$ ' + ' '.join(args) + '\n')
         f.flush()
         proc = subprocess.run([sys.executable] + args, cwd=REPO, stdout=f,
-                              stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=REPO))
+                              stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         with open(log) as f:
             tail = f.read()[-3000:]
         raise SystemExit(f'{tail}\nFailed: {" ".join(args)} (log {log})')
 
 
-def one_run(row, seed, work, iters):
+def world(seed: int, data: str) -> str:
+    """Seed ``seed``'s quickstart world, its data and tiny CLIP made if missing."""
+    root = data if seed == 0 else f'{data.rstrip("/")}-seed{seed}'
+    clip = osp.join(root, 'tiny_clip_convnext.safetensors')
+    if not osp.isfile(osp.join(root, 'manifest.json')) or not osp.isfile(clip):
+        log = osp.join(root + '.ovsnet_ablation.log')
+        os.makedirs(osp.dirname(log), exist_ok=True)
+        run(['tools/misc/make_quickstart_data.py', root, '--seed', str(seed)], log)
+        run(['tools/misc/make_tiny_clip.py', '--model', 'mmopen-tiny-convnext', '--pretrain-on',
+             root, '--out', clip, '--seed', str(seed)], log)
+    return root
+
+
+def seeded(config: str, root: str, folder: str) -> str:
+    """``config`` with its ``data/quickstart`` paths pointed at ``root`` (seed 0: itself)."""
+    if root.rstrip('/') == osp.join(REPO, 'data/quickstart'):
+        return config
+    from mmengine.config import Config
+    text = Config.fromfile(osp.join(REPO, config)).pretty_text.replace('data/quickstart', root)
+    out = osp.join(folder, osp.basename(config))
+    Config.fromstring(text, '.py').dump(out)
+    return out
+
+
+def one_run(row, seed, work, iters, data, threads=None):
     folder = osp.join(work, row, f'seed{seed}')
     result = osp.join(folder, 'metrics.json')
     opts = list(ROWS[row][1]) + [f'randomness.seed={seed}']
@@ -75,12 +109,15 @@ def one_run(row, seed, work, iters):
     os.makedirs(folder, exist_ok=True)
     log = osp.join(folder, 'run.log')
     train_dir = osp.join(folder, 'train')
-    run(['tools/train.py', CONFIG, '--work-dir', train_dir, '--cfg-options'] + opts, log)
+    root = world(seed, data)
+    config, seen_config = (seeded(c, root, folder) for c in (CONFIG, SEEN_CONFIG))
+    run(['tools/train.py', config, '--work-dir', train_dir, '--cfg-options'] + opts, log,
+        threads)
     out = {}
-    for name, config in (('seen', SEEN_CONFIG), ('open', CONFIG)):
+    for name, config in (('seen', seen_config), ('open', config)):
         path = osp.join(folder, f'{name}.json')
         run(['tools/test.py', config, f'last:{train_dir}', '--work-dir',
-             osp.join(folder, name), '--json', path, '--cfg-options'] + opts, log)
+             osp.join(folder, name), '--json', path, '--cfg-options'] + opts, log, threads)
         with open(path) as f:
             out[name] = json.load(f)
     from mmopen.utils.io import write_json_atomic
@@ -102,36 +139,49 @@ def table(results, seeds):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
     p.add_argument('--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
     p.add_argument('--iters', type=int, help='training iterations (default: the config\'s 300)')
     p.add_argument('--work-dir', default='work_dirs/ovsnet_ablation')
+    p.add_argument('--data', default='data/quickstart',
+                   help='seed 0\'s quickstart world (seed k: DATA-seed<k>)')
     p.add_argument('--resume', action='store_true', help='keep runs that already have metrics')
+    p.add_argument('--jobs', type=int, default=1,
+                   help='runs at once (each then with one thread; 2 on 2 cores)')
     args = p.parse_args(argv)
     from mmopen.utils.io import write_json_atomic, write_text_atomic
     work = osp.abspath(args.work_dir)
+    data = args.data if osp.isabs(args.data) else osp.join(REPO, args.data)
     os.makedirs(work, exist_ok=True)
-    results = OrderedDict()
-    total = len(args.rows) * len(args.seeds)
-    done = 0
+    for seed in args.seeds:  # the worlds first, one at a time
+        world(seed, data)
+    todo = [(row, seed) for row in args.rows for seed in args.seeds]
+    results = OrderedDict((row, {}) for row in args.rows)
     start = time.time()
-    for row in args.rows:
-        results[row] = {}
-        for seed in args.seeds:
-            done += 1
-            path = osp.join(work, row, f'seed{seed}', 'metrics.json')
-            if args.resume and osp.isfile(path):
-                with open(path) as f:
-                    results[row][seed] = json.load(f)
-                print(f'[{done}/{total}] {row} seed {seed}: kept (--resume)')
-                continue
-            t = time.time()
-            results[row][seed] = one_run(row, seed, work, args.iters)
-            r = results[row][seed]
-            print(f'[{done}/{total}] {row} seed {seed}: seen mIoU {r["seen"]["mIoU"]:.1f}, '
-                  f'unseen mIoU {r["open"]["mIoU_unseen"]:.1f}, hIoU {r["open"]["hIoU"]:.1f} '
-                  f'({time.time() - t:.0f} s; {(time.time() - start) / 60:.1f} min so far)',
-                  flush=True)
+    lock = threading.Lock()
+    count = [0]
+
+    def job(pair):
+        row, seed = pair
+        path = osp.join(work, row, f'seed{seed}', 'metrics.json')
+        t = time.time()
+        if args.resume and osp.isfile(path):
+            with open(path) as f:
+                r = json.load(f)
+            how = 'kept (--resume)'
+        else:
+            r = one_run(row, seed, work, args.iters, data, 1 if args.jobs > 1 else None)
+            how = f'{time.time() - t:.0f} s'
+        with lock:
+            results[row][seed] = r
+            count[0] += 1
+            print(f'[{count[0]}/{len(todo)}] {row} seed {seed}: seen mIoU '
+                  f'{r["seen"]["mIoU"]:.1f}, unseen mIoU {r["open"]["mIoU_unseen"]:.1f}, hIoU '
+                  f'{r["open"]["hIoU"]:.1f} ({how}; {(time.time() - start) / 60:.1f} min so '
+                  'far)', flush=True)
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(job, todo))
     text = (f'OVSNet ablation on the quickstart, mean ± std over seeds {args.seeds}\n\n'
             + table(results, args.seeds) + '\n')
     write_text_atomic(text, osp.join(work, 'ablation.md'))
