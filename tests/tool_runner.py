@@ -1,4 +1,5 @@
 """Running the project's command-line tools from tests."""
+import importlib.util
 import os
 import socket
 import subprocess
@@ -28,3 +29,12 @@ def run_tool(args: Sequence[str], env: Optional[dict] = None,
                          timeout=timeout)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-20000:]
     return out
+
+
+def load_tool(path: str):
+    """A tool script (``tools/...py``, relative to the repository) as a module."""
+    name = 'tool_' + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

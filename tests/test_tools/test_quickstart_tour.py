@@ -1,22 +1,18 @@
 """The quickstart tour's plan and summary: each row reads the key the step's tool writes (checked
 on metrics files in the tools' own formats), means and sample standard deviations over the
 seeds, claims that count the seeds they hold in, and the seeded copies of the configs."""
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.tool_runner import load_tool
+
 
 
 def _tour():
-    spec = importlib.util.spec_from_file_location(
-        'quickstart_tour', osp.join(REPO, 'tools', 'misc', 'quickstart_tour.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('tools/misc/quickstart_tour.py')
 
 
 def _write_results(tour, work, data, seed, shift):

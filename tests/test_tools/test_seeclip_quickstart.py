@@ -10,7 +10,6 @@ one machine's value. What does *not* hold for every seed is not asserted: with p
 the H-score beats the ablation's in seeds 1 and 2 (+52, +58) but not in seed 0 (-0.9), whose
 ablation already calls 97.5% of the unknowns unknown.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -20,7 +19,7 @@ import sys
 import pytest
 
 from tests.conftest import TEST_SEED
-from tests.tool_runner import free_port, run_tool
+from tests.tool_runner import free_port, load_tool, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join('configs', 'seeclip', 'quickstart')
@@ -41,11 +40,7 @@ MAX_TOKEN_COS, MAX_ENTROPY, MIN_SPREAD = 0.97, 0.93, 0.2
 
 
 def _tour():
-    spec = importlib.util.spec_from_file_location(
-        'quickstart_tour', osp.join(REPO, 'tools', 'misc', 'quickstart_tour.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('tools/misc/quickstart_tour.py')
 
 
 @pytest.fixture(scope='module')

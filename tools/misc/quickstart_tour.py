@@ -100,64 +100,55 @@ def steps(work: str, seed: int = 0, data: str = DATA) -> List[Step]:
     def out(name):
         return osp.join(w, f'{name}.json')
 
+    def train(name, what, config, work_dir):
+        return Step(name, what, ['tools/train.py', cfg(config), '--work-dir', work_dir], '',
+                    osp.join(work_dir, 'last_checkpoint'))
+
+    def evaluate(name, what, config, ckpt, *extra, work_dir=None):
+        return Step(name, what, ['tools/test.py', cfg(config), ckpt, '--work-dir',
+                                 osp.join(w, work_dir or name), '--json', out(name), *extra],
+                    out(name))
+
     ovs, s2 = osp.join(w, 'ovsnet'), osp.join(w, 'synood_stage2')
     off, on = osp.join(w, 'seeclip_off'), osp.join(w, 'seeclip_on')
     syn_data = osp.join(root, 'synood')
     pseudo = osp.join(root, 'osdg_pseudo_unknowns')  # the SeeCLIP config's out_dir
     return [
-        Step('ovsnet_train', 'OVSNet: train on the 6 seen classes',
-             ['tools/train.py', cfg(OVS), '--work-dir', ovs], '', osp.join(ovs, 'last_checkpoint')),
-        Step('ovsnet_seen', 'OVSNet: evaluate over the training vocabulary',
-             ['tools/test.py', cfg(OVS_SEEN), f'last:{ovs}', '--work-dir',
-              osp.join(w, 'ovsnet_seen'), '--json', out('ovsnet_seen')], out('ovsnet_seen')),
-        Step('ovsnet_open', 'OVSNet: evaluate over all 8 classes, 2 of them unseen',
-             ['tools/test.py', cfg(OVS), f'last:{ovs}', '--work-dir',
-              osp.join(w, 'ovsnet_open'), '--json', out('ovsnet_open')], out('ovsnet_open')),
-        Step('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions; '
-             'leaderboard CSV / Markdown and the raw scores)',
-             ['tools/test.py', cfg(OOD), 'none', '--work-dir', osp.join(w, 'ood'), '--json',
-              out('ood_zero_shot'), '--csv', osp.join(w, 'ood.csv'), '--markdown',
-              osp.join(w, 'ood.md'), '--save-scores', osp.join(w, 'ood_scores')],
-             out('ood_zero_shot')),
-        Step('ood_csp', 'Zero-shot OOD detection with CSP\'s conjugated semantic pool',
-             ['tools/test.py', cfg(OOD_CSP), 'none', '--work-dir', osp.join(w, 'ood_csp'),
-              '--json', out('ood_csp')], out('ood_csp')),
+        train('ovsnet_train', 'OVSNet: train on the 6 seen classes', OVS, ovs),
+        evaluate('ovsnet_seen', 'OVSNet: evaluate over the training vocabulary', OVS_SEEN,
+                 f'last:{ovs}'),
+        evaluate('ovsnet_open', 'OVSNet: evaluate over all 8 classes, 2 of them unseen', OVS,
+                 f'last:{ovs}'),
+        evaluate('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions; '
+                 'leaderboard CSV / Markdown and the raw scores)', OOD, 'none', '--csv',
+                 osp.join(w, 'ood.csv'), '--markdown', osp.join(w, 'ood.md'), '--save-scores',
+                 osp.join(w, 'ood_scores'), work_dir='ood'),
+        evaluate('ood_csp', 'Zero-shot OOD detection with CSP\'s conjugated semantic pool',
+                 OOD_CSP, 'none'),
         Step('synood_generate', 'SynOOD: 40 near-boundary OOD images from the ID training set',
              ['tools/synood/generate.py', cfg(SYN_GEN), '--out', syn_data, '--no-progress'], '',
              osp.join(syn_data, 'manifest.json')),
-        Step('synood_stage2', 'SynOOD stage 2: the mined negative labels\' features',
-             ['tools/train.py', cfg(SYN_S2), '--work-dir', s2], '',
-             osp.join(s2, 'last_checkpoint')),
-        Step('synood_untuned', 'NegLabel with the same negatives, untuned (SynOOD\'s ablation)',
-             ['tools/test.py', cfg(SYN_S2), 'none', '--work-dir', osp.join(w, 'synood_untuned'),
-              '--json', out('synood_untuned')], out('synood_untuned')),
-        Step('synood_tuned', 'NegLabel with the stage-2 features (SynOOD)',
-             ['tools/test.py', cfg(SYN_S2), f'last:{s2}', '--work-dir',
-              osp.join(w, 'synood_tuned'), '--json', out('synood_tuned')], out('synood_tuned')),
-        Step('seeclip_untrained', 'SeeCLIP: the untrained prompt learner on the held-out style',
-             ['tools/test.py', cfg(SEE_OFF), 'none', '--work-dir',
-              osp.join(w, 'seeclip_untrained'), '--json', out('seeclip_untrained')],
-             out('seeclip_untrained')),
-        Step('seeclip_train_off', 'SeeCLIP: train on 3 styles without pseudo-unknowns',
-             ['tools/train.py', cfg(SEE_OFF), '--work-dir', off], '',
-             osp.join(off, 'last_checkpoint')),
-        Step('seeclip_off', 'SeeCLIP without pseudo-unknowns: the held-out style',
-             ['tools/test.py', cfg(SEE_OFF), f'best:{off}', '--work-dir',
-              osp.join(w, 'seeclip_off_test'), '--json', out('seeclip_off')], out('seeclip_off')),
+        train('synood_stage2', 'SynOOD stage 2: the mined negative labels\' features', SYN_S2,
+              s2),
+        evaluate('synood_untuned', 'NegLabel with the same negatives, untuned (SynOOD\'s '
+                 'ablation)', SYN_S2, 'none'),
+        evaluate('synood_tuned', 'NegLabel with the stage-2 features (SynOOD)', SYN_S2,
+                 f'last:{s2}'),
+        evaluate('seeclip_untrained', 'SeeCLIP: the untrained prompt learner on the held-out '
+                 'style', SEE_OFF, 'none'),
+        train('seeclip_train_off', 'SeeCLIP: train on 3 styles without pseudo-unknowns',
+              SEE_OFF, off),
+        evaluate('seeclip_off', 'SeeCLIP without pseudo-unknowns: the held-out style', SEE_OFF,
+                 f'best:{off}', work_dir='seeclip_off_test'),
         Step('seeclip_generate', 'SeeCLIP: 48 pseudo-unknowns from perturbed semantic tokens',
              ['tools/seeclip/generate_pseudo_unknowns.py', cfg(SEE_ON), '--checkpoint',
               f'best:{off}', '--no-progress'], '', osp.join(pseudo, 'manifest.json'), pseudo),
-        Step('seeclip_train_on', 'SeeCLIP: train with the pseudo-unknowns',
-             ['tools/train.py', cfg(SEE_ON), '--work-dir', on], '',
-             osp.join(on, 'last_checkpoint')),
-        Step('seeclip_on', 'SeeCLIP with pseudo-unknowns (selected by the source H-score)',
-             ['tools/test.py', cfg(SEE_ON), f'best_osdg_hscore:{on}', '--work-dir',
-              osp.join(w, 'seeclip_on_test'), '--json', out('seeclip_on')], out('seeclip_on')),
-        Step('seeclip_on_known_acc', 'SeeCLIP with pseudo-unknowns (selected by the source '
-             'known accuracy)',
-             ['tools/test.py', cfg(SEE_ON), f'best_osdg_known_acc:{on}', '--work-dir',
-              osp.join(w, 'seeclip_on_known_acc_test'), '--json', out('seeclip_on_known_acc')],
-             out('seeclip_on_known_acc')),
+        train('seeclip_train_on', 'SeeCLIP: train with the pseudo-unknowns', SEE_ON, on),
+        evaluate('seeclip_on', 'SeeCLIP with pseudo-unknowns (selected by the source H-score)',
+                 SEE_ON, f'best_osdg_hscore:{on}', work_dir='seeclip_on_test'),
+        evaluate('seeclip_on_known_acc', 'SeeCLIP with pseudo-unknowns (selected by the source '
+                 'known accuracy)', SEE_ON, f'best_osdg_known_acc:{on}',
+                 work_dir='seeclip_on_known_acc_test'),
     ]
 
 
