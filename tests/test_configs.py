@@ -77,6 +77,16 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
         assert gen.get('out_dir') and '{domain}' in gen.get('prompt', '{domain}')
         train = cfg.train_dataloader.dataset
         assert train.get('pseudo_unknowns') == gen.out_dir, 'train on what is generated'
+        # selection sees "unknown" without the target: validation holds out pseudo-unknowns
+        # and the source H-score picks the checkpoint (the select-on-target example validates
+        # on the target instead, under its own prefix)
+        val = cfg.val_dataloader.dataset
+        best = cfg.default_hooks.checkpoint.save_best
+        if val.get('split') == 'test':
+            assert val.get('pseudo_unknowns') is None and best == 'osdg-target-selected/hscore'
+        else:
+            assert val.get('pseudo_unknowns') == gen.out_dir
+            assert best == 'osdg/hscore' or best[0] == 'osdg/hscore', best
     model_cfg = copy.deepcopy(cfg.model)
     real_backbone = model_cfg.get('backbone', {}).get('model_name')
     _swap_clip_weights(model_cfg, tiny_clip_files, str(neg_file))
