@@ -14,9 +14,8 @@ prompts are encoded by the frozen text tower (:func:`mmopen.clip.prompting.encod
 so every image gets its own ``C + 1`` text features, as in conditional prompt learning: the
 text tower runs ``B (C + 1)`` prompts per batch.
 """
-from typing import List, NamedTuple, Sequence
-
 import math
+from typing import List, NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
