@@ -129,8 +129,8 @@ def main(argv=None) -> int:
             shutil.rmtree(pseudo, ignore_errors=True)
             opts = list(ROWS[row][1])
             run(['tools/seeclip/generate_pseudo_unknowns.py', on, '--checkpoint',
-                 f'best:{osp.join(base, "off")}', '--out', pseudo, '--no-progress',
-                 '--cfg-options'] + opts, log)
+                 f'best:{osp.join(base, "off")}', '--out', pseudo, '--no-progress']
+                + (['--cfg-options'] + opts if opts else []), log)
             data_opts = [f'{k}.dataset.pseudo_unknowns={pseudo}'
                          for k in ('train_dataloader', 'val_dataloader')]
             run(['tools/train.py', on, '--work-dir', osp.join(folder, 'on'), '--cfg-options']
