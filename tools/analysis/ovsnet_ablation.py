@@ -20,17 +20,14 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
-import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
+
+from mmopen.utils.seed_runs import (load_or_run, mean_std, run_over_seeds,  # noqa: E402
+                                    run_tool, write_ablation)
 
 CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
 SEEN_CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'
@@ -61,18 +58,7 @@ LABELS = ('mIoU, training vocabulary (6)', 'mIoU, 2 unseen classes (of 8)', 'hIo
 
 
 def run(args, log, threads=None):
-    env = dict(os.environ, PYTHONPATH=REPO)
-    if threads:
-        env['OMP_NUM_THREADS'] = str(threads)
-    with open(log, 'a') as f:
-        f.write('$ ' + ' '.join(args) + '\n')
-        f.flush()
-        proc = subprocess.run([sys.executable] + args, cwd=REPO, stdout=f,
-                              stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
-        with open(log) as f:
-            tail = f.read()[-3000:]
-        raise SystemExit(f'{tail}\nFailed: {" ".join(args)} (log {log})')
+    run_tool(args, log, REPO, threads)
 
 
 def world(seed: int, data: str) -> str:
@@ -131,8 +117,7 @@ def table(results, seeds):
     for row, per_seed in results.items():
         cells = []
         for kind, key in METRICS:
-            vals = np.array([per_seed[s][kind][key] for s in seeds], dtype=float)
-            cells.append(f'{vals.mean():.1f} ± {vals.std(ddof=1) if len(vals) > 1 else 0:.1f}')
+            cells.append(mean_std((per_seed[s][kind][key] for s in seeds), per_seed=False))
         lines.append(f'| {row} | {ROWS[row][0]} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -149,45 +134,25 @@ def main(argv=None) -> int:
     p.add_argument('--jobs', type=int, default=1,
                    help='runs at once (each then with one thread; 2 on 2 cores)')
     args = p.parse_args(argv)
-    from mmopen.utils.io import write_json_atomic, write_text_atomic
     work = osp.abspath(args.work_dir)
     data = args.data if osp.isabs(args.data) else osp.join(REPO, args.data)
     os.makedirs(work, exist_ok=True)
     for seed in args.seeds:  # the worlds first, one at a time
         world(seed, data)
-    todo = [(row, seed) for row in args.rows for seed in args.seeds]
-    results = OrderedDict((row, {}) for row in args.rows)
-    start = time.time()
-    lock = threading.Lock()
-    count = [0]
 
-    def job(pair):
-        row, seed = pair
-        path = osp.join(work, row, f'seed{seed}', 'metrics.json')
-        t = time.time()
-        if args.resume and osp.isfile(path):
-            with open(path) as f:
-                r = json.load(f)
-            how = 'kept (--resume)'
-        else:
-            r = one_run(row, seed, work, args.iters, data, 1 if args.jobs > 1 else None)
-            how = f'{time.time() - t:.0f} s'
-        with lock:
-            results[row][seed] = r
-            count[0] += 1
-            print(f'[{count[0]}/{len(todo)}] {row} seed {seed}: seen mIoU '
-                  f'{r["seen"]["mIoU"]:.1f}, unseen mIoU {r["open"]["mIoU_unseen"]:.1f}, hIoU '
-                  f'{r["open"]["hIoU"]:.1f} ({how}; {(time.time() - start) / 60:.1f} min so '
-                  'far)', flush=True)
+    def job(row, seed):
+        return load_or_run(osp.join(work, row, f'seed{seed}', 'metrics.json'), args.resume,
+                           lambda: one_run(row, seed, work, args.iters, data,
+                                           1 if args.jobs > 1 else None))
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(job, todo))
-    text = (f'OVSNet ablation on the quickstart, mean ± std over seeds {args.seeds}\n\n'
-            + table(results, args.seeds) + '\n')
-    write_text_atomic(text, osp.join(work, 'ablation.md'))
-    write_json_atomic({row: {str(s): v for s, v in r.items()} for row, r in results.items()},
-                      osp.join(work, 'ablation.json'))
-    print('\n' + text)
+    def describe(row, seed, r):
+        return (f'seen mIoU {r["seen"]["mIoU"]:.1f}, unseen mIoU {r["open"]["mIoU_unseen"]:.1f}'
+                f', hIoU {r["open"]["hIoU"]:.1f}')
+
+    results = run_over_seeds([(row, seed) for row in args.rows for seed in args.seeds], job,
+                             describe, args.jobs)
+    write_ablation(work, f'OVSNet ablation on the quickstart, mean ± std over seeds {args.seeds}',
+                   table(results, args.seeds), results)
     return 0
 
 

@@ -25,17 +25,14 @@ import json
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
-import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
+
+from mmopen.utils.seed_runs import (cfg_options, load_or_run, mean_std,  # noqa: E402
+                                    run_over_seeds, run_tool, write_ablation)
 
 G = 'pseudo_unknown_generation.'
 ROWS = OrderedDict([
@@ -50,14 +47,7 @@ METRICS = ('hscore', 'known_acc', 'unknown_acc', 'AUROC')
 
 
 def run(args, log):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    with open(log, 'a') as f:
-        f.write('$ ' + ' '.join(args) + '\n')
-        f.flush()
-        proc = subprocess.run([sys.executable] + args, cwd=REPO, stdout=f,
-                              stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f'Failed: {" ".join(args)} (log {log})')
+    run_tool(args, log, REPO, threads=1)
 
 
 def test(config, ckpt, folder, log, name):
@@ -78,7 +68,6 @@ def main(argv=None) -> int:
     p.add_argument('--jobs', type=int, default=2, help='runs at once, one thread each')
     p.add_argument('--resume', action='store_true', help='keep runs that already have metrics')
     args = p.parse_args(argv)
-    from mmopen.utils.io import write_json_atomic, write_text_atomic
     sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
     import quickstart_tour as tour  # the tour's worlds and seeded configs
     work = osp.abspath(args.work_dir)
@@ -87,70 +76,51 @@ def main(argv=None) -> int:
         if not osp.isfile(osp.join(tour.world_root(data, seed), 'osdg', 'manifest.json')):
             raise SystemExit(f'No quickstart world for seed {seed}: run `make quickstart-data '
                              f'QS_SEEDS="{" ".join(map(str, args.seeds))}"` first.')
-    lock = threading.Lock()
-    start = time.time()
-    results = {row: {} for row in ['ablation'] + args.rows}
-
     def configs(seed):
         folder = osp.join(work, f'seed{seed}')
         root = tour.world_root(data, seed)
         return folder, [tour.seeded_config(c, seed, root, osp.join(folder, 'configs', name))
                         for c, name in ((tour.SEE_OFF, 'off.py'), (tour.SEE_ON, 'on.py'))]
 
-    def say(row, seed, r, t):
-        with lock:
-            results[row][seed] = r
-            print(f'{row} seed {seed}: ' + ', '.join(f'{m} {r[f"osdg/{m}"]:.1f}'
-                                                     for m in METRICS)
-                  + f' ({time.time() - t:.0f} s; {(time.time() - start) / 60:.1f} min so far)',
-                  flush=True)
+    def describe(row, seed, r):
+        return ', '.join(f'{m} {r[f"osdg/{m}"]:.1f}' for m in METRICS)
 
     def ablation(seed):
         folder, (off, _) = configs(seed)
-        path = osp.join(folder, 'ablation.json')
-        t = time.time()
-        if not (args.resume and osp.isfile(path)):
+
+        def make():
             log = osp.join(folder, 'run.log')
             run(['tools/train.py', off, '--work-dir', osp.join(folder, 'off')], log)
-            test(off, f'best:{osp.join(folder, "off")}', folder, log, 'ablation')
-        with open(path) as f:
-            say('ablation', seed, json.load(f), t)
+            return test(off, f'best:{osp.join(folder, "off")}', folder, log, 'ablation')
+        return load_or_run(osp.join(folder, 'ablation.json'), args.resume, make)
 
-    def variant(pair):
-        row, seed = pair
+    def variant(row, seed):
         base, (_, on) = configs(seed)
         folder = osp.join(work, row, f'seed{seed}')
-        path = osp.join(folder, 'result.json')
-        t = time.time()
-        if not (args.resume and osp.isfile(path)):
+
+        def make():
             os.makedirs(folder, exist_ok=True)
             log = osp.join(folder, 'run.log')
             pseudo = osp.join(folder, 'pseudo_unknowns')
             shutil.rmtree(pseudo, ignore_errors=True)
-            opts = list(ROWS[row][1])
             run(['tools/seeclip/generate_pseudo_unknowns.py', on, '--checkpoint',
                  f'best:{osp.join(base, "off")}', '--out', pseudo, '--no-progress']
-                + (['--cfg-options'] + opts if opts else []), log)
+                + cfg_options(ROWS[row][1]), log)
             data_opts = [f'{k}.dataset.pseudo_unknowns={pseudo}'
                          for k in ('train_dataloader', 'val_dataloader')]
-            run(['tools/train.py', on, '--work-dir', osp.join(folder, 'on'), '--cfg-options']
-                + data_opts, log)
-            test(on, f'best_osdg_hscore:{osp.join(folder, "on")}', folder, log, 'result')
-        with open(path) as f:
-            say(row, seed, json.load(f), t)
+            run(['tools/train.py', on, '--work-dir', osp.join(folder, 'on')]
+                + cfg_options(data_opts), log)
+            return test(on, f'best_osdg_hscore:{osp.join(folder, "on")}', folder, log, 'result')
+        return load_or_run(osp.join(folder, 'result.json'), args.resume, make)
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(ablation, args.seeds))
-        list(pool.map(variant, [(row, s) for row in args.rows for s in args.seeds]))
-
+    results = run_over_seeds([('ablation', s) for s in args.seeds],
+                             lambda row, seed: ablation(seed), describe, args.jobs)
+    results.update(run_over_seeds([(row, s) for row in args.rows for s in args.seeds],
+                                  variant, describe, args.jobs))
     head = ['row', 'what'] + [m.replace('_', ' ') for m in METRICS] + ['beats the ablation']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for row in ['ablation'] + args.rows:
-        cells = []
-        for m in METRICS:
-            v = np.array([results[row][s][f'osdg/{m}'] for s in args.seeds])
-            cells.append(f'{v.mean():.1f} ± {v.std(ddof=1) if len(v) > 1 else 0:.1f} '
-                         f'({" / ".join(f"{x:.1f}" for x in v)})')
+        cells = [mean_std(results[row][s][f'osdg/{m}'] for s in args.seeds) for m in METRICS]
         if row == 'ablation':
             beats = '-'
         else:
@@ -159,13 +129,9 @@ def main(argv=None) -> int:
             beats = f'H-score {wins[0]}/{len(args.seeds)}, AUROC {wins[1]}/{len(args.seeds)}'
         what = 'no pseudo-unknowns' if row == 'ablation' else ROWS[row][0]
         lines.append(f'| {row} | {what} | ' + ' | '.join(cells) + f' | {beats} |')
-    text = (f'SeeCLIP pseudo-unknowns on the quickstart (held-out cartoon style), mean ± std '
-            f'over seeds {args.seeds} (each seed\'s value in brackets)\n\n' + '\n'.join(lines)
-            + '\n')
-    write_text_atomic(text, osp.join(work, 'ablation.md'))
-    write_json_atomic({row: {str(s): v for s, v in r.items()} for row, r in results.items()},
-                      osp.join(work, 'ablation.json'))
-    print('\n' + text)
+    write_ablation(work, 'SeeCLIP pseudo-unknowns on the quickstart (held-out cartoon style), '
+                   f'mean ± std over seeds {args.seeds} (each seed\'s value in brackets)',
+                   '\n'.join(lines), results)
     return 0
 
 

@@ -23,17 +23,16 @@ import json
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
-import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
+
+from mmopen.utils.seed_runs import (cfg_options, load_or_run, mean_std,  # noqa: E402
+                                    run_over_seeds, run_tool, write_ablation)
 
 G = 'synood.guidance.'
 ROWS = OrderedDict([
@@ -45,14 +44,7 @@ KEY = 'NegLabel/average/hendrycks/'
 
 
 def run(args, log):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    with open(log, 'a') as f:
-        f.write('$ ' + ' '.join(args) + '\n')
-        f.flush()
-        proc = subprocess.run([sys.executable] + args, cwd=REPO, stdout=f,
-                              stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f'Failed: {" ".join(args)} (log {log})')
+    run_tool(args, log, REPO, threads=1)
 
 
 def one_run(tour, row, seed, work, data):
@@ -65,8 +57,7 @@ def one_run(tour, row, seed, work, data):
                for c in (tour.SYN_GEN, tour.SYN_S2))
     shutil.rmtree(syn, ignore_errors=True)
     opts = list(ROWS[row][1])
-    run(['tools/synood/generate.py', gen, '--out', syn, '--no-progress']
-        + (['--cfg-options'] + opts if opts else []), log)
+    run(['tools/synood/generate.py', gen, '--out', syn, '--no-progress'] + cfg_options(opts), log)
     manifest = osp.join(syn, 'manifest.json')
     opts = ['--cfg-options', f'model.mined_from={manifest}',
             f'train_dataloader.dataset.manifest={manifest}']
@@ -87,12 +78,6 @@ def one_run(tour, row, seed, work, data):
     return out
 
 
-def _cell(values, decimals=1):
-    v = np.asarray(values, dtype=float)
-    return (f'{v.mean():.{decimals}f} ± {v.std(ddof=1) if len(v) > 1 else 0:.{decimals}f} '
-            f'({" / ".join(f"{x:.{decimals}f}" for x in v)})')
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
@@ -103,7 +88,6 @@ def main(argv=None) -> int:
     p.add_argument('--jobs', type=int, default=2, help='runs at once, one thread each')
     p.add_argument('--resume', action='store_true', help='keep runs that already have metrics')
     args = p.parse_args(argv)
-    from mmopen.utils.io import write_json_atomic, write_text_atomic
     sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
     import quickstart_tour as tour  # the tour's worlds and seeded configs
     work = osp.abspath(args.work_dir)
@@ -113,48 +97,34 @@ def main(argv=None) -> int:
                                    'model_index.json')):
             raise SystemExit(f'No quickstart world for seed {seed}: run `make quickstart-data '
                              f'QS_SEEDS="{" ".join(map(str, args.seeds))}"` first.')
-    results = {row: {} for row in args.rows}
-    lock = threading.Lock()
-    start = time.time()
 
-    def job(pair):
-        row, seed = pair
-        path = osp.join(work, row, f'seed{seed}', 'result.json')
-        t = time.time()
-        if args.resume and osp.isfile(path):
-            with open(path) as f:
-                r = json.load(f)
-        else:
-            r = one_run(tour, row, seed, work, data)
-        with lock:
-            results[row][seed] = r
-            print(f'{row} seed {seed}: NegLabel AUROC untuned {r["untuned"][KEY + "AUROC"]:.1f}'
-                  f', tuned {r["tuned"][KEY + "AUROC"]:.1f}; loss {r["loss"][0]:.2f} -> '
-                  f'{r["loss"][1]:.2f} ({time.time() - t:.0f} s; '
-                  f'{(time.time() - start) / 60:.1f} min so far)', flush=True)
+    def job(row, seed):
+        return load_or_run(osp.join(work, row, f'seed{seed}', 'result.json'), args.resume,
+                           lambda: one_run(tour, row, seed, work, data))
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(job, [(row, s) for row in args.rows for s in args.seeds]))
+    def describe(row, seed, r):
+        return (f'NegLabel AUROC untuned {r["untuned"][KEY + "AUROC"]:.1f}, tuned '
+                f'{r["tuned"][KEY + "AUROC"]:.1f}; loss {r["loss"][0]:.2f} -> {r["loss"][1]:.2f}')
 
+    results = run_over_seeds([(row, s) for row in args.rows for s in args.seeds], job, describe,
+                             args.jobs)
     head = ['row', 'guidance', 'loss before -> after', 'AUROC untuned', 'AUROC tuned',
             'FPR@95 untuned', 'FPR@95 tuned', 'tuned beats untuned']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for row in args.rows:
         r = [results[row][s] for s in args.seeds]
-        cells = [_cell([x['loss'][0] for x in r], 2) + ' -> ' + _cell([x['loss'][1] for x in r], 2)]
+        cells = [mean_std([x['loss'][0] for x in r], 2) + ' -> '
+                 + mean_std([x['loss'][1] for x in r], 2)]
         for m in ('AUROC', 'FPR95'):
-            cells += [_cell([x[k][KEY + m] for x in r]) for k in ('untuned', 'tuned')]
+            cells += [mean_std([x[k][KEY + m] for x in r]) for k in ('untuned', 'tuned')]
         auroc = sum(x['tuned'][KEY + 'AUROC'] > x['untuned'][KEY + 'AUROC'] for x in r)
         fpr = sum(x['tuned'][KEY + 'FPR95'] < x['untuned'][KEY + 'FPR95'] for x in r)
         cells.append(f'AUROC {auroc}/{len(r)}, FPR@95 {fpr}/{len(r)}')
         lines.append(f'| {row} | {ROWS[row][0]} | ' + ' | '.join(cells) + ' |')
-    text = (f'SynOOD on the quickstart: NegLabel (hendrycks, mean of 2 OOD sets) with the stage-2 '
-            f'features against the same negatives untuned, mean ± std over seeds {args.seeds} '
-            '(each seed\'s value in brackets)\n\n' + '\n'.join(lines) + '\n')
-    write_text_atomic(text, osp.join(work, 'ablation.md'))
-    write_json_atomic({row: {str(s): v for s, v in r.items()} for row, r in results.items()},
-                      osp.join(work, 'ablation.json'))
-    print('\n' + text)
+    write_ablation(work, 'SynOOD on the quickstart: NegLabel (hendrycks, mean of 2 OOD sets) '
+                   'with the stage-2 features against the same negatives untuned, mean ± std '
+                   f'over seeds {args.seeds} (each seed\'s value in brackets)', '\n'.join(lines),
+                   results)
     return 0
 
 
