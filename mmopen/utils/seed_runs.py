@@ -21,6 +21,22 @@ import numpy as np
 from .io import write_json_atomic, write_text_atomic
 
 
+def add_seed_arguments(parser, rows: Sequence[str], work_dir: str,
+                       seeds: Sequence[int] = (0, 1, 2), jobs: int = 2) -> None:
+    """The arguments every ablation tool over seeds takes: ``--seeds``, ``--rows`` (a subset of
+    ``rows``), ``--work-dir``, ``--data`` (seed 0's quickstart world; seed ``k``'s is
+    ``DATA-seed<k>``), ``--jobs`` and ``--resume``."""
+    parser.add_argument('--seeds', type=int, nargs='+', default=list(seeds))
+    parser.add_argument('--rows', nargs='+', choices=list(rows), default=list(rows))
+    parser.add_argument('--work-dir', default=work_dir)
+    parser.add_argument('--data', default='data/quickstart',
+                        help='seed 0\'s quickstart world (seed k: DATA-seed<k>)')
+    parser.add_argument('--jobs', type=int, default=jobs,
+                        help='runs at once, each with one thread when more than one')
+    parser.add_argument('--resume', action='store_true',
+                        help='keep runs that already have metrics')
+
+
 def run_tool(args: Sequence[str], log: str, cwd: str, threads: Optional[int] = 1) -> None:
     """Run ``python ARGS`` in ``cwd`` (the repository, on ``PYTHONPATH``), appending the command
     and its output to ``log``; ``threads`` sets ``OMP_NUM_THREADS`` (``None``: inherited).

@@ -26,8 +26,8 @@ from collections import OrderedDict
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmopen.utils.seed_runs import (load_or_run, mean_std, run_over_seeds,  # noqa: E402
-                                    run_tool, write_ablation)
+from mmopen.utils.seed_runs import (add_seed_arguments, load_or_run,  # noqa: E402
+                                    mean_std, run_over_seeds, run_tool, write_ablation)
 
 CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
 SEEN_CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'
@@ -124,15 +124,8 @@ def table(results, seeds):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
-    p.add_argument('--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
+    add_seed_arguments(p, ROWS, 'work_dirs/ovsnet_ablation', seeds=(0, 1, 2, 3, 4), jobs=1)
     p.add_argument('--iters', type=int, help='training iterations (default: the config\'s 300)')
-    p.add_argument('--work-dir', default='work_dirs/ovsnet_ablation')
-    p.add_argument('--data', default='data/quickstart',
-                   help='seed 0\'s quickstart world (seed k: DATA-seed<k>)')
-    p.add_argument('--resume', action='store_true', help='keep runs that already have metrics')
-    p.add_argument('--jobs', type=int, default=1,
-                   help='runs at once (each then with one thread; 2 on 2 cores)')
     args = p.parse_args(argv)
     work = osp.abspath(args.work_dir)
     data = args.data if osp.isabs(args.data) else osp.join(REPO, args.data)

@@ -31,8 +31,9 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmopen.utils.seed_runs import (cfg_options, load_or_run, mean_std,  # noqa: E402
-                                    run_over_seeds, run_tool, write_ablation)
+from mmopen.utils.seed_runs import (add_seed_arguments, cfg_options,  # noqa: E402
+                                    load_or_run, mean_std, run_over_seeds, run_tool,
+                                    write_ablation)
 
 G = 'synood.guidance.'
 ROWS = OrderedDict([
@@ -80,13 +81,7 @@ def one_run(tour, row, seed, work, data):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
-    p.add_argument('--work-dir', default='work_dirs/synood_ablation')
-    p.add_argument('--data', default='data/quickstart',
-                   help='seed 0\'s quickstart world (seed k: DATA-seed<k>)')
-    p.add_argument('--jobs', type=int, default=2, help='runs at once, one thread each')
-    p.add_argument('--resume', action='store_true', help='keep runs that already have metrics')
+    add_seed_arguments(p, ROWS, 'work_dirs/synood_ablation')
     args = p.parse_args(argv)
     sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
     import quickstart_tour as tour  # the tour's worlds and seeded configs
