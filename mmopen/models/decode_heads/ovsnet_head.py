@@ -21,6 +21,10 @@ FUSIONS = ('gfa', 'none', 'cross_attention', 'self_attention')
 NO_OBJECT = ('embedding', 'scalar')
 
 
+def _name(vocabulary) -> str:
+    return repr(vocabulary) if isinstance(vocabulary, str) else '(a list)'
+
+
 @MODELS.register_module()
 class OVSNetHead(Mask2FormerHead):
     """Mask2Former decode head whose queries are classified against CLIP text embeddings.
@@ -104,12 +108,26 @@ class OVSNetHead(Mask2FormerHead):
             raise ValueError('OVSNetHead needs text_encoder=dict(model_name=..., weights=...): '
                              f'the CLIP whose text tower embeds the classes (got {text_encoder!r}).')
         vocab = load_vocabulary(vocabulary)
+        given = kwargs.get('num_classes')
+        if given is not None and given != len(vocab):
+            raise ValueError(
+                f'OVSNetHead: num_classes={given} but the training vocabulary {_name(vocabulary)} '
+                f'has {len(vocab)} classes. The head takes its classes from the vocabulary: set '
+                f'decode_head.num_classes={len(vocab)} or None (a stock Mask2Former config sets '
+                f'150), or use a {given}-class vocabulary.')
         kwargs['num_classes'] = len(vocab)
         # class CE (weight 2), no-object class down-weighted to 0.1, as Mask2Former
         kwargs.setdefault('loss_cls', dict(type='mmdet.CrossEntropyLoss', use_sigmoid=False,
                                            loss_weight=2.0, reduction='mean',
                                            class_weight=[1.0] * len(vocab) + [0.1]))
         kwargs['loss_cls'] = ConfigDict(kwargs['loss_cls'])
+        weight = kwargs['loss_cls'].get('class_weight')
+        if weight is not None and len(weight) != len(vocab) + 1:
+            raise ValueError(
+                f'OVSNetHead: loss_cls.class_weight has {len(weight)} entries but the vocabulary '
+                f'{_name(vocabulary)} has {len(vocab)} classes (+ 1 no-object = '
+                f'{len(vocab) + 1}): give {len(vocab) + 1} weights, e.g. '
+                f'class_weight=[1.0] * {len(vocab)} + [0.1], or drop loss_cls for that default.')
         super().__init__(**kwargs)
         self.text_encoder_cfg = dict(text_encoder)
         self.templates = templates
@@ -287,9 +305,21 @@ class OVSNetHead(Mask2FormerHead):
         attn_mask = (attn_mask.sigmoid() < 0.5).detach()
         return cls_pred, mask_pred, attn_mask
 
+    def expect_pool_features(self, expected: bool) -> None:
+        """Set by :class:`OVSEncoderDecoder`: whether the backbone appends its pooling features
+        to the pixel decoder's levels (then the count of backbone outputs is checked)."""
+        self._expect_pool = bool(expected)
+
     def forward(self, x: List[Tensor], batch_data_samples: SampleList):
         n_levels = getattr(self.pixel_decoder, 'num_input_levels', len(x))
         feats = list(x)
+        expect = getattr(self, '_expect_pool', None)
+        if expect is not None and len(feats) != n_levels + int(expect):
+            raise ValueError(
+                f'OVSNetHead: the backbone gives {len(feats)} feature maps but the head expects '
+                f'{n_levels + int(expect)} ({n_levels} pixel-decoder levels from in_channels'
+                + (' + the CLIP pooling features' if expect else '') + '): make in_channels '
+                'list one width per backbone level (e.g. CLIPDenseBackbone out_indices).')
         self._pool_map = feats[-1] if len(feats) > n_levels else None  # rides last
         try:
             return super().forward(feats[:n_levels], batch_data_samples)

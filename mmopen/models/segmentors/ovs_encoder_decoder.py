@@ -1,9 +1,11 @@
 """An EncoderDecoder for open-vocabulary heads: one CLIP per model, and semantic maps over large
 vocabularies without a full-resolution tensor per class."""
+import logging
 from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
@@ -81,8 +83,22 @@ class OVSEncoderDecoder(EncoderDecoder):
         super().__init__(*args, **kwargs)
         self.class_chunk = class_chunk
         clip = getattr(self.backbone, 'clip', None)
-        if clip is not None and hasattr(self.decode_head, 'share_clip'):
-            self.decode_head.share_clip(clip)
+        head = self.decode_head
+        if clip is not None and hasattr(head, 'share_clip'):
+            head.share_clip(clip)
+            needs_pool = (getattr(head, 'fusion', 'none') != 'none'
+                          or getattr(head, 'ensemble', None) is not None)
+            if needs_pool and getattr(self.backbone, 'with_pool_features', None) is False:
+                # the head's mask pooling reads the CLIP tower's pre-head features: turn the
+                # backbone's output of them on rather than fail inside the CLIP head later
+                print_log('OVSEncoderDecoder: the head pools CLIP features, so the backbone '
+                          'now also returns them (CLIPDenseBackbone with_pool_features=True).',
+                          logger='current', level=logging.INFO)
+                self.backbone.with_pool_features = True
+            if hasattr(head, 'expect_pool_features') and not getattr(
+                    self.backbone, 'with_embeddings', False):
+                head.expect_pool_features(bool(getattr(self.backbone, 'with_pool_features',
+                                                       False)))
 
     def _chunked(self) -> bool:
         return (hasattr(self.decode_head, 'predict_components')
