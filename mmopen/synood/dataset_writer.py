@@ -189,7 +189,9 @@ def init_ranks(launcher: str, device: Optional[str] = None, amp: bool = False):
     """``(rank, world, device)`` of this generation process. With ``launcher='pytorch'`` it
     joins torchrun's process group (NCCL on CUDA, else gloo; the ranks wait for each other only
     at the end, and generation can take hours: a two-day timeout); ``device='cuda'`` becomes
-    ``cuda:LOCAL_RANK``. ``amp`` without CUDA exits with a message."""
+    ``cuda:LOCAL_RANK``, and a CUDA rank is bound to its GPU (``torch.cuda.set_device``) before
+    the process group starts, so that NCCL's collectives run on each rank's own GPU instead of
+    all on GPU 0. ``amp`` without CUDA exits with a message."""
     import datetime
 
     import torch
@@ -197,14 +199,17 @@ def init_ranks(launcher: str, device: Optional[str] = None, amp: bool = False):
     if launcher == 'pytorch':
         rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
         local_rank = int(os.environ.get('LOCAL_RANK', 0))
-        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
-        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(days=2))
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if device == 'cuda':
         device = f'cuda:{local_rank}'
     if amp and not device.startswith('cuda'):
         raise SystemExit(f'--amp needs CUDA; this run is on {device!r}. Drop --amp to generate '
                          'in fp32 on CPU.')
+    if device.startswith('cuda'):
+        torch.cuda.set_device(torch.device(device))
+    if launcher == 'pytorch':
+        backend = 'nccl' if device.startswith('cuda') else 'gloo'
+        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(days=2))
     return rank, world, device
 
 

@@ -1,4 +1,5 @@
 """``SynOODTransform``: an ID sample in, its near-boundary OOD counterpart out (online SynOOD)."""
+import os
 import os.path as osp
 from typing import Optional
 
@@ -7,6 +8,28 @@ from mmcv.transforms import BaseTransform
 from mmengine.registry import TRANSFORMS
 
 from .generator import SynOODGenerator, sample_seed
+
+
+def worker_device(requested: Optional[str] = None) -> str:
+    """The device this process's SynOOD models go to, for the process it is called in (the
+    main process, or a dataloader worker where the transform loads them).
+
+    ``None`` means CUDA when available, else CPU; ``'cuda'`` means this rank's GPU,
+    ``cuda:$LOCAL_RANK`` (a dataloader worker inherits its rank's environment, while its current
+    CUDA device would be GPU 0 on every rank). A CUDA device in a worker *forked* from a process
+    that had already initialised CUDA cannot work (CUDA does not survive ``fork``): that is a
+    clear error naming the fix, ``multiprocessing_context='spawn'`` on the dataloader."""
+    import torch
+    device = requested or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if device == 'cuda':
+        device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
+    if device.startswith('cuda') and torch.cuda._is_in_bad_fork():
+        raise RuntimeError(
+            f'SynOODTransform: this dataloader worker was forked from a process that uses CUDA, '
+            f'so it cannot put its models on {device!r}. Start the workers with spawn: set '
+            "multiprocessing_context='spawn' in the dataloader config (e.g. "
+            "train_dataloader=dict(..., multiprocessing_context='spawn')), or num_workers=0.")
+    return device
 
 
 @TRANSFORMS.register_module()
@@ -20,6 +43,12 @@ class SynOODTransform(BaseTransform):
     sample's output does not depend on the worker, the epoch or the batch it falls in. Each
     sample costs a full guided inpainting: online use suits small runs; for a data set, write
     the images once with ``tools/synood/generate.py`` and train on its manifest.
+
+    With CUDA and ``num_workers > 0``, give the dataloader ``multiprocessing_context='spawn'``:
+    each worker then loads its own models on its rank's GPU (``cuda:$LOCAL_RANK``, see
+    :func:`worker_device`). A forked worker of a CUDA process cannot use CUDA; the transform
+    says so instead of failing inside CUDA. ``loaded_in`` records where the models were loaded
+    (process id, worker id, device).
 
     Added / changed keys: ``img`` (BGR ``uint8``, ``resolution`` square, as ``LoadImageFromFile``
     gives), ``img_shape``, ``gt_label`` (``label_offset + negative index``: with the default
@@ -48,16 +77,25 @@ class SynOODTransform(BaseTransform):
         self.label_offset = label_offset
         self.channel_order = channel_order
         self._generator: Optional[SynOODGenerator] = None
+        self.loaded_in: Optional[dict] = None
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state['_generator'] = None  # each worker loads its own models
+        state['loaded_in'] = None
         return state
 
     @property
     def generator(self) -> SynOODGenerator:
         if self._generator is None:
-            self._generator = SynOODGenerator(**self.generator_cfg)
+            import torch
+            info = torch.utils.data.get_worker_info()
+            device = worker_device(self.generator_cfg.get('device'))
+            if device.startswith('cuda'):
+                torch.cuda.set_device(torch.device(device))
+            self._generator = SynOODGenerator(**dict(self.generator_cfg, device=device))
+            self.loaded_in = dict(pid=os.getpid(), worker=None if info is None else info.id,
+                                  device=device)
         return self._generator
 
     def transform(self, results: dict) -> dict:
@@ -83,7 +121,8 @@ class SynOODTransform(BaseTransform):
         results['synood'] = dict(neg_label=out.neg_label, context=out.context,
                                  prompt=out.prompt, seed=seed, losses=out.losses,
                                  source_label=label,
-                                 source=osp.normpath(path) if path else path)
+                                 source=osp.normpath(path) if path else path,
+                                 loaded_in=dict(self.loaded_in))
         return results
 
     def __repr__(self) -> str:

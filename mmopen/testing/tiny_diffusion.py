@@ -68,16 +68,19 @@ def write_clip_bpe_tokenizer(folder: str) -> None:
     tok.save_pretrained(folder)
 
 
-def build_tiny_inpaint(tokenizer_dir: str, seed: int = 0) -> Dict[str, object]:
+def build_tiny_inpaint(tokenizer_dir: str, seed: int = 0,
+                       architecture: Optional[Dict[str, dict]] = None) -> Dict[str, object]:
     """Randomly initialised components (``unet``, ``vae``, ``text_encoder``, ``tokenizer``,
-    ``scheduler``) built from the configs above."""
+    ``scheduler``) built from the configs above, or from ``architecture`` (``unet``, ``vae``,
+    ``text`` configs: :data:`mmopen.testing.real_size.SD2_INPAINT` is SD-2-inpainting's)."""
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    arch = {**dict(unet=TINY_UNET, vae=TINY_VAE, text=TINY_TEXT), **(architecture or {})}
     torch.manual_seed(seed)
     return dict(
-        unet=UNet2DConditionModel(**TINY_UNET),
-        vae=AutoencoderKL(**TINY_VAE),
-        text_encoder=CLIPTextModel(CLIPTextConfig(**TINY_TEXT)),
+        unet=UNet2DConditionModel(**arch['unet']),
+        vae=AutoencoderKL(**arch['vae']),
+        text_encoder=CLIPTextModel(CLIPTextConfig(**arch['text'])),
         tokenizer=CLIPTokenizer.from_pretrained(tokenizer_dir),
         scheduler=DDIMScheduler(**SD2_SCHEDULER))
 
@@ -216,16 +219,18 @@ def quickstart_pairs(root: str, seed: int = 0):
 def write_tiny_inpaint(out: str, images: Optional[Sequence[np.ndarray]] = None,
                        prompts: Optional[Sequence[str]] = None, seed: int = 0,
                        log: Callable[[str], None] = print,
-                       extra_files: Optional[Dict[str, dict]] = None, **train_kwargs) -> str:
+                       extra_files: Optional[Dict[str, dict]] = None,
+                       architecture: Optional[Dict[str, dict]] = None, **train_kwargs) -> str:
     """Write a tiny SD-2-inpainting-compatible folder to ``out`` (atomically): random
     components, pre-trained on ``images`` / ``prompts`` when given; ``extra_files`` are JSON
-    files written into the folder with it. Returns ``out``."""
+    files written into the folder with it; ``architecture`` as :func:`build_tiny_inpaint`.
+    Returns ``out``."""
     from diffusers import StableDiffusionInpaintPipeline
     with atomic_path(out, is_dir=True) as tmp:
         tok_dir = osp.join(tmp, '.tokenizer')
         os.makedirs(tok_dir)
         write_clip_bpe_tokenizer(tok_dir)
-        parts = build_tiny_inpaint(tok_dir, seed)
+        parts = build_tiny_inpaint(tok_dir, seed, architecture)
         stats = {}
         if images is not None:
             if prompts is None or len(prompts) != len(images):

@@ -334,16 +334,23 @@ class OVSNetHead(Mask2FormerHead):
 
     def loss_by_feat(self, all_cls_scores, all_mask_preds, batch_gt_instances,
                      batch_img_metas) -> Dict[str, Tensor]:
-        losses = super().loss_by_feat(all_cls_scores, all_mask_preds, batch_gt_instances,
-                                      batch_img_metas)
-        if self.loss_proxy is not None and self.loss_proxy.loss_weight > 0:
-            f_q, fused, _ = self._stash
-            labels = torch.stack(self._last_labels)  # B x N, num_classes = unmatched
-            matched = labels < self.num_classes
-            f_t = self.train_text.to(f_q.device)[labels[matched]]
-            f_c = None if self.fusion == 'none' else fused[matched].to(f_q.dtype)
-            losses[self.loss_proxy.loss_name] = self.loss_proxy(
-                f_q[matched], f_c, f_t.to(f_q.dtype))
+        """Mask2Former's losses (+ Proxy Calibration), computed in fp32 with autocast off: under
+        ``--amp`` the head's outputs are fp16, and the matching costs, the point-sampled BCE
+        and the dice sums over 12,544 points per mask are not safe in half precision."""
+        device = all_mask_preds[0].device.type
+        with torch.autocast(device_type=device, enabled=False):
+            losses = super().loss_by_feat([c.float() for c in all_cls_scores],
+                                          [m.float() for m in all_mask_preds],
+                                          batch_gt_instances, batch_img_metas)
+            if self.loss_proxy is not None and self.loss_proxy.loss_weight > 0:
+                f_q, fused, _ = self._stash
+                f_q = f_q.float()
+                labels = torch.stack(self._last_labels)  # B x N, num_classes = unmatched
+                matched = labels < self.num_classes
+                f_t = self.train_text.to(f_q.device)[labels[matched]]
+                f_c = None if self.fusion == 'none' else fused[matched].float()
+                losses[self.loss_proxy.loss_name] = self.loss_proxy(
+                    f_q[matched], f_c, f_t.float())
         return losses
 
     # ------------------------------------------------------------------ inference
