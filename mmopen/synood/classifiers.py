@@ -81,7 +81,11 @@ class MMPretrainLogits(nn.Module):
         for what, path in (('config', config), ('checkpoint', checkpoint)):
             if not str(path).startswith('mmpretrain::') and not osp.isfile(path):
                 raise FileNotFoundError(f'Guidance classifier {what} {path!r} not found.')
-        cfg = Config.fromfile(config)
+        if '::' in str(config):  # a config of an installed package, e.g. mmpretrain::resnet/...
+            from mmengine.hub import get_config
+            cfg = get_config(config)
+        else:
+            cfg = Config.fromfile(config)
         model_cfg = cfg.model
         num_classes = model_cfg.get('head', {}).get('num_classes')
         state = torch.load(checkpoint, map_location='cpu', weights_only=True)

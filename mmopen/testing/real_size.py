@@ -117,7 +117,12 @@ class WeightCache:
             os.makedirs(osp.dirname(path), exist_ok=True)
             self.log(f'writing random-initialised {config} to {path}')
             torch.manual_seed(0)
-            model = MODELS.build(Config.fromfile(config).model)
+            if '::' in config:
+                from mmengine.hub import get_config
+                model_cfg = get_config(config).model
+            else:
+                model_cfg = Config.fromfile(config).model
+            model = MODELS.build(model_cfg)
             model.init_weights()
             with atomic_path(path) as tmp:
                 torch.save(dict(state_dict=model.state_dict()), tmp)
@@ -375,6 +380,19 @@ def wordnet_words(n: int) -> List[str]:
 
 
 # ----------------------------------------------------------------------------- configs
+def _dicts(node):
+    """Every dict in a nested config (``Config`` / dict / list / tuple), outermost first."""
+    if hasattr(node, 'to_dict'):
+        node = node.to_dict()
+    if isinstance(node, dict):
+        yield node
+        for v in node.values():
+            yield from _dicts(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _dicts(v)
+
+
 def config_kind(cfg) -> str:
     if 'synood' in cfg:
         return 'generate'
@@ -386,22 +404,13 @@ def config_kind(cfg) -> str:
 def architectures(cfg) -> List[str]:
     """The pretrained architectures a config needs (CLIP, diffusion, classifiers)."""
     found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get('model_name'), str) and 'weights' in node:
-                found.append(f'CLIP {node["model_name"]}')
-            if isinstance(node.get('inpaint_model'), str):
-                found.append('SD-2-inpainting')
-            if node.get('type') == 'mmpretrain' and isinstance(node.get('config'), str):
-                found.append(osp.splitext(osp.basename(node['config'].split('::')[-1]))[0])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, (list, tuple)):
-            for v in node:
-                walk(v)
-
-    walk(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg)
+    for node in _dicts(cfg):
+        if isinstance(node.get('model_name'), str) and 'weights' in node:
+            found.append(f'CLIP {node["model_name"]}')
+        if isinstance(node.get('inpaint_model'), str):
+            found.append('SD-2-inpainting')
+        if node.get('type') == 'mmpretrain' and isinstance(node.get('config'), str):
+            found.append(osp.splitext(osp.basename(node['config'].split('::')[-1]))[0])
     return list(dict.fromkeys(found))
 
 
@@ -526,26 +535,17 @@ def prepare_sandbox(cfg, kind: str, sandbox: str, weights: WeightCache,
         os.symlink(target, dst)
 
     manifests = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get('model_name'), str) and isinstance(node.get('weights'), str):
-                link(node['weights'], weights.clip(node['model_name']))
-            if isinstance(node.get('inpaint_model'), str):
-                link(node['inpaint_model'], weights.inpaint())
-            if node.get('type') == 'mmpretrain' and isinstance(node.get('checkpoint'), str):
-                link(node['checkpoint'], weights.mmpretrain(node['config']))
-            if isinstance(node.get('neg_labels'), str):
-                writer.neg_labels(node['neg_labels'])
-            if isinstance(node.get('mined_from'), str):
-                manifests.append(node['mined_from'])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, (list, tuple)):
-            for v in node:
-                walk(v)
-
-    walk(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg)
+    for node in _dicts(cfg):
+        if isinstance(node.get('model_name'), str) and isinstance(node.get('weights'), str):
+            link(node['weights'], weights.clip(node['model_name']))
+        if isinstance(node.get('inpaint_model'), str):
+            link(node['inpaint_model'], weights.inpaint())
+        if node.get('type') == 'mmpretrain' and isinstance(node.get('checkpoint'), str):
+            link(node['checkpoint'], weights.mmpretrain(node['config']))
+        if isinstance(node.get('neg_labels'), str):
+            writer.neg_labels(node['neg_labels'])
+        if isinstance(node.get('mined_from'), str):
+            manifests.append(node['mined_from'])
     for manifest in manifests:
         writer.synood_manifest(manifest)
     if kind == 'generate':
@@ -673,9 +673,8 @@ def check_config(config: str, sandbox: str, cache: Optional[str] = None, reduced
 
 def _check_generation(cfg, reduced: bool, log) -> dict:
     """One SynOOD image from the first seed of the config's seed list, at the config's
-    resolution and guidance settings (``reduced``: resolution 64, one outer iteration)."""
-    import torch
-
+    resolution and guidance settings (``reduced``: resolution 64, one outer iteration, 5
+    DDIM steps)."""
     from mmopen.synood import SynOODGenerator
     from mmopen.synood.generator import sample_seed
     from mmopen.synood.seeds import read_image_list, select_seeds
@@ -706,7 +705,6 @@ def _check_generation(cfg, reduced: bool, log) -> dict:
         raise RuntimeError(f'generation gave an image of shape {out.image.shape} and losses '
                            f'{out.losses}')
     log(f'generated one image: negative label {out.neg_label!r}, OOD loss {out.losses}')
-    del torch
     return dict(params_m=params / 1e6, trainable_m=0.0, build_s=build_s, iter_s=iter_s)
 
 

@@ -40,10 +40,8 @@ def _guided(model, device):
 
 
 def _half(model, device):
-    half = copy.copy(model)
-    for name in ('unet', 'vae', 'text_encoder'):
-        setattr(half, name, copy.deepcopy(getattr(model, name)).half().to(device))
-    return half
+    return model._replace(**{name: copy.deepcopy(getattr(model, name)).half().to(device)
+                             for name in ('unet', 'vae', 'text_encoder')})
 
 
 @pytest.mark.parametrize('device', ['cpu', pytest.param('cuda', marks=CUDA)])

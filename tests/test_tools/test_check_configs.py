@@ -32,7 +32,9 @@ FAMILIES = {
 # published parameter counts of the real architectures (millions): a tiny model swapped in,
 # or a tower built from another config, misses them
 CLIP_VIT_B16 = 149.62        # OpenAI CLIP ViT-B/16, image + text towers
-SD2_INPAINT_UNET = 865.91    # stable-diffusion-2-inpainting UNet
+# stable-diffusion-2-inpainting's UNet 865.91 + VAE 83.65 + OpenCLIP ViT-H text tower 340.39,
+# and the ResNet-50 that guides generation, 25.56
+SD2_INPAINT_AND_RESNET50 = 865.91 + 83.65 + 340.39 + 25.56
 
 
 @pytest.fixture(scope='module')
@@ -58,7 +60,7 @@ def test_family_runs_at_real_architecture(rows, config):
         log = logs[config].read_text()[-3000:] if logs[config].exists() else proc.stdout[-3000:]
         pytest.fail(f'{config} did not run:\n{log}')
     row = found[config]
-    assert row['architecture'] == FAMILIES[config]
+    assert set(row['architecture'].split(', ')) == set(FAMILIES[config].split(', '))
     assert row['reduced'] is True and row['iter_s'] > 0 and row['peak_rss_gb'] > 0
     if row['kind'] == 'train':
         assert 0 < row['trainable_m'] < row['params_m']  # the CLIP stays frozen
@@ -67,7 +69,7 @@ def test_family_runs_at_real_architecture(rows, config):
     if 'convnext-l' in config:
         assert row['params_m'] > found[next(iter(FAMILIES))]['params_m'] + 100
     if row['kind'] == 'generate':
-        assert row['params_m'] > SD2_INPAINT_UNET + CLIP_VIT_B16
+        assert abs(row['params_m'] - SD2_INPAINT_AND_RESNET50) < 0.1
 
 
 def test_every_paper_config_architecture_is_a_checked_family():
