@@ -33,7 +33,7 @@ step() {  # step NAME COMMAND...: run, log, record rc and seconds
     "$@" >"$log" 2>&1
     local rc=$?
     local took=$(( $(date +%s) - t0 ))
-    add "$name" "rc $rc, ${took} s" "$(tail -n 1 "$log" | cut -c1-150)"
+    add "$name" "rc $rc, ${took} s" "$(tail -n 1 "$log" | tr -s "| " " " | cut -c1-150)"
     return $rc
 }
 
