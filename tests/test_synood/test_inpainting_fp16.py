@@ -31,6 +31,7 @@ def _guided(model, device):
     noise = torch.randn(inpainter.latent_shape(2, 32, 32), generator=g)
     head = torch.nn.Linear(3, 5).to(device)
     torch.nn.init.normal_(head.weight, std=3.0, generator=torch.Generator().manual_seed(1))
+    torch.nn.init.zeros_(head.bias)
 
     def classifier(x):  # fp32 guidance classifier over the decoded images, as CLIP / ResNet
         return head(x.float().mean((2, 3)))
@@ -63,6 +64,9 @@ def test_guided_inpainting_in_fp16_matches_fp32(tiny_inpaint, device):
     assert torch.isfinite(got.losses).all()
     moved_ref = ref.noise - noise
     moved = got.noise - noise
+    # measured on CPU: update size ratio 0.97-1.03, cosine > 0.998, mean image difference
+    # < 0.006 (default threads and one thread); the bars leave an order of magnitude for other
+    # CPUs' half kernels and still fail an update lost to underflow (ratio 0, cosine undefined)
     assert moved.abs().max() > 0.1 * moved_ref.abs().max() > 0  # the fp16 update happened
     assert _cos(moved, moved_ref).min() > 0.9
     assert (got.images - ref.images).abs().mean() < 0.05

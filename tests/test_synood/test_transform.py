@@ -115,11 +115,19 @@ def test_spawned_workers_load_their_own_models_and_match_the_main_process(
     """The worker path a CUDA run takes (spawn start method, models built in each worker from
     the config, never pickled), here on CPU: each worker loads its models once, and every image
     equals the one the main process makes from the same seed image."""
+    import torch
     samples, items = _worker_run(synood_data, id_samples, generator_cfg, 'cpu')
     assert {it['loaded_in']['device'] for it in items} == {'cpu'}
-    for (rel, label, rgb), sample, it in zip(id_samples[:4], samples, items):
-        ref = generator.generate([rgb], [sample['img_path']], [label], [it['seed']])[0]
-        assert np.array_equal(np.asarray(it['img']), ref.image[..., ::-1])
+    # DataLoader workers run torch with one thread: the reference does too, so that both sum
+    # in the same order and the images can be compared exactly on any machine
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for (rel, label, rgb), sample, it in zip(id_samples[:4], samples, items):
+            ref = generator.generate([rgb], [sample['img_path']], [label], [it['seed']])[0]
+            assert np.array_equal(np.asarray(it['img']), ref.image[..., ::-1])
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_worker_device_is_the_ranks_gpu_and_a_cuda_fork_is_named(monkeypatch):
