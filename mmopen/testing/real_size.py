@@ -215,6 +215,10 @@ class DataWriter:
             label = label.astype(np.uint16 if wide else np.uint8)
             _save_image(label, self.path(root, prefix.get('seg_map_path', ''),
                                          f'sample{i}{seg_suffix}'))
+        if ds.get('ann_file'):  # VOC / Pascal Context: a list of the split's image names
+            target = self.path(root, ds['ann_file'])
+            os.makedirs(osp.dirname(target), exist_ok=True)
+            write_text_atomic(''.join(f'sample{i}\n' for i in range(self.samples)), target)
 
     # ---- classification / OOD
     def _class_folders(self, n: int) -> List[str]:

@@ -22,6 +22,7 @@ FAMILIES = {
     'configs/ovsnet/ovsnet_clip-convnext-l_8xb1-60k_coco-panoptic-133.py':
         'CLIP convnext_large_d_320',
     'configs/ovsnet/ovsnet_clip-convnext-b_eval-pc459.py': 'CLIP convnext_base_w',
+    'configs/ovsnet/ovsnet_clip-convnext-b_eval-voc20.py': 'CLIP convnext_base_w',  # VOC lists
     'configs/ood/neglabel/clip-vit-b16_zero-shot-ood_imagenet-neglabel-protocol.py':
         'CLIP ViT-B-16',
     'configs/seeclip/seeclip_clip-vit-b16_pacs-target-sketch.py': 'CLIP ViT-B-16',
