@@ -30,6 +30,11 @@ ignores the unseen pixels) and are then evaluated over all classes, which measur
 recognise without having been trained on it. The tiny quickstart CLIP is pre-trained on all
 classes, as a real CLIP has seen far more than any segmentation training set.
 
+The open world for zero-shot OOD detection (``OUT/world``: named objects and scenes, ID /
+near-OOD / far-OOD sets at 96 px, the lexicon in WordNet's file format) is
+:mod:`mmopen.testing.ood_world`'s (``world_id=0``: none is written, and the tiny CLIP is
+pre-trained without it).
+
 Everything is drawn from a fixed seed, so two runs write the same bytes. The data is written to
 a temporary folder and renamed into place; a complete data set with the same parameters
 (``OUT/manifest.json``) is left as it is. ``tools/misc/make_quickstart_data.py`` is the command
@@ -38,6 +43,7 @@ line of :func:`write_quickstart_data`.
 import json
 import os
 import os.path as osp
+import shutil
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -46,7 +52,7 @@ from PIL import Image
 from mmopen.clip.vocabularies import class_names
 from mmopen.utils.io import atomic_path
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # Segmentation: (vocabulary line, kind, RGB). Backgrounds are textures, objects are shapes.
 SEG_BACKGROUNDS: List[Tuple[str, str, Tuple[int, int, int]]] = [
@@ -123,6 +129,15 @@ def shape_mask(rng: np.random.Generator, size: int, shape: str,
     if shape == 'hexagon':  # flat top and bottom
         dy, dx = np.abs(yy - cy), np.abs(xx - cx)
         return (dy <= r * 0.85) & (dx * 0.85 + dy * 0.5 <= r * 0.85)
+    if shape == 'star':  # five points
+        d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+        theta = np.arctan2(yy - cy, xx - cx)
+        return d <= r * (0.45 + 0.55 * (0.5 + 0.5 * np.cos(5 * theta - np.pi / 2)))
+    if shape == 'crescent':
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= r ** 2
+        return disc & ((yy - cy) ** 2 + (xx - cx - 0.5 * r) ** 2 > (0.85 * r) ** 2)
+    if shape == 'ellipse':  # wide
+        return ((xx - cx) / r) ** 2 + ((yy - cy) / (0.55 * r)) ** 2 <= 1
     raise ValueError(shape)
 
 
@@ -239,7 +254,7 @@ def write_cls(root: str, rng: np.random.Generator, size: int, counts: Dict[str, 
 
 
 DEFAULTS = dict(seg_size=128, cls_size=32, seg_train=160, seg_val=32, cls_train=32, cls_val=16,
-                ood=48, seed=0)
+                ood=48, world_size=96, world_id=16, world_ood=64, seed=0)
 
 
 def write_quickstart_data(out: str, force: bool = False, log=print, **params) -> bool:
@@ -262,7 +277,7 @@ def write_quickstart_data(out: str, force: bool = False, log=print, **params) ->
                 log(f'{out}: quickstart data already present (same parameters), nothing to do.')
                 return False
     # Only ever replace folders this function finished writing (they come with manifest.json).
-    unfinished = [sub for sub in ('seg', 'cls') if osp.exists(osp.join(out, sub))]
+    unfinished = [sub for sub in ('seg', 'cls', 'world') if osp.exists(osp.join(out, sub))]
     if unfinished and not osp.isfile(manifest_path) and not force:
         raise FileExistsError(f'{out} holds {unfinished} folders the quickstart data writer did '
                               'not finish writing (no manifest.json); remove them or pass '
@@ -278,6 +293,15 @@ def write_quickstart_data(out: str, force: bool = False, log=print, **params) ->
     with atomic_path(osp.join(out, 'cls'), is_dir=True) as tmp:
         write_cls(tmp, rng, params['cls_size'],
                   {'train': params['cls_train'], 'val': params['cls_val']}, params['ood'])
+    if params['world_id'] > 0:
+        from .ood_world import write_ood_world
+        log('Writing the open world for zero-shot OOD detection (ID, near-OOD, far-OOD, '
+            'lexicon) ...')
+        with atomic_path(osp.join(out, 'world'), is_dir=True) as tmp:
+            write_ood_world(tmp, params['seed'], size=params['world_size'],
+                            id_per_class=params['world_id'], ood_per_set=params['world_ood'])
+    elif osp.isdir(osp.join(out, 'world')):
+        shutil.rmtree(osp.join(out, 'world'))
     with atomic_path(manifest_path) as tmp:
         with open(tmp, 'w') as f:
             json.dump(manifest, f, indent=1)

@@ -21,7 +21,9 @@ def main(argv=None) -> int:
     helps = dict(seg_size='segmentation image size', cls_size='classification image size',
                  seg_train='segmentation training images', seg_val='segmentation validation '
                  'images', cls_train='training images per ID class', cls_val='validation images '
-                 'per ID class', ood='images per OOD set', seed='random seed')
+                 'per ID class', ood='images per OOD set', world_size='open-world image size',
+                 world_id='open-world ID images per class (0: no open world)',
+                 world_ood='open-world images per OOD set (near, far)', seed='random seed')
     for key, default in DEFAULTS.items():
         parser.add_argument('--' + key.replace('_', '-'), type=int, default=default,
                             help=f'{helps[key]} (default {default})')
