@@ -90,12 +90,13 @@ def tiny_clip_files(tmp_path_factory):
 @pytest.fixture(scope='session')
 def quickstart_data(tmp_path_factory):
     """A small copy of the quickstart data and its tiny CLIP (pre-trained on it, as
-    ``make quickstart-data`` does) in a temp folder."""
+    ``make quickstart-data`` does) in a temp folder; without the open world of the OOD
+    quickstart (``tests/test_ood/test_quickstart_world.py`` makes its own)."""
     from mmopen.testing.quickstart_data import write_quickstart_data
     from mmopen.testing.tiny_clip import write_clip_file
     root = tmp_path_factory.mktemp('qs') / 'quickstart'
     assert write_quickstart_data(str(root), seg_train=48, seg_val=16, cls_train=8, cls_val=4,
-                                 ood=8, seed=TEST_SEED)
+                                 ood=8, world_id=0, seed=TEST_SEED)
     write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
                     'safetensors', seed=TEST_SEED, pretrain_on=str(root), steps=200)
     return str(root)

@@ -12,9 +12,10 @@ embeddings of the segmentation regions (:func:`region_embeddings`), so that the 
 features classify regions as mask pooling needs. This is a stand-in for real CLIP weights on data
 the project makes itself, not a replacement for them.
 """
+import json
 import os
 import os.path as osp
-from typing import Callable, List, NamedTuple, Optional
+from typing import Callable, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmopen.clip.constants import CLIP_MEAN, CLIP_STD
+from mmopen.clip.templates import CSP_CONJUGATED, CSP_NOUNS
 from mmopen.clip.vocabularies import load_vocabulary
 
 TEMPLATE = 'a photo of a {}.'
@@ -47,6 +49,13 @@ class PretrainData(NamedTuple):
     seg_images: np.ndarray
     seg_labels: np.ndarray
     seg_captions: List[str]
+    world: Sequence = ()  # mmopen.testing.ood_world.Sample, for the open-world term
+
+
+# Pre-training caption templates of the open world (a real CLIP has read every phrasing the
+# OOD methods prompt with: NegLabel's, CSP's, and the plain ones)
+WORLD_NOUN_TEMPLATES = ('a photo of a {}.', 'a {}.', 'the nice {}') + CSP_NOUNS + CSP_CONJUGATED
+WORLD_ADJ_TEMPLATES = ('This is a {} photo', 'a {} photo.', 'a photo that is {}.')
 
 
 def quickstart_pairs(root: str, size: int = 32, min_area: int = 40) -> PretrainData:
@@ -83,8 +92,15 @@ def quickstart_pairs(root: str, size: int = 32, min_area: int = 40) -> PretrainD
     if not images:
         raise ValueError(f'No training pairs found under {root}: run '
                          'tools/misc/make_quickstart_data.py first.')
+    world = ()
+    world_json = osp.join(root, 'world', 'world.json')
+    if osp.isfile(world_json):
+        from .ood_world import pretraining_images
+        with open(world_json) as f:
+            meta = json.load(f)
+        world = pretraining_images(meta['seed'] + 1000, meta['size'])
     return PretrainData(np.stack(images), captions, np.stack(seg_images), np.stack(seg_labels),
-                        seg_captions)
+                        seg_captions, world)
 
 
 def osdg_pairs(root: str, size: int = 32, per_class: int = 40):
@@ -125,9 +141,44 @@ def region_embeddings(model: torch.nn.Module, images: torch.Tensor, labels: torc
     return pooled[present], targets[present]
 
 
+def world_caption_loss(model: torch.nn.Module, tokenizer: Callable, images: torch.Tensor,
+                       samples: Sequence, rng: np.random.Generator,
+                       others: Sequence = ()) -> torch.Tensor:
+    """Image-to-caption InfoNCE on open-world images, true captions of other images left out.
+
+    Each image gets one true phrase (:func:`~mmopen.testing.ood_world.sample_description`);
+    ``others`` (more images) give one more phrase each, and every object and scene noun is
+    added, so that each image is told apart from every concept of the world at every step
+    (without them, a tiny tower at 128 px learns the objects several times slower); each phrase
+    is captioned with a random template. Every image is classified against its own
+    caption and the captions *false* of it: a ``"red object"`` drawn for another image is true of
+    a red ball, so it is neither its target nor a negative (left out of its softmax). Counting
+    every true caption as a target instead lets the model put all its mass on the phrases true
+    of every image (``"a photo of a scene"``) and learn nothing."""
+    from .ood_world import adjectives as world_adjectives
+    from .ood_world import matches, sample_description
+    from .ood_world import objects as world_objects
+    from .ood_world import scenes as world_scenes
+    own = [sample_description(rng, s) for s in samples]
+    phrases = list(dict.fromkeys(own + [sample_description(rng, s) for s in others]
+                                 + world_objects() + world_scenes()))
+    adjectives = set(world_adjectives())
+    captions = []
+    for p in phrases:
+        pool = WORLD_ADJ_TEMPLATES if p in adjectives else WORLD_NOUN_TEMPLATES
+        captions.append(pool[int(rng.integers(len(pool)))].format(p))
+    target = torch.tensor([phrases.index(p) for p in own])
+    true = torch.tensor([[matches(s, p) for p in phrases] for s in samples])
+    true[torch.arange(len(samples)), target] = False  # the target itself stays in
+    txt = F.normalize(model.encode_text(tokenizer(captions)), dim=-1)
+    img = F.normalize(model.encode_image(images), dim=-1)
+    logits = model.logit_scale.exp().clamp(max=100) * img @ txt.T
+    return F.cross_entropy(logits.masked_fill(true, float('-inf')), target)
+
+
 def pretrain_clip(model: torch.nn.Module, tokenizer: Callable, data: PretrainData,
                   steps: int = 300, batch_size: int = 64, seg_batch_size: int = 16,
-                  lr: float = 2e-3, seed: int = 0,
+                  world_batch_size: int = 48, lr: Optional[float] = None, seed: int = 0,
                   log: Optional[Callable[[str], None]] = None) -> List[float]:
     """Train ``model`` (both towers) in place; returns the loss per step.
 
@@ -144,9 +195,19 @@ def pretrain_clip(model: torch.nn.Module, tokenizer: Callable, data: PretrainDat
     target_all = torch.tensor([uniq.index(c) for c in data.captions])
     seg_target = torch.tensor([uniq.index(c) for c in data.seg_captions], dtype=torch.long)
     tokens = tokenizer(uniq)
+    world_all = _normalise(np.stack([w.image for w in data.world])) if data.world else None
+    world_rng = np.random.default_rng(seed)
     model.train()
+    if lr is None:  # the open world's larger images diverge at 2e-3 without a warm-up
+        lr = 1e-3 if world_all is not None else 2e-3
+    warmup = 30 if world_all is not None else 0
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    if warmup:  # linear warm-up, then cosine to 0
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda k: (k + 1) / warmup if k < warmup else
+            0.5 * (1 + np.cos(np.pi * (k - warmup) / max(steps - warmup, 1))))
+    else:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     losses = []
     for step in range(steps):
         idx = torch.randint(0, len(x_all), (batch_size, ), generator=gen)
@@ -163,6 +224,14 @@ def pretrain_clip(model: torch.nn.Module, tokenizer: Callable, data: PretrainDat
             reg, reg_cls = region_embeddings(model, xs, ls, len(data.seg_captions))
             loss = loss + F.cross_entropy(scale * F.normalize(reg, dim=-1) @ txt.T,
                                           seg_target[reg_cls])
+        if world_all is not None:
+            widx = world_rng.integers(0, len(world_all), world_batch_size)
+            xw = world_all[torch.from_numpy(widx)]
+            if world_rng.random() < 0.5:
+                xw = xw.flip(3)
+            others = world_rng.integers(0, len(data.world), world_batch_size)
+            loss = loss + world_caption_loss(model, tokenizer, xw, [data.world[i] for i in widx],
+                                             world_rng, [data.world[i] for i in others])
         opt.zero_grad()
         loss.backward()
         opt.step()
