@@ -23,13 +23,19 @@ def _write_results(tour, work, data, seed, shift):
         ovsnet_open=dict(aAcc=80.0, mIoU=55.5, mAcc=70.0, mIoU_seen=70.0,
                          mIoU_unseen=20.125 + shift, hIoU=31.26),
         ood_zero_shot={'id_accuracy/top1': 90.0,
-                       'NegLabel/average/hendrycks/AUROC': 60.0 + shift,
-                       'NegLabel/average/hendrycks/FPR95': 90.0,
-                       'NegLabel/average/openood/AUROC': 60.0 + shift,
-                       'MCM/average/hendrycks/AUROC': 70.0,
-                       'MCM/average/hendrycks/FPR95': 80.0},
-        ood_csp={'id_accuracy/top1': 90.0, 'CSP/average/hendrycks/AUROC': 62.0,
-                 'CSP/average/hendrycks/FPR95': 85.0})
+                       'NegLabel/near/hendrycks/AUROC': 60.0 + shift,
+                       'NegLabel/near/hendrycks/FPR95': 90.0,
+                       'NegLabel/far/hendrycks/AUROC': 80.0 + shift,
+                       'NegLabel/far/hendrycks/FPR95': 50.0,
+                       'NegLabel/average/hendrycks/AUROC': 70.0 + shift,
+                       'NegLabel/near/openood/AUROC': 60.0 + shift,
+                       'MCM/near/hendrycks/AUROC': 70.0,
+                       'MCM/near/hendrycks/FPR95': 80.0,
+                       'MCM/far/hendrycks/AUROC': 79.0,
+                       'MCM/far/hendrycks/FPR95': 60.0},
+        ood_csp={'id_accuracy/top1': 90.0, 'CSP/near/hendrycks/AUROC': 62.0,
+                 'CSP/near/hendrycks/FPR95': 85.0, 'CSP/far/hendrycks/AUROC': 90.0,
+                 'CSP/far/hendrycks/FPR95': 40.0})
     files['synood_untuned'] = {'NegLabel/average/hendrycks/AUROC': 51.0,
                                'NegLabel/average/hendrycks/FPR95': 97.0}
     files['synood_tuned'] = {'NegLabel/average/hendrycks/AUROC': 58.25 - 2 * shift,
@@ -89,13 +95,20 @@ def test_summary_means_spreads_and_claims(tmp_path):
     assert seen['seeds'] == '81.2 ; 83.2 ; 85.2'
     gen = rows[('SynOOD generation', 'OOD loss, unguided / after the guidance')]
     assert gen['value'] == '-11.50 ± 0.00 / -14.75 ± 0.00'
+    # the near and far sets' own values (not their average), AUROC first
+    neg = rows[('OOD NegLabel', 'AUROC near / far, FPR@95 near / far (open world, 96 px)')]
+    assert neg['seeds'].split(' ; ')[1] == '62.0 / 82.0 / 90.0 / 50.0'
     # scores a run did not report are left out
-    assert ('OOD AdaNeg', 'AUROC / FPR@95, mean of 2 OOD sets') not in rows
+    assert not any(method == 'OOD AdaNeg' for method, _ in rows)
     claims = {(c['claim'], c['metric']): c for c in summary['claims']}
-    # CSP 62 vs NegLabel 60 / 62 / 64: holds for seed 0 only
-    assert claims[('CSP beats NegLabel', 'AUROC')]['holds'] == '1/3'
-    assert claims[('CSP beats NegLabel', 'AUROC')]['seeds'] == '+2.00 ; +0.00 ; -2.00'
-    assert claims[('CSP beats NegLabel', 'FPR@95')]['holds'] == '3/3 (established)'
+    # CSP 62 vs NegLabel 60 / 62 / 64 on the near set: holds for seed 0 only
+    assert claims[('CSP beats NegLabel (near OOD)', 'AUROC')]['holds'] == '1/3'
+    assert claims[('CSP beats NegLabel (near OOD)', 'AUROC')]['seeds'] == (
+        '+2.00 ; +0.00 ; -2.00')
+    assert claims[('CSP beats NegLabel (near OOD)', 'FPR@95')]['holds'] == '3/3 (established)'
+    # NegLabel 80 / 82 / 84 vs MCM 79 on the far set; 60 / 62 / 64 vs 70 on the near set
+    assert claims[('NegLabel beats MCM (far OOD)', 'AUROC')]['holds'] == '3/3 (established)'
+    assert claims[('NegLabel beats MCM (near OOD)', 'AUROC')]['holds'] == '0/3'
     assert claims[('SynOOD beats its ablation', 'AUROC')]['holds'] == '2/3'  # 58.25, 54.25, 50.25
     assert claims[('SeeCLIP beats its ablation', 'H-score')]['difference'] == '52.00 ± 2.00'
     assert claims[('SynOOD guidance lowers its loss', 'loss')]['holds'] == '3/3 (established)'

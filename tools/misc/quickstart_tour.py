@@ -15,8 +15,8 @@ seed:
 
 1. OVSNet: train on the 6 seen classes of the segmentation set, then evaluate over the training
    vocabulary and over all 8 classes (2 never trained on: their mIoU and hIoU);
-2. zero-shot OOD detection with the tiny CLIP: NegLabel, CSP, AdaNeg, GL-MCM, ΔEnergy and the
-   baselines;
+2. zero-shot OOD detection with the tiny CLIP on the open world (its near-OOD and far-OOD
+   sets): NegLabel, CSP, AdaNeg, GL-MCM, ΔEnergy and the baselines;
 3. SynOOD: generate near-boundary OOD images from the ID training images with the tiny
    inpainting model, tune the mined negatives' features (stage 2) and evaluate NegLabel with
    them against the same negatives untuned (SynOOD's ablation);
@@ -59,6 +59,7 @@ SEE_ON = ('configs/seeclip/quickstart/'
           'seeclip_clip-tiny-vit_quickstart-shapes-cartoon_pseudo-unknowns.py')
 CONFIGS = (OVS, OVS_SEEN, OOD, OOD_CSP, SYN_GEN, SYN_S2, SEE_OFF, SEE_ON)
 DATA = 'data/quickstart'  # the path every quickstart config names
+OOD_SETS = ('near', 'far')  # the open world's OOD sets (configs/ood/_base_/datasets)
 OOD_SCORES = ('NegLabel', 'CSP', 'AdaNeg', 'GL-MCM', 'MCM', 'DeltaEnergy', 'MSP', 'MaxLogit',
               'Energy')
 TOOLS = dict(train='tools/train.py', test='tools/test.py', synood='tools/synood/generate.py',
@@ -327,10 +328,11 @@ def seed_values(work: str, seed: int, data: str) -> Dict[str, float]:
     ood = dict(res('ood_zero_shot'))
     ood.update({k: x for k, x in res('ood_csp').items() if k.startswith('CSP/')})
     for score in OOD_SCORES:
-        for m in ('AUROC', 'FPR95'):
-            key = f'{score}/average/hendrycks/{m}'
-            if key in ood:
-                v[f'ood/{score}/{m}'] = ood[key]
+        for ood_set in OOD_SETS:
+            for m in ('AUROC', 'FPR95'):
+                key = f'{score}/{ood_set}/hendrycks/{m}'
+                if key in ood:
+                    v[f'ood/{score}/{ood_set}/{m}'] = ood[key]
     records = _load(by['synood_generate'].done)['records']
     v['synood/loss_unguided'] = float(np.mean([r['losses'][0] for r in records]))
     v['synood/loss_guided'] = float(np.mean([r['losses'][-1] for r in records]))
@@ -351,8 +353,9 @@ ROWS = [
     ('OVSNet', 'mIoU, training vocabulary (6 seen classes)', ['ovs/seen'], 1),
     ('OVSNet', 'mIoU, all 8 classes / the 2 unseen / hIoU',
      ['ovs/open/mIoU', 'ovs/open/mIoU_unseen', 'ovs/open/hIoU'], 1),
-] + [(f'OOD {s}', 'AUROC / FPR@95, mean of 2 OOD sets', [f'ood/{s}/AUROC', f'ood/{s}/FPR95'], 1)
-     for s in OOD_SCORES] + [
+] + [(f'OOD {s}', 'AUROC near / far, FPR@95 near / far (open world, 96 px)',
+       [f'ood/{s}/{o}/{m}' for m in ('AUROC', 'FPR95') for o in OOD_SETS], 1)
+      for s in OOD_SCORES] + [
     ('SynOOD generation', 'OOD loss, unguided / after the guidance',
      ['synood/loss_unguided', 'synood/loss_guided'], 2),
     ('SynOOD: NegLabel, negatives untuned (ablation)', 'AUROC / FPR@95, mean of 2 OOD sets',
@@ -372,12 +375,14 @@ ROWS = [
 
 # (claim, metric, method key, ablation key, higher is better)
 CLAIMS = [
-    ('CSP beats NegLabel', 'AUROC', 'ood/CSP/AUROC', 'ood/NegLabel/AUROC', True),
-    ('CSP beats NegLabel', 'FPR@95', 'ood/CSP/FPR95', 'ood/NegLabel/FPR95', False),
-    ('AdaNeg beats NegLabel', 'AUROC', 'ood/AdaNeg/AUROC', 'ood/NegLabel/AUROC', True),
-    ('AdaNeg beats NegLabel', 'FPR@95', 'ood/AdaNeg/FPR95', 'ood/NegLabel/FPR95', False),
-    ('GL-MCM beats MCM', 'AUROC', 'ood/GL-MCM/AUROC', 'ood/MCM/AUROC', True),
-    ('GL-MCM beats MCM', 'FPR@95', 'ood/GL-MCM/FPR95', 'ood/MCM/FPR95', False),
+    *[(f'{method} beats {ablation} ({o} OOD)', label, f'ood/{mk}/{o}/{m}', f'ood/{ak}/{o}/{m}',
+       hi)
+      for method, mk, ablation, ak in (
+          ('NegLabel', 'NegLabel', 'MCM', 'MCM'), ('CSP', 'CSP', 'NegLabel', 'NegLabel'),
+          ('AdaNeg', 'AdaNeg', 'NegLabel', 'NegLabel'), ('GL-MCM', 'GL-MCM', 'MCM', 'MCM'),
+          ('ΔEnergy', 'DeltaEnergy', 'MCM', 'MCM'))
+      for o in OOD_SETS
+      for m, label, hi in (('AUROC', 'AUROC', True), ('FPR95', 'FPR@95', False))],
     ('SynOOD guidance lowers its loss', 'loss', 'synood/loss_guided', 'synood/loss_unguided',
      False),
     ('SynOOD beats its ablation', 'AUROC', 'synood_tuned/AUROC', 'synood_untuned/AUROC', True),

@@ -13,8 +13,9 @@ seconds):
 
 1. ``make_quickstart_data.py`` (segmentation, classification ID / OOD sets), ``--seed s``;
 2. ``make_tiny_clip.py`` (the tiny ConvNeXt CLIP, pre-trained on it), ``--seed s``;
-3. ``mine_neg_labels.py``: NegLabel's WordNet pool, CSP's pool (about a minute), and the
-   negatives the tiny CLIP knows (SynOOD's); redone when the CLIP is newer;
+3. ``mine_neg_labels.py``: NegLabel's and CSP's pools from the open world's lexicon (WordNet's
+   file format), and the negatives the tiny CLIP knows among the segmentation classes (SynOOD's);
+   redone when the CLIP is newer;
 4. ``make_tiny_inpaint.py`` (SynOOD's tiny inpainting model), ``--seed s``; a SynOOD data set
    generated with an older model or older negatives is removed (the tour makes it anew);
 5. ``make_osdg_quickstart_data.py``, ``make_tiny_clip.py`` (the tiny ViT) and
@@ -58,20 +59,24 @@ def plan(root: str, seed: int) -> List[Tuple[str, List[str], str]]:
     clip = osp.join(root, 'tiny_clip_convnext.safetensors')
     classes = osp.join(root, 'cls', 'imagenet', 'meta', 'classes.txt')
     mine = ['tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-convnext',
-            '--clip-weights', clip, '--id-vocab', classes]
+            '--clip-weights', clip]
+    world = osp.join(root, 'world')
+    mine_world = mine + ['--wordnet-dir', osp.join(world, 'lexicon'), '--ratio', '0.5',
+                         '--id-vocab', osp.join(world, 'id', 'meta', 'classes.txt')]
     osdg = osp.join(root, 'osdg')
     s = ['--seed', str(seed)]
     return [
         ('data', ['tools/misc/make_quickstart_data.py', root] + s, ''),
         ('tiny CLIP (ConvNeXt)', ['tools/misc/make_tiny_clip.py', '--model',
                                   'mmopen-tiny-convnext', '--pretrain-on', root, '--out',
-                                  clip] + s, ''),
-        ('NegLabel pool', mine + ['--out', osp.join(root, 'cls', 'neg_labels.txt')],
-         'cls/neg_labels.txt'),
-        ('CSP pool', mine + ['--method', 'csp', '--superclass-seed', str(seed), '--out',
-                             osp.join(root, 'cls', 'csp_labels.txt')], 'cls/csp_labels.txt'),
-        ('known negatives', mine + ['--candidates', osp.join(root, 'seg', 'classes.txt'),
-                                    '--ratio', '1.0', '--out',
+                                  clip, '--steps', '1000'] + s, ''),
+        ('NegLabel pool', mine_world + ['--out', osp.join(world, 'neg_labels.txt')],
+         'world/neg_labels.txt'),
+        ('CSP pool', mine_world + ['--method', 'csp', '--superclass-seed', str(seed), '--out',
+                                   osp.join(world, 'csp_labels.txt')], 'world/csp_labels.txt'),
+        ('known negatives', mine + ['--id-vocab', classes, '--candidates',
+                                    osp.join(root, 'seg', 'classes.txt'), '--ratio', '1.0',
+                                    '--out',
                                     osp.join(root, 'cls', 'neg_labels_known.txt')],
          'cls/neg_labels_known.txt'),
         ('tiny inpainting model', ['tools/misc/make_tiny_inpaint.py', '--out',
@@ -89,7 +94,7 @@ def plan(root: str, seed: int) -> List[Tuple[str, List[str], str]]:
 # the code that makes a world: a change to any of these re-checks every step
 MAKERS = ('mmopen/testing/quickstart_data.py', 'mmopen/testing/osdg_data.py',
           'mmopen/testing/tiny_clip.py', 'mmopen/testing/tiny_pretrain.py',
-          'mmopen/testing/tiny_diffusion.py', 'mmopen/clip/model_configs/mmopen-tiny-vit.json',
+          'mmopen/testing/tiny_diffusion.py', 'mmopen/testing/ood_world.py', 'mmopen/clip/model_configs/mmopen-tiny-vit.json',
           'mmopen/clip/model_configs/mmopen-tiny-convnext.json', 'mmopen/ood/neg_labels.py',
           'mmopen/ood/csp.py', 'mmopen/ood/wordnet.py', 'tools/misc/make_quickstart_data.py',
           'tools/misc/make_osdg_quickstart_data.py', 'tools/misc/make_tiny_clip.py',

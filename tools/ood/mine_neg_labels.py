@@ -4,7 +4,8 @@
         --id-vocab imagenet_1k --out data/neg_labels/imagenet_vit-b16.txt
 
 Candidates are the WordNet 3.0 nouns and adjectives (Debian ``wordnet-base``; ``--wordnet-dir``
-elsewhere), deduplicated, ID class names excluded. Each candidate is prompted (nouns
+elsewhere, or any lexicon in WordNet's data-file format, such as the quickstart world's
+``data/quickstart/world/lexicon``), deduplicated, ID class names excluded. Each candidate is prompted (nouns
 ``'the nice {}'``, adjectives ``'This is a {} photo'``), encoded, and scored by the 0.95 quantile
 of its cosine similarity to the ID classes; the 15% least similar nouns and 15% least similar
 adjectives are kept (NegMining, Jiang et al. 2024). Embeddings are encoded in chunks and cached
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
             words = [w for w in read_lemmas(wn_dir, pos, args.lemmas)
                      if w.lower() not in id_names]
             pools[pos] = words[:args.max_words] if args.max_words else words
-        source = f'WordNet ({args.lemmas} lemmas)'
+        source = f'the WordNet-format files in {wn_dir} ({args.lemmas} lemmas)'
     logger.info(f'{source}: {len(pools["noun"])} nouns, {len(pools["adj"])} '
                 f'adjectives after removing ID class names')
     csp = args.method == 'csp'

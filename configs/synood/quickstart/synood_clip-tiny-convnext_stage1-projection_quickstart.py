@@ -2,12 +2,18 @@
 # over [ID prompts + mined negative labels] on the ID seeds and their synthetic images
 # (configs/synood/quickstart/synood_generate_quickstart.py writes them first).
 #   python tools/train.py configs/synood/quickstart/synood_clip-tiny-convnext_stage1-projection_quickstart.py
-_base_ = ['../../ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py']
+# Evaluated on the 32 px ImageNet-style ID classes it generates from and their OOD sets
+# (textures: far, shapes: near).
+_base_ = ['../../_base_/default_runtime_cls.py', '../../ood/_base_/datasets/quickstart_ood.py']
 manifest = 'data/quickstart/synood/manifest.json'
 # the negative labels the synthetic images were mined with (the generation config's): the
 # quickstart's concepts the tiny CLIP knows (tools/ood/mine_neg_labels.py --candidates)
 model = dict(
     type='SynOODClassifier',
+    clip=dict(model_name='mmopen-tiny-convnext',
+              weights='data/quickstart/tiny_clip_convnext.safetensors'),
+    vocabulary='data/quickstart/cls/imagenet/meta/classes.txt',
+    templates=('the nice {}', ),
     neg_labels='data/quickstart/cls/neg_labels_known.txt',
     mined_from=manifest,
     projection=True,
