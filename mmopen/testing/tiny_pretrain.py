@@ -9,8 +9,11 @@ square crop around each class region ("a photo of a ball."). The loss is the ima
 InfoNCE over the distinct captions (each batch is classified against every caption, which avoids
 false negatives between images with the same caption), plus the same loss on the mask-pooled
 embeddings of the segmentation regions (:func:`region_embeddings`), so that the tower's dense
-features classify regions as mask pooling needs. This is a stand-in for real CLIP weights on data
-the project makes itself, not a replacement for them.
+features classify regions as mask pooling needs. When the data has the open world of the OOD
+quickstart (:mod:`mmopen.testing.ood_world`), a third term captions images of *every* concept of it,
+ID or not (:func:`world_caption_loss`), as a real CLIP has read about far more than any ID label
+set. This is a stand-in for real CLIP weights on data the project makes itself, not a
+replacement for them.
 """
 import json
 import os
@@ -149,12 +152,12 @@ def world_caption_loss(model: torch.nn.Module, tokenizer: Callable, images: torc
     Each image gets one true phrase (:func:`~mmopen.testing.ood_world.sample_description`);
     ``others`` (more images) give one more phrase each, and every object and scene noun is
     added, so that each image is told apart from every concept of the world at every step
-    (without them, a tiny tower at 128 px learns the objects several times slower); each phrase
+    (without them, a tiny tower at 96 px learns the objects several times slower); each phrase
     is captioned with a random template. Every image is classified against its own
     caption and the captions *false* of it: a ``"red object"`` drawn for another image is true of
     a red ball, so it is neither its target nor a negative (left out of its softmax). Counting
     every true caption as a target instead lets the model put all its mass on the phrases true
-    of every image (``"a photo of a scene"``) and learn nothing."""
+    of every object image (``"a photo of an object"``) and learn nothing."""
     from .ood_world import adjectives as world_adjectives
     from .ood_world import matches, sample_description
     from .ood_world import objects as world_objects
@@ -185,7 +188,11 @@ def pretrain_clip(model: torch.nn.Module, tokenizer: Callable, data: PretrainDat
     Each step adds two InfoNCE terms over all distinct captions: image-to-caption on a batch of
     pairs, and region-to-caption on the labelled regions of a batch of segmentation images
     (their mask-pooled embeddings), so that the tower's features classify regions the way a
-    CLIP trained at scale does."""
+    CLIP trained at scale does; with an open world (``data.world``), the third term
+    :func:`world_caption_loss` on ``world_batch_size`` of its images. ``lr`` defaults to 2e-3
+    with a cosine schedule; with an open world, to 1e-3 after a 30-step linear warm-up (its 96 px
+    images make the tiny ConvNeXt collapse to a constant embedding at 2e-3 from the first
+    steps)."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     x_all = _normalise(data.images)
