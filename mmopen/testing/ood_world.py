@@ -18,7 +18,7 @@ resemble. This world gives the tiny quickstart CLIP the same situation on a smal
   leaves them out: with 23 nouns, a word true of every ID image (``"object"``) would be a
   twentieth of NegLabel's pool, where in WordNet it is one word among 10,000.
 
-Images are ``size`` pixels (128 by default: the tiny ConvNeXt's last stage then has 4 x 4
+Images are ``size`` pixels (96 by default: the tiny ConvNeXt's last stage then has 3 x 3
 positions) with one object on part of a scene, so a model's local features see object and scene
 apart (what GL-MCM's local term needs). The evaluation sets: ID (ID objects on ID scenes),
 ``near`` (near-OOD objects on ID scenes: the scene and one attribute are shared with ID images)
@@ -213,7 +213,7 @@ def write_lexicon(folder: str) -> None:
     _write_wordnet_file(osp.join(folder, 'data.adj'), adjectives(), 'a', 0, g)
 
 
-def write_ood_world(out: str, seed: int, size: int = 128, id_per_class: int = 16,
+def write_ood_world(out: str, seed: int, size: int = 96, id_per_class: int = 16,
                     ood_per_set: int = 64) -> None:
     """Write the evaluation sets and the lexicon into the (new, empty) folder ``out``."""
     rng = np.random.default_rng([seed, 19])
