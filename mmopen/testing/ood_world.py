@@ -45,7 +45,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from .quickstart_data import paint, shape_mask, texture, to_uint8
+from .drawing import paint, shape_mask, texture, to_uint8
 
 COLOURS: Dict[str, Tuple[int, int, int]] = {
     'red': (220, 40, 40), 'blue': (40, 70, 220), 'yellow': (230, 200, 40),

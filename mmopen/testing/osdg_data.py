@@ -33,7 +33,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from mmopen.utils.io import atomic_path
-from .quickstart_data import SEG_BACKGROUNDS, shape_mask, texture, to_uint8
+from .drawing import shape_mask, texture, to_uint8
+from .quickstart_data import SEG_BACKGROUNDS
 
 FORMAT_VERSION = 2
 DOMAINS = ('photo', 'painting', 'sketch', 'cartoon')

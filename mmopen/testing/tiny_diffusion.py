@@ -191,7 +191,8 @@ def quickstart_pairs(root: str, seed: int = 0):
         from .osdg_data import osdg_inpaint_pairs
         return osdg_inpaint_pairs(root)
     from mmopen.synood.context import DEFAULT_TEMPLATE, format_prompt
-    from .quickstart_data import SEG_BACKGROUNDS, background, to_uint8
+    from .drawing import to_uint8
+    from .quickstart_data import SEG_BACKGROUNDS, background
     base = osp.join(root, 'cls', 'imagenet')
     if not osp.isfile(osp.join(base, 'meta', 'train.txt')):
         raise FileNotFoundError(f'{root} holds no quickstart classification data '
