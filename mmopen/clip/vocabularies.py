@@ -5,15 +5,24 @@ A vocabulary file has one class per line; synonyms of one class share its line, 
 starting with ``#`` are ignored. The shipped files live in ``mmopen/clip/vocabularies/`` (see the
 README there for their sources): ``coco_stuff_171``, ``coco_panoptic_133``, ``ade_150``,
 ``ade_847``, ``pascal_context_59``, ``pascal_context_459``, ``voc_20``, ``cityscapes_19``,
-``imagenet_1k``.
+``imagenet_1k``, and ``imagenet_1k_openclip``: the list the OOD papers' releases score over,
+with its two repeated names, loaded under :data:`ALLOWED_REPEATS` only.
 """
+import logging
 import os
 import os.path as osp
-from typing import List, Sequence, Union
+from typing import List, Sequence, Tuple, Union
 
 VOCAB_DIR = osp.join(osp.dirname(__file__), 'vocabularies')
 
 Vocabulary = List[List[str]]  # one list of synonyms per class
+
+# Shipped vocabularies that repeat a class on purpose, with the (first, repeat) index pairs they
+# may repeat: anything else repeated is still refused. ``imagenet_1k_openclip`` is CLIP's
+# zero-shot list as open_clip and the NegLabel / CSP / AdaNeg releases ship it: ``missile``
+# (657, 744) and ``sunglasses`` (836, 837); the later class of each pair is never predicted, as
+# in the papers' runs. Every load of it logs the allowance.
+ALLOWED_REPEATS = {'imagenet_1k_openclip': ((657, 744), (836, 837))}
 
 
 def list_vocabularies() -> List[str]:
@@ -43,14 +52,26 @@ def vocabulary_path(name_or_path: str) -> str:
         '(synonyms separated by ", ").')
 
 
-def check_unique(classes: Vocabulary, source: str = 'the vocabulary') -> Vocabulary:
+def check_unique(classes: Vocabulary, source: str = 'the vocabulary',
+                 allowed: Sequence[Tuple[int, int]] = ()) -> Vocabulary:
     """Refuse classes with the same synonyms (compared case-insensitively, in any order): they
-    get identical text embeddings, so all but the first could never be predicted."""
+    get identical text embeddings, so all but the first could never be predicted.
+
+    ``allowed``: ``(first, repeat)`` index pairs that may repeat (a shipped list reproduced as
+    published, :data:`ALLOWED_REPEATS`); each one found is logged as a warning.
+    """
     seen = {}
     dups = []
+    allowed = {tuple(pair) for pair in allowed}
     for i, names in enumerate(classes):
         key = frozenset(n.lower() for n in names)
-        if key in seen:
+        if key in seen and (seen[key], i) in allowed:
+            from mmengine.logging import print_log
+            print_log(f'{source} repeats {", ".join(names)!r} (classes {seen[key]} and {i}) as '
+                      'the published list does (mmopen.clip.vocabularies.ALLOWED_REPEATS): '
+                      f'class {i} is never predicted. The deduplicated list is imagenet_1k.',
+                      logger='current', level=logging.WARNING)
+        elif key in seen:
             first = ', '.join(classes[seen[key]])
             again = ', '.join(names)
             dups.append((f'{first!r}' if first == again else f'{first!r} and {again!r}')
@@ -77,7 +98,9 @@ def load_vocabulary(vocabulary: Union[str, Sequence[Union[str, Sequence[str]]]])
         entries = [e for e in entries if e and not e.startswith('#')]
         if not entries:
             raise ValueError(f'Vocabulary file {path} holds no class.')
-        return check_unique([parse_class(e) for e in entries], f'Vocabulary file {path}')
+        allowed = ALLOWED_REPEATS.get(vocabulary) if path != vocabulary else None
+        return check_unique([parse_class(e) for e in entries], f'Vocabulary file {path}',
+                            allowed or ())
     classes = []
     for entry in vocabulary:
         if isinstance(entry, str):

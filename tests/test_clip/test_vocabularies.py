@@ -7,7 +7,7 @@ from mmopen.clip.vocabularies import (class_names, list_vocabularies, load_vocab
 COUNTS = {
     'coco_stuff_171': 171, 'coco_panoptic_133': 133, 'ade_150': 150, 'ade_847': 847,
     'pascal_context_59': 59, 'pascal_context_459': 459, 'voc_20': 20, 'cityscapes_19': 19,
-    'imagenet_1k': 1000,
+    'imagenet_1k': 1000, 'imagenet_1k_openclip': 1000,
 }
 
 
@@ -66,3 +66,30 @@ def test_seen_mask_matches_any_shared_name():
     from mmopen.clip.vocabularies import seen_mask
     assert seen_mask(['sofa, couch', 'kite', 'Wall'], ['couch', 'wall, walls']) == [
         True, False, True]
+
+
+def test_the_papers_imagenet_list_is_loaded_with_a_logged_allowance(tmp_path, monkeypatch):
+    """``imagenet_1k_openclip`` is the deduplicated list except for the two repeats the papers'
+    releases score over; its repeats are allowed only under its shipped name, and logged."""
+    import mmengine.logging
+
+    from mmopen.clip.vocabularies import check_unique
+    logged = []
+    monkeypatch.setattr(mmengine.logging, 'print_log', lambda msg, **kw: logged.append(msg))
+    papers, dedup = class_names('imagenet_1k_openclip'), class_names('imagenet_1k')
+    differ = [i for i, (a, b) in enumerate(zip(papers, dedup)) if a != b]
+    assert differ == [744, 836]
+    assert papers[657] == papers[744] == 'missile'
+    assert papers[836] == papers[837] == 'sunglasses'
+    assert any('classes 657 and 744' in m for m in logged), logged
+    assert any('classes 836 and 837' in m for m in logged), logged
+    # the same file under another path is a user file: refused
+    user = tmp_path / 'imagenet.txt'
+    user.write_text(open(vocabulary_path('imagenet_1k_openclip')).read())
+    with pytest.raises(ValueError, match=r"'missile'.*classes 657 and 744"):
+        load_vocabulary(str(user))
+    # an allowance covers its pairs only
+    classes = [['a'], ['b'], ['a'], ['b']]
+    with pytest.raises(ValueError, match=r"'b'.*classes 1 and 3"):
+        check_unique(classes, allowed=[(0, 2)])
+    assert check_unique(classes, allowed=[(0, 2), (1, 3)]) == classes
