@@ -7,7 +7,8 @@ noun template (``'the nice {}'``), adjectives with the adjective template
 
 A word is a negative label once: repeats (compared case-insensitively) are dropped when a file
 is read and before mining, and a word that is both a noun and an adjective is kept as a noun
-(as the NegLabel release, which deduplicates its two WordNet lists).
+(as the AdaNeg release; the NegLabel and CSP releases give it to the first of their word lists
+that holds it, which :mod:`mmopen.ood.word_pools` does for their pools before mining).
 """
 import os.path as osp
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
@@ -28,7 +29,7 @@ class NegLabels(NamedTuple):
 
 def dedupe_labels(nouns: Sequence[str], adjectives: Sequence[str]) -> NegLabels:
     """Each word once, compared case-insensitively, in order; nouns first, so a word in both
-    lists stays a noun."""
+    lists stays a noun."""  # pools already deduplicated across lists pass through unchanged
     seen = set()
     out: List[List[str]] = [[], []]
     for i, words in enumerate((nouns, adjectives)):
@@ -81,27 +82,41 @@ def write_neg_labels(path: str, labels: NegLabels, header: Sequence[str] = ()) -
 
 def neg_mining_scores(candidate_emb: torch.Tensor, id_emb: torch.Tensor,
                       quantile: float = 0.95, chunk: int = 4096,
-                      max_sim_cutoff: Optional[float] = None) -> torch.Tensor:
+                      max_sim_cutoff: Optional[float] = None,
+                      quantile_mode: str = 'linear') -> torch.Tensor:
     """NegMining's distance proxy: for each candidate, the ``quantile`` of its cosine
     similarities to all ID class embeddings (both L2-normalised). Lower = farther from ID.
     ``max_sim_cutoff`` (CSP): a candidate whose largest similarity to an ID class exceeds it gets
-    1.0, the farthest from being chosen."""
+    1.0, the farthest from being chosen.
+
+    ``quantile_mode``: ``'linear'`` interpolates (``torch.quantile``, the NegLabel and CSP
+    releases); ``'index'`` takes the similarity at position ``int(C * quantile)`` of the ``C``
+    sorted ascending (the AdaNeg release: with 1000 classes the 951st smallest, where
+    ``'linear'`` lies between the 950th and the 951st)."""
+    if quantile_mode not in ('linear', 'index'):
+        raise ValueError(f"quantile_mode={quantile_mode!r}: 'linear' or 'index'.")
     out = []
     for i in range(0, candidate_emb.shape[0], chunk):
         sims = candidate_emb[i:i + chunk].float() @ id_emb.float().T
-        q = torch.quantile(sims, quantile, dim=1)
+        if quantile_mode == 'index':
+            k = min(int(sims.shape[1] * quantile), sims.shape[1] - 1)
+            q = torch.sort(sims, dim=1).values[:, k]
+        else:
+            q = torch.quantile(sims, quantile, dim=1)
         if max_sim_cutoff is not None:
             q[sims.max(dim=1).values > max_sim_cutoff] = 1.0
         out.append(q)
     return torch.cat(out) if out else torch.zeros(0)
 
 
-def select_least_similar(words: Sequence[str], scores: torch.Tensor,
-                         ratio: float) -> Tuple[List[str], torch.Tensor]:
-    """The ``ratio`` fraction of ``words`` with the lowest scores, lowest first (stable)."""
+def select_least_similar(words: Sequence[str], scores: torch.Tensor, ratio: float,
+                         count: Optional[int] = None) -> Tuple[List[str], torch.Tensor]:
+    """The ``ratio`` fraction of ``words`` (``int(len * ratio)``; or exactly ``count``) with
+    the lowest scores, lowest first (stable)."""
     if not 0 < ratio <= 1:
         raise ValueError(f'ratio={ratio} must be in (0, 1].')
-    order = torch.sort(scores, stable=True).indices[:int(len(words) * ratio)]
+    k = int(len(words) * ratio) if count is None else count
+    order = torch.sort(scores, stable=True).indices[:k]
     return [words[i] for i in order.tolist()], scores[order]
 
 

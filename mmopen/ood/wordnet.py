@@ -10,7 +10,7 @@ other line is ``offset lex_filenum ss_type w_cnt word lex_id [word lex_id ...] .
 import os
 import os.path as osp
 import re
-from typing import List
+from typing import List, Sequence
 
 DEFAULT_DIRS = ('/usr/share/wordnet', '/usr/local/WordNet-3.0/dict', '/usr/share/WordNet/dict')
 _MARKER = re.compile(r'\((a|p|ip)\)$')
@@ -32,13 +32,18 @@ def find_wordnet_dir(path: str = None) -> str:
         'does) or pass the folder holding data.noun / data.adj.')
 
 
-def read_lemmas(wordnet_dir: str, pos: str, lemmas: str = 'first') -> List[str]:
+def read_lemmas(wordnet_dir: str, pos: str, lemmas: str = 'first',
+                exclude_lexnames: Sequence[str] = ()) -> List[str]:
     """Lemmas of every synset of part of speech ``pos`` (``'noun'`` or ``'adj'``), in file order,
     deduplicated case-insensitively (first spelling kept).
 
     Args:
         lemmas: ``'first'`` takes each synset's first (most common) lemma, ``'all'`` every lemma.
+        exclude_lexnames: lexicographer files whose synsets are skipped (``noun.person``, ...;
+            :data:`mmopen.ood.word_pools.LEXNAMES`).
     """
+    from .word_pools import LEXNAMES, check_lexnames
+    skip = {LEXNAMES.index(n) for n in check_lexnames(exclude_lexnames, 'exclude_lexnames')}
     if pos not in ('noun', 'adj'):
         raise ValueError(f'pos={pos!r}: use "noun" or "adj".')
     if lemmas not in ('first', 'all'):
@@ -53,6 +58,8 @@ def read_lemmas(wordnet_dir: str, pos: str, lemmas: str = 'first') -> List[str]:
             if line.startswith('  ') or not line.strip():
                 continue
             fields = line.split(' ')
+            if skip and int(fields[1]) in skip:
+                continue
             count = int(fields[3], 16)
             names = fields[4:4 + 2 * count:2]
             if lemmas == 'first':

@@ -91,7 +91,7 @@ def test_mining_tool_end_to_end(tiny_clip_files, tmp_path):
 
 
 def test_labels_are_deduplicated_across_nouns_and_adjectives(tmp_path):
-    """A word in both WordNet lists (e.g. "blue") is one negative label, a noun (as the NegLabel
+    """A word in both WordNet lists (e.g. "blue") is one negative label, a noun (as the AdaNeg
     release), and repeats in a user file are dropped, case-insensitively."""
     from mmopen.ood.neg_labels import dedupe_labels
     assert dedupe_labels(['blue', 'Volcano', 'volcano'], ['Blue', 'furry', 'furry']) == NegLabels(

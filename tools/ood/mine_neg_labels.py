@@ -19,6 +19,18 @@ label per adjective (``"<adjective> <superclass>"``, the superclass drawn with
 quantile / ratio, candidates more similar than 0.95 to an ID class never kept. The ID classes
 are prompted with the same 8 templates (configs/ood/csp/ use them too).
 
+``--method adaneg`` mines AdaNeg's own labels as its release does (:mod:`mmopen.ood.adaneg_labels`):
+``--count`` (10000) labels split between nouns and adjectives by their share of the candidates,
+prompted as AdaNeg scores them (``'The nice {}.'``, ``'This is a {} photo.'``).
+
+``--pool`` chooses the candidates by WordNet lexicographer file (:mod:`mmopen.ood.word_pools`):
+``all`` (the default for ``neglabel`` / ``csp``: every noun and adjective, first lemma, ID names
+removed), or a release's pool, ``neglabel``, ``csp`` or ``adaneg`` (the default for ``adaneg``),
+read from the WordNet database or, with ``--word-lists DIR``, from the release's own word lists
+(its ``txtfiles/`` folder), which alone reproduces its pool sizes exactly (70,000 candidates ->
+10,499 negatives for ``neglabel``, 56,620 -> 8,493 for ``csp``). ``--exclude-lexnames`` leaves
+out more lexicographer files (``noun.person,adj.pert``).
+
 ``--candidates FILE`` mines from a word list instead of WordNet (one candidate per line, nouns;
 for a vocabulary file with synonyms, ``"a, b"``, the first name): for a domain vocabulary, or
 a small CLIP that knows only a few concepts (the quickstart's SynOOD run mines from the
@@ -39,14 +51,29 @@ def parse_args(argv=None):
     p.add_argument('--clip-weights', help='local CLIP weight file (omit only for tests)')
     p.add_argument('--id-vocab', default='imagenet_1k',
                    help='ID classes: shipped vocabulary name or a class file')
-    p.add_argument('--method', choices=('neglabel', 'csp'), default='neglabel',
-                   help='NegLabel\'s pool (nouns + adjectives) or CSP\'s (nouns + conjugated '
-                   'superclass labels)')
+    p.add_argument('--method', choices=('neglabel', 'csp', 'adaneg'), default='neglabel',
+                   help='NegLabel\'s mining (nouns + adjectives, 15%% of each), CSP\'s (nouns + '
+                   'conjugated superclass labels) or AdaNeg\'s (--count labels)')
+    p.add_argument('--pool', choices=('all', 'neglabel', 'csp', 'adaneg'), default=None,
+                   help='candidate words by WordNet lexicographer file (default: all; '
+                   '--method adaneg: adaneg); see mmopen.ood.word_pools')
+    p.add_argument('--word-lists', default=None,
+                   help='a release\'s word-list folder (<lexname>.txt files, e.g. NegLabel\'s '
+                   'txtfiles/) to read the --pool from instead of the WordNet database')
+    p.add_argument('--exclude-lexnames', default='',
+                   help='comma-separated lexicographer files to leave out, e.g. '
+                   'noun.person,adj.pert')
+    p.add_argument('--count', type=int, default=10000,
+                   help='AdaNeg: number of labels kept (nouns + adjectives)')
     p.add_argument('--id-template', default=None,
-                   help='ID prompt (default: "the nice {}"; CSP: its 8-template ensemble)')
+                   help='ID prompt (default: "the nice {}"; CSP: its 8-template ensemble; '
+                   'AdaNeg: "The nice {}.")')
     p.add_argument('--noun-template', default=None,
-                   help='noun prompt (default: "the nice {}"; CSP: its 8-template ensemble)')
-    p.add_argument('--adj-template', default='This is a {} photo')
+                   help='noun prompt (default: "the nice {}"; CSP: its 8-template ensemble; '
+                   'AdaNeg: "The nice {}.")')
+    p.add_argument('--adj-template', default=None,
+                   help='adjective prompt (default: "This is a {} photo"; AdaNeg: '
+                   '"This is a {} photo.")')
     p.add_argument('--superclass-seed', type=int, default=0,
                    help='CSP: seed of the superclass drawn for each adjective')
     p.add_argument('--max-sim-cutoff', type=float, default=None,
@@ -73,12 +100,24 @@ def main(argv=None) -> int:
     from mmengine.utils import ProgressBar
 
     from mmopen.clip import FrozenCLIP, load_vocabulary
+    from mmopen.ood.adaneg_labels import (ADANEG_ADJ_TEMPLATE, ADANEG_NOUN_TEMPLATE,
+                                          mine_adaneg_labels)
     from mmopen.ood.csp import CSP_NOUN_TEMPLATES, mine_csp_labels
     from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels
+    from mmopen.ood.word_pools import (check_lexnames, lexname_words, pool_candidates,
+                                       read_word_lists)
     from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas
 
     logger = MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO)
     start = time.time()
+    pool = args.pool or ('adaneg' if args.method == 'adaneg' else 'all')
+    exclude = check_lexnames([n.strip() for n in args.exclude_lexnames.split(',') if n.strip()])
+    if args.word_lists and (args.candidates or pool == 'all'):
+        raise SystemExit('--word-lists holds a release\'s lists: use it with --pool neglabel, '
+                         'csp or adaneg (not with --candidates or --pool all).')
+    if pool != 'all' and args.lemmas != 'first':
+        raise SystemExit(f'--pool {pool} takes one string per synset as the release does: '
+                         'drop --lemmas all (it applies to --pool all).')
     id_vocab = load_vocabulary(args.id_vocab)
     id_names = {n.lower() for names in id_vocab for n in names}
     pools = {}
@@ -87,19 +126,36 @@ def main(argv=None) -> int:
         words = [w for w in class_names(args.candidates) if w.lower() not in id_names]
         pools = dict(noun=words[:args.max_words] if args.max_words else words, adj=[])
         source = f'the word list {args.candidates}'
-    else:
+    elif pool == 'all':
         wn_dir = find_wordnet_dir(args.wordnet_dir)
         for pos in ('noun', 'adj'):
-            words = [w for w in read_lemmas(wn_dir, pos, args.lemmas)
+            words = [w for w in read_lemmas(wn_dir, pos, args.lemmas, exclude)
                      if w.lower() not in id_names]
             pools[pos] = words[:args.max_words] if args.max_words else words
-        source = f'the WordNet-format files in {wn_dir} ({args.lemmas} lemmas)'
-    logger.info(f'{source}: {len(pools["noun"])} nouns, {len(pools["adj"])} '
-                f'adjectives after removing ID class names')
+        source = f'the WordNet-format files in {wn_dir} ({args.lemmas} lemmas' + (
+            f', without {",".join(exclude)})' if exclude else ')')
+    else:
+        if args.word_lists:
+            per_lexname, where = read_word_lists(args.word_lists), args.word_lists
+        else:
+            where = find_wordnet_dir(args.wordnet_dir)
+            per_lexname = lexname_words(where)
+        nouns, adjs = pool_candidates(per_lexname, pool,
+                                      [n for names in id_vocab for n in names], exclude)
+        pools = dict(noun=nouns[:args.max_words] if args.max_words else nouns,
+                     adj=adjs[:args.max_words] if args.max_words else adjs)
+        source = f'the {pool} pool of {where}' + (f' without {",".join(exclude)}'
+                                                   if exclude else '')
+    logger.info(f'{source}: {len(pools["noun"])} noun and {len(pools["adj"])} adjective '
+                'candidates')
     csp = args.method == 'csp'
-    default = list(CSP_NOUN_TEMPLATES) if csp else ['the nice {}']
+    adaneg = args.method == 'adaneg'
+    default = list(CSP_NOUN_TEMPLATES) if csp else [
+        ADANEG_NOUN_TEMPLATE if adaneg else 'the nice {}']
     id_templates = [args.id_template] if args.id_template else default
     noun_templates = [args.noun_template] if args.noun_template else default
+    adj_template = args.adj_template or (
+        ADANEG_ADJ_TEMPLATE if adaneg else 'This is a {} photo')
     clip = FrozenCLIP(args.clip_model, args.clip_weights)
     id_emb = clip.text_embeddings(id_vocab, id_templates)
     total_chunks = sum((len(w) + args.chunk - 1) // args.chunk for w in pools.values())
@@ -114,21 +170,28 @@ def main(argv=None) -> int:
             bar.update()
         return torch.cat(parts)
 
-    if csp:
+    if adaneg:
+        labels = mine_adaneg_labels(encode, id_emb, pools['noun'], pools['adj'], args.count,
+                                    noun_templates[0], adj_template, args.quantile)
+    elif csp:
         labels = mine_csp_labels(
             encode, id_emb, pools['noun'], pools['adj'], noun_templates=noun_templates,
             quantile=args.quantile, ratio=args.ratio, seed=args.superclass_seed,
             max_sim_cutoff=0.95 if args.max_sim_cutoff is None else args.max_sim_cutoff)
     else:
         labels = mine_neg_labels(encode, id_emb, pools['noun'], pools['adj'], noun_templates,
-                                 args.adj_template, args.quantile, args.ratio,
+                                 adj_template, args.quantile, args.ratio,
                                  max_sim_cutoff=args.max_sim_cutoff)
     sys.stdout.write('\n')
+    method = {'csp': 'CSP', 'adaneg': 'AdaNeg'}.get(args.method, 'NegLabel')
+    kept = f'count {args.count}' if adaneg else f'ratio {args.ratio}'
     header = [
-        f'{"CSP" if csp else "NegLabel"} negative labels mined by mmopen from {source}',
+        f'{method} negative labels mined by mmopen from {source} ({len(pools["noun"])} noun '
+        f'and {len(pools["adj"])} adjective candidates)',
         f'CLIP {args.clip_model} weights {args.clip_weights}; ID vocabulary {args.id_vocab}',
-        f'ID templates {id_templates}; noun templates {noun_templates}',
-        f'quantile {args.quantile}, ratio {args.ratio}; {len(labels.nouns)} nouns, '
+        f'ID templates {id_templates}; noun templates {noun_templates}; adjective template '
+        f'{adj_template!r}',
+        f'quantile {args.quantile}, {kept}; {len(labels.nouns)} nouns, '
         f'{len(labels.adjectives)} adjectives, {len(labels.conjugated)} conjugated labels' +
         (f' (superclass seed {args.superclass_seed})' if csp else '')
     ]
