@@ -26,10 +26,18 @@ The memory is reset for every OOD set; the stream is the ID set and one OOD set 
 ``seed`` (:func:`stream_order`), optionally at a fixed ID:OOD ratio. **The result depends on the
 order**: report it with the seed (and ratio) used.
 
-Differences from the release, deliberate: ``memory_size`` image slots are kept (the release
-allocates ``memleng`` slots but fills at most ``memleng - 1``); ``beta`` is a float (the release
-truncates 5.5 to 5, which is the default here); the stream is seeded (the release shuffles with
-an unseeded loader).
+The release's settings (``scripts/ood/adaneg/imagenet.sh``, ``memleng 10``): a memory holds
+``memleng - 1`` = 9 images (it allocates ``memleng`` slots after the text feature and fills
+them while its counter, which starts at 1, is below ``memleng``): ``memory_size=9`` here;
+``beta`` 5.5 is truncated to the integer 5 (the default here); with a pool whose size is not a
+multiple of ``groups`` the negative an image is written to is the argmax over *all* negatives,
+the dropped tail included, with the entropy over all of them (``target_negatives='all'``; a
+write to a dropped negative changes no score, as its proxy is never read), where mmopen's
+default picks among the negatives the score reads (``'kept'``). The group permutation is
+``torch.randperm`` of the kept negatives from seed 0 on the CPU generator in both. The
+configs of ``configs/ood/adaneg/`` use the release's settings. What stays different: the
+stream is seeded (the release shuffles with an unseeded loader), and an entropy is computed
+exactly (the release adds ``1e-8`` inside the logarithm).
 """
 from typing import Optional
 
@@ -203,6 +211,7 @@ def adaneg_scores(features: torch.Tensor,
                   sample_adaptive: bool = False,
                   beta: float = 5.0,
                   batch_size: int = 256,
+                  target_negatives: str = 'kept',
                   _memory: Optional[AdaNegMemory] = None) -> torch.Tensor:
     """AdaNeg scores of L2-normalised image ``features`` given **in stream order** (one
     stream: one memory, reset at the call). Returns one score per feature, higher = more ID.
@@ -213,6 +222,10 @@ def adaneg_scores(features: torch.Tensor,
             :func:`mmopen.ood.neglabel`).
         threshold / gap: the write gates ``t + g (1 - t)`` (ID) and ``t - g t`` (negatives).
         batch_size: the stream is processed in batches; writes of a batch precede its scores.
+        target_negatives: the negatives a confidently OOD image may be written to: ``'kept'``
+            (those the grouped score reads) or ``'all'`` (the release: the dropped tail too,
+            whose memories are never read, so such a write only takes the image out of the
+            kept negatives' memories).
         _memory: continue from this memory instead of an empty one (benchmarks).
     """
     if features.ndim != 2 or features.shape[1] != id_bank.shape[1]:
@@ -220,7 +233,14 @@ def adaneg_scores(features: torch.Tensor,
                          f'{tuple(features.shape)}.')
     if batch_size < 1:
         raise ValueError(f'batch_size={batch_size} must be >= 1.')
+    if target_negatives not in ('kept', 'all'):
+        raise ValueError(f"target_negatives={target_negatives!r}: 'kept' (the negatives the "
+                         "score reads) or 'all' (the release: the dropped tail too).")
     c = id_bank.shape[0]
+    n_all = neg_bank.shape[0]
+    # the dropped tail: the last N mod groups negatives of the label file, which a bank stored
+    # in group order (CLIPOODClassifier) keeps after the grouped ones
+    tail = neg_bank[n_all - n_all % groups:].float() if target_negatives == 'all' else None
     neg_bank = grouped_bank(neg_bank, groups, seed, neg_grouped)
     keep = neg_bank.shape[0]
     if _memory is None:
@@ -242,10 +262,13 @@ def adaneg_scores(features: torch.Tensor,
                                      (torch.nonzero(gate < lo).flatten(), c, c + keep)):
             if rows.numel():
                 block = logits[rows, lo_col:hi_col]
+                if lo_col == c and tail is not None and tail.shape[0]:
+                    block = torch.cat([block, f[rows] @ (tail / tau).T], dim=1)
                 targets = block.argmax(dim=1) + lo_col
                 for i, row, e in zip(rows.tolist(), targets.tolist(),
                                      _entropy(block).tolist()):
-                    memory.write(row, f[i], e)
+                    if row < hi_col:  # a dropped negative's memory is never read
+                        memory.write(row, f[i], e)
         # the gate no longer needs the text logits: the adaptive ones are written over them
         ada = memory.adaptive_sims(f, logits, sample_adaptive, beta, scale=1.0 / tau)
         out.append(_grouped(ada, c, groups) + lambda_vanilla * gate)

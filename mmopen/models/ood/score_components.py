@@ -191,8 +191,9 @@ class AdaNegScore(OODScore):
     set, a stream of the ID set and that OOD set shuffled with ``stream_seed`` (at
     ``id_ood_ratio`` ID samples per OOD sample, or all samples when ``None``), with the memory
     reset in between, and reports the scores of that stream. The ID scores therefore differ per
-    OOD set. Other arguments are those of :func:`mmopen.ood.adaneg.adaneg_scores` (the defaults
-    are the release's ImageNet settings).
+    OOD set. Other arguments are those of :func:`mmopen.ood.adaneg.adaneg_scores`; the defaults
+    are the release's ImageNet settings but for ``memory_size`` (release: 9) and
+    ``target_negatives`` (release: ``'all'``), which ``configs/ood/adaneg/`` set as released.
     """
     default_name = 'AdaNeg'
     needs_negatives = True
@@ -202,12 +203,16 @@ class AdaNegScore(OODScore):
                  memory_size: int = 10, threshold: float = 0.5, gap: float = 0.5,
                  lambda_vanilla: float = 0.1, sample_adaptive: bool = False, beta: float = 5.0,
                  batch_size: int = 256, stream_seed: int = 0,
-                 id_ood_ratio: Optional[float] = None, name: Optional[str] = None):
+                 id_ood_ratio: Optional[float] = None, target_negatives: str = 'kept',
+                 name: Optional[str] = None):
         super().__init__(name)
+        if target_negatives not in ('kept', 'all'):
+            raise ValueError(f"target_negatives={target_negatives!r}: 'kept' or 'all' (the "
+                             'release), see mmopen.ood.adaneg.adaneg_scores.')
         self.settings = dict(tau=tau, groups=groups, seed=seed, memory_size=memory_size,
                              threshold=threshold, gap=gap, lambda_vanilla=lambda_vanilla,
                              sample_adaptive=sample_adaptive, beta=beta,
-                             batch_size=batch_size)
+                             batch_size=batch_size, target_negatives=target_negatives)
         self.stream_seed = stream_seed
         self.id_ood_ratio = id_ood_ratio
         self.key = None
