@@ -7,7 +7,10 @@ the images. Two built-ins, chosen by ``type``:
 * ``'mmpretrain'`` -- any mmpretrain classifier from its config and a local checkpoint (the
   paper: ImageNet ResNet-50, ``mmpretrain::resnet/resnet50_8xb32_in1k.py``).
 
-Both resize the image to the classifier's input size and apply its mean / std themselves.
+Both resize the image to the classifier's input size and apply its mean / std themselves;
+``mmpretrain`` can instead resize the shorter side and centre-crop (``resize=232,
+input_size=224``: torchvision's ``ResNet50_Weights.IMAGENET1K_V2`` preset, which the SynOOD
+release guides with).
 """
 import os.path as osp
 from typing import Optional, Sequence, Union
@@ -37,6 +40,27 @@ def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
         return images
     return F.interpolate(images, size=(size, size), mode='bilinear', align_corners=False,
                          antialias=images.shape[-1] > size)
+
+
+def resize_centre_crop(images: torch.Tensor, resize: int, crop: int,
+                       antialias: bool = True) -> torch.Tensor:
+    """Bilinear resize of the shorter side to ``resize`` (the other side rounded down, as
+    torchvision's ``Resize(int)``), then the central ``crop x crop`` window (the top-left
+    offset rounded to nearest, as torchvision's ``CenterCrop``)."""
+    if crop > resize:
+        raise ValueError(f'crop={crop} is larger than resize={resize}: the crop must fit in '
+                         'the resized image.')
+    h, w = images.shape[-2:]
+    if h <= w:
+        size = (resize, int(resize * w / h))
+    else:
+        size = (int(resize * h / w), resize)
+    if (h, w) != size:
+        images = F.interpolate(images, size=size, mode='bilinear', align_corners=False,
+                               antialias=antialias and min(h, w) > resize)
+    top = int(round((size[0] - crop) / 2.0))
+    left = int(round((size[1] - crop) / 2.0))
+    return images[..., top:top + crop, left:left + crop]
 
 
 class CLIPLogits(nn.Module):
@@ -71,9 +95,15 @@ def _checkpoint_num_classes(state: dict) -> Optional[int]:
 
 
 class MMPretrainLogits(nn.Module):
-    """An mmpretrain image classifier built from its config, weights from a local checkpoint."""
+    """An mmpretrain image classifier built from its config, weights from a local checkpoint.
 
-    def __init__(self, config: str, checkpoint: str, input_size: int = 224):
+    The image is resized to ``input_size`` (squashed, the default), or, with ``resize``, its
+    shorter side resized to ``resize`` and the centre ``input_size`` square cropped
+    (:func:`resize_centre_crop`; the SynOOD release: 232 then 224, antialiased).
+    """
+
+    def __init__(self, config: str, checkpoint: str, input_size: int = 224,
+                 resize: Optional[int] = None, antialias: bool = True):
         super().__init__()
         from mmengine.config import Config
         from mmengine.runner import load_checkpoint
@@ -107,16 +137,25 @@ class MMPretrainLogits(nn.Module):
         self.register_buffer('mean', mean.float().clone())
         self.register_buffer('std', std.float().clone())
         self.input_size = input_size
+        if resize is not None and resize < input_size:
+            raise ValueError(f'resize={resize} is smaller than input_size={input_size}: the '
+                             'centre crop must fit in the resized image.')
+        self.resize = resize
+        self.antialias = antialias
         self.num_classes = num_classes or found
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = (_resize(images.float(), self.input_size) - self.mean) / self.std
+        if self.resize is None:
+            x = _resize(images.float(), self.input_size)
+        else:
+            x = resize_centre_crop(images.float(), self.resize, self.input_size, self.antialias)
+        x = (x - self.mean) / self.std
         return self.model(x, mode='tensor')
 
 
 def build_guidance_classifier(cfg: Union[dict, nn.Module]) -> nn.Module:
     """``dict(type='clip', clip=..., vocabulary=..., templates=...)`` or
-    ``dict(type='mmpretrain', config=..., checkpoint=..., input_size=224)``."""
+    ``dict(type='mmpretrain', config=..., checkpoint=..., input_size=224[, resize=232])``."""
     if isinstance(cfg, nn.Module):
         return cfg
     cfg = dict(cfg)

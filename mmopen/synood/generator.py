@@ -44,7 +44,10 @@ class SynOODGenerator:
         context: context provider config (default: rank ``neg_labels`` with ``clip``).
         template: the context prompt template.
         guidance: :class:`GuidanceSettings` overrides (paper defaults otherwise).
-        resolution: square size the seeds are centre-cropped and resized to (SD-2: 512).
+        resolution: square size the seeds are made (SD-2: 512).
+        seed_fit: how a seed becomes square: ``'crop'`` (centre crop, then resize; keeps the
+            aspect ratio) or ``'squash'`` (resize to a square, as the SynOOD release loads its
+            seeds; :func:`mmopen.synood.inpainting.from_uint8`).
         device: ``'cpu'``, ``'cuda'``, ``'cuda:N'`` (default: CUDA when available).
         fp16: half precision for the diffusion components (CUDA only).
     """
@@ -60,11 +63,16 @@ class SynOODGenerator:
                  guidance: Optional[dict] = None,
                  resolution: int = 512,
                  device: Optional[str] = None,
-                 fp16: bool = False):
+                 fp16: bool = False,
+                 seed_fit: str = 'crop'):
         from mmopen.clip import FrozenCLIP
         from mmopen.clip.vocabularies import load_vocabulary
         device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         format_prompt(template, '')  # validate early
+        if seed_fit not in ('crop', 'squash'):
+            raise ValueError(f"seed_fit={seed_fit!r}: 'crop' (centre crop, then resize) or "
+                             "'squash' (resize to a square, the SynOOD release).")
+        self.seed_fit = seed_fit
         self.settings = GuidanceSettings.from_dict(guidance)
         self.model = load_inpaint_model(inpaint_model, device=device, fp16=fp16)
         self.inpainter = GuidedInpainter(self.model, self.settings)
@@ -113,7 +121,7 @@ class SynOODGenerator:
                                  'vocabulary.')
         contexts = self.context(images, paths, [self.synonyms[int(lb)] for lb in labels])
         prompts = [format_prompt(self.template, c) for c in contexts]
-        x = from_uint8(images, self.resolution)
+        x = from_uint8(images, self.resolution, self.seed_fit)
         noise = torch.cat([self.noise(s) for s in seeds])
         result = self.inpainter(x, prompts, noise, self.classifier)
         mined = self.miner(result.images)
@@ -126,5 +134,6 @@ class SynOODGenerator:
 
     def describe(self) -> Dict[str, object]:
         return dict(inpaint_model=self.model.path, resolution=self.resolution,
+                    seed_fit=self.seed_fit,
                     template=self.template, guidance=self.settings.to_dict())
 

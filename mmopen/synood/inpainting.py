@@ -309,13 +309,30 @@ def to_uint8(images: torch.Tensor) -> List[np.ndarray]:
     return list(arr)
 
 
-def from_uint8(images: Sequence[np.ndarray], size: Optional[int] = None) -> torch.Tensor:
-    """RGB ``uint8`` arrays -> ``B x 3 x S x S`` in ``[0, 1]``: each centre-cropped to a square
-    and resized (bicubic, antialiased) to ``size`` (kept when ``None``)."""
+def from_uint8(images: Sequence[np.ndarray], size: Optional[int] = None,
+               fit: str = 'crop') -> torch.Tensor:
+    """RGB ``uint8`` arrays -> ``B x 3 x S x S`` in ``[0, 1]``, each made square and resized to
+    ``size`` (kept when ``None``).
+
+    ``fit='crop'`` (default): centre-cropped to a square, then resized (bicubic, antialiased:
+    the aspect ratio is kept). ``fit='squash'``: resized to ``size x size`` whatever its aspect
+    ratio, with PIL's bicubic filter: the SynOOD release's seed loading
+    (``Image.resize((512, 512))``).
+    """
     import torch.nn.functional as F
+    if fit not in ('crop', 'squash'):
+        raise ValueError(f"fit={fit!r}: 'crop' (centre crop, then resize) or 'squash' "
+                         '(resize to a square).')
     out = []
     for img in images:
         h, w = img.shape[:2]
+        if fit == 'squash':
+            if size is not None and (h, w) != (size, size):
+                from PIL import Image
+                img = np.asarray(Image.fromarray(np.ascontiguousarray(img)).resize(
+                    (size, size), Image.BICUBIC))
+            out.append(torch.from_numpy(np.array(img)).permute(2, 0, 1)[None].float() / 255)
+            continue
         s = min(h, w)
         top, left = (h - s) // 2, (w - s) // 2
         x = torch.from_numpy(np.array(img[top:top + s, left:left + s]))

@@ -98,6 +98,32 @@ def test_caption_context_reads_jsonl_and_names_a_missing_image(tmp_path):
         CaptionContext(str(tmp_path / 'nope.jsonl'))
 
 
+def test_release_captions_convert_to_what_the_captions_provider_reads(tmp_path):
+    """The release's ``{"<path>": "<caption>"}`` lines, cut to 73 characters as its prompts
+    are, read back by :class:`CaptionContext` (run through the command-line tool)."""
+    from tests.tool_runner import run_tool
+    long = 'a wooden pier over calm water with reeds, a cloudy sky and distant hills behind'
+    src = tmp_path / 'matched_info.jsonl'
+    src.write_text(json.dumps({'train/n01440764/a.JPEG': long}) + '\n' +
+                   json.dumps({'train/n01443537/b.JPEG': ' grass '}) + '\n')
+    (tmp_path / 'root' / 'train' / 'n01440764').mkdir(parents=True)
+    (tmp_path / 'root' / 'train' / 'n01440764' / 'a.JPEG').write_bytes(b'')
+    out = str(tmp_path / 'captions.jsonl')
+    run_tool(['tools/synood/convert_captions.py', str(src), out, '--data-root',
+              str(tmp_path / 'root')])
+    ctx = CaptionContext(out, data_root=str(tmp_path / 'root'))
+    got = ctx(None, ['train/n01440764/a.JPEG', 'train/n01443537/b.JPEG'], None)
+    assert got == [long[:73], 'grass'] and len(long) > 73
+    run_tool(['tools/synood/convert_captions.py', str(src), out, '--max-chars', '0'])
+    assert CaptionContext(out)(None, ['train/n01440764/a.JPEG'], None) == [long]
+    from mmopen.synood.release_captions import convert_release_captions
+    with pytest.raises(ValueError, match=r'm.jsonl:2: expected one'):
+        convert_release_captions(['{"a.jpg": "x"}', '{"image": "b", "caption": "y"}'],
+                                 'm.jsonl')
+    with pytest.raises(ValueError, match=r"m.jsonl:3: 'a.jpg' again \(first on line 1\)"):
+        convert_release_captions(['{"a.jpg": "x"}', '', '{"a.jpg": "y"}'], 'm.jsonl')
+
+
 # ------------------------------------------------------------------ label mining
 def test_mined_label_is_the_argmax_of_the_detectors_negative_similarity(synood_data, id_samples,
                                                                         known_negatives):
@@ -155,3 +181,49 @@ def test_mmpretrain_classifier_logits_and_class_count_check(tmp_path):
         MMPretrainLogits(cfg10, str(tmp_path / 'r18_5.pth'))
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         MMPretrainLogits(cfg5, str(tmp_path / 'nope.pth'))
+    # the release's preprocessing: shorter side resized, centre crop (torchvision's preset)
+    from torchvision.transforms.v2 import functional as TF
+    g = MMPretrainLogits(cfg5, str(tmp_path / 'r18_5.pth'), input_size=28, resize=34)
+    x = torch.rand(2, 3, 40, 48)
+    ref_in = TF.center_crop(TF.resize(x, [34], antialias=True), [28, 28]) * 255
+    ref_in = (ref_in - torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)) / \
+        torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ref = net(ref_in, mode='tensor')
+    assert torch.allclose(g(x), ref, atol=1e-4)
+    with pytest.raises(ValueError, match='resize=20 is smaller than input_size=28'):
+        MMPretrainLogits(cfg5, str(tmp_path / 'r18_5.pth'), input_size=28, resize=20)
+
+
+@pytest.mark.parametrize('h,w', [(41, 41), (37, 52), (60, 45)])
+def test_resize_centre_crop_is_torchvisions_resize_then_centre_crop(h, w):
+    """Odd and even margins, portrait and landscape: the offsets and the rounded-down long side
+    of torchvision's ``Resize(int)`` / ``CenterCrop`` (what the SynOOD release's ResNet-50
+    preset does), with and without antialiasing."""
+    from torchvision.transforms.v2 import functional as TF
+
+    from mmopen.synood.classifiers import resize_centre_crop
+    x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(h * w))
+    for antialias in (True, False):
+        ref = TF.center_crop(TF.resize(x, [33], antialias=antialias), [29, 29])
+        got = resize_centre_crop(x, 33, 29, antialias)
+        assert got.shape == ref.shape == (1, 3, 29, 29)
+        assert torch.allclose(got, ref, atol=1e-5)
+
+
+def test_seeds_squashed_as_released_or_centre_cropped():
+    """``fit='squash'`` is the release's ``PIL.Image.resize((S, S))`` (bicubic) of the whole
+    seed; ``fit='crop'`` keeps the aspect ratio: a seed whose left and right thirds differ
+    keeps both only when squashed."""
+    from mmopen.synood.inpainting import from_uint8
+    img = np.zeros((30, 90, 3), np.uint8)
+    img[:, :30] = (250, 0, 0)
+    img[:, 60:] = (0, 0, 250)
+    ref = np.asarray(Image.fromarray(img).resize((24, 24), Image.BICUBIC)).astype(np.float32)
+    squashed = from_uint8([img], 24, fit='squash')[0].permute(1, 2, 0).numpy() * 255
+    assert np.abs(squashed - ref).max() < 1e-3
+    assert squashed[:, :4, 0].mean() > 200 and squashed[:, -4:, 2].mean() > 200
+    cropped = from_uint8([img], 24, fit='crop')[0].permute(1, 2, 0).numpy() * 255
+    assert cropped.max() < 10  # the black middle third only
+    with pytest.raises(ValueError, match="fit='fill'"):
+        from_uint8([img], 24, fit='fill')

@@ -15,6 +15,14 @@
 # / 32 = 6.25e9, which we do not use: unverified without SD-2 and ImageNet).
 #   python tools/synood/generate.py configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py --amp
 #   tools/synood/dist_generate.sh configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py 8 --amp
+# Released settings kept here: seeds squashed to 512 x 512 (seed_fit='squash', the release's
+# PIL resize; mmopen's default centre-crops), the ResNet-50 input resized to 232 on the shorter
+# side and centre-cropped to 224 (torchvision's IMAGENET1K_V2 preset, antialiased; the release
+# pins torchvision 0.13.1, whose tensor resize may not antialias: unverified), the context
+# template "A photo only remain {}." with the release's captions converted by
+# tools/synood/convert_captions.py (cut to 73 characters, as the release cuts them). The release
+# guides with torchvision's IMAGENET1K_V2 ResNet-50; this config uses mmpretrain's ResNet-50
+# (another checkpoint of the same architecture: numbers will differ slightly).
 # Local files it needs (no hub access):
 #   checkpoints/stable-diffusion-2-inpainting/   the model folder (model_index.json, unet/, vae/,
 #                                                 text_encoder/, tokenizer/, scheduler/)
@@ -23,8 +31,10 @@
 #   data/neg_labels/imagenet_vit-b16.txt          tools/ood/mine_neg_labels.py (see configs/ood)
 #   data/imagenet/train/<wnid>/*.JPEG, data/imagenet/meta/train.txt
 # Context prompts: by default CLIP ranks the negative labels against each image (offline, no
-# MLLM). To use an MLLM's descriptions as the paper does, write them to a JSON-lines file
-# ({"image": "train/<wnid>/<file>.JPEG", "caption": "..."}) and set
+# MLLM). To use the MLLM's descriptions the paper used, convert the release's caption file and
+# set the captions provider:
+#   python tools/synood/convert_captions.py texts/matched_info.jsonl \
+#       data/synood/imagenet_captions.jsonl --data-root data/imagenet
 #   context=dict(type='captions', file='data/synood/imagenet_captions.jsonl',
 #                data_root='data/imagenet')
 _clip = dict(model_name='ViT-B-16', weights='checkpoints/clip/ViT-B-16.pt')
@@ -34,12 +44,14 @@ synood = dict(
     neg_labels='data/neg_labels/imagenet_vit-b16.txt',
     vocabulary='imagenet_1k',
     classifier=dict(type='mmpretrain', config='mmpretrain::resnet/resnet50_8xb32_in1k.py',
-                    checkpoint='checkpoints/resnet50_8xb32_in1k.pth', input_size=224),
+                    checkpoint='checkpoints/resnet50_8xb32_in1k.pth', input_size=224,
+                    resize=232),
     context=dict(type='vocabulary', vocabulary='data/neg_labels/imagenet_vit-b16.txt', top_k=3),
     template='A photo only remain {}.',
     guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=3, step_size=10.0,
                   loss='squared', m_out=-5.0, tau=1.0, gradient='skip'),
-    resolution=512)
+    resolution=512,
+    seed_fit='squash')
 seed_data = dict(data_root='data/imagenet', ann_file='meta/train.txt', data_prefix='train',
                  k=50)
 seed = 0
