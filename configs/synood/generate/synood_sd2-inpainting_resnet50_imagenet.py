@@ -42,7 +42,7 @@ synood = dict(
     inpaint_model='checkpoints/stable-diffusion-2-inpainting',
     clip=_clip,
     neg_labels='data/neg_labels/imagenet_vit-b16.txt',
-    vocabulary='imagenet_1k',
+    vocabulary='imagenet_1k_openclip',
     classifier=dict(type='mmpretrain', config='mmpretrain::resnet/resnet50_8xb32_in1k.py',
                     checkpoint='checkpoints/resnet50_8xb32_in1k.pth', input_size=224,
                     resize=232),
