@@ -8,7 +8,7 @@
 # printed, loss='energy' (m_out - logsumexp(g)), does the opposite: it lowers the energy, i.e.
 # pulls the object-free images towards confident in-distribution predictions. The released
 # loop is what produced the paper's tables, so reproduction follows it; on the quickstart
-# neither loss makes stage 2 beat its ablation (README), so it cannot arbitrate.
+# neither loss makes stage 2 beat its ablation (configs/synood/README.md), so it cannot arbitrate.
 # The step: r * rho = 10 as printed, in the released loop's units (the gradient w.r.t. the
 # unscaled latent that the VAE decodes). The release differentiates the mean loss of its batch
 # (--batch-size 32, --lr 2e11 by default): its --lr L at batch B is step_size = L / B here (2e11

@@ -30,7 +30,7 @@ the query index" and leaves ``Norm`` open, which allows three readings (all
   ``f_c`` only, through ``z``). Gradients flow through the blend (``z`` is held constant).
   This is the most literal reading of the paper's per-query notation; whether it earns its
   place as the default is decided by the quickstart ablation
-  (``tools/analysis/ovsnet_ablation.py``, 5 seeds, table in the README's OVSNet section).
+  (``tools/analysis/ovsnet_ablation.py``, 5 seeds, table in configs/ovsnet/README.md).
   :func:`gfa` still refuses ``|w^2 z_i| >= 1`` (possible only without ``normalize`` or with
   ``lambda >= 1 / w^2``): there the series diverges and the scale turns negative, so the blend
   is the limit of nothing.
