@@ -33,7 +33,8 @@ def test_model_index_lists_every_method_and_every_paper_config():
             assert c['Paper']['Title'], path
         for m in meta['Models']:
             assert m['In Collection'] in names, (path, m['Name'])
-            assert m['Config'] in built, (path, m['Config'])  # exists, and the config test builds it
+            # it exists, and the config test builds it
+            assert m['Config'] in built, (path, m['Config'])
             assert osp.basename(m['Config']) == m['Name'] + '.py', m
             assert 'Weights' not in m  # weights are the user's
             for r in m.get('Results', []):

@@ -8,8 +8,8 @@
 # mmopen.synood.GuidanceSettings). On the tiny model's 8 x 8 x 4 latents the paper's
 # r * rho = 10 overshoots; at 2.0 the loss falls by ~2.5 after 3 updates and 95% of the images
 # are below plain inpainting after the first. Measured over 3 seeds with both losses (eq. 7 and
-# the released squared loss) in configs/synood/README.md: on this data neither makes stage 2 beat its
-# ablation.
+# the released squared loss) in configs/synood/README.md: on this data neither makes stage 2
+# beat its ablation.
 _clip = dict(model_name='mmopen-tiny-convnext',
              weights='data/quickstart/tiny_clip_convnext.safetensors')
 synood = dict(
