@@ -2,7 +2,9 @@
 # features trained on the synthetic images alone, without the stage-1 projection (the paper's
 # best, Table 5). As released (ood_label_finetuning.py): SGD lr 2e-2 (the paper's text says
 # 2e-3), momentum 0.9, wd 1e-5, 5 epochs, batch 128, cosine annealing over the 5 epochs to 0,
-# stepped once per epoch, no warm-up. Evaluated with the NegLabel score (and the others) on the NegLabel protocol:
+# stepped once per epoch, no warm-up. The release's inference() loads the features saved after
+# the first epoch (epoch_0.pth); to follow it, train with --cfg-options
+# default_hooks.checkpoint.max_keep_ckpts=5 and test epoch_1.pth. Evaluated with the NegLabel score (and the others) on the NegLabel protocol:
 #   tools/dist_train.sh configs/synood/synood_clip-vit-b16_stage2-neg-features_imagenet-neglabel-protocol.py 8
 #   tools/dist_test.sh configs/synood/synood_clip-vit-b16_stage2-neg-features_imagenet-neglabel-protocol.py \
 #       last:work_dirs/synood_clip-vit-b16_stage2-neg-features_imagenet-neglabel-protocol 8

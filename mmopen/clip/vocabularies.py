@@ -17,6 +17,16 @@ VOCAB_DIR = osp.join(osp.dirname(__file__), 'vocabularies')
 
 Vocabulary = List[List[str]]  # one list of synonyms per class
 
+
+class LoadedVocabulary(list):
+    """A vocabulary as :func:`load_vocabulary` returns it: the classes, and the repeats its
+    source is allowed (``allowed``, :data:`ALLOWED_REPEATS`), which a later
+    ``load_vocabulary(this list)`` honours (text encoders reload what they are given)."""
+
+    def __init__(self, classes, allowed=()):
+        super().__init__(classes)
+        self.allowed = tuple(allowed)
+
 # Shipped vocabularies that repeat a class on purpose, with the (first, repeat) index pairs they
 # may repeat: anything else repeated is still refused. ``imagenet_1k_openclip`` is CLIP's
 # zero-shot list as open_clip and the NegLabel / CSP / AdaNeg releases ship it: ``missile``
@@ -98,9 +108,9 @@ def load_vocabulary(vocabulary: Union[str, Sequence[Union[str, Sequence[str]]]])
         entries = [e for e in entries if e and not e.startswith('#')]
         if not entries:
             raise ValueError(f'Vocabulary file {path} holds no class.')
-        allowed = ALLOWED_REPEATS.get(vocabulary) if path != vocabulary else None
-        return check_unique([parse_class(e) for e in entries], f'Vocabulary file {path}',
-                            allowed or ())
+        allowed = (ALLOWED_REPEATS.get(vocabulary) if path != vocabulary else None) or ()
+        return LoadedVocabulary(check_unique([parse_class(e) for e in entries],
+                                             f'Vocabulary file {path}', allowed), allowed)
     classes = []
     for entry in vocabulary:
         if isinstance(entry, str):
@@ -112,7 +122,8 @@ def load_vocabulary(vocabulary: Union[str, Sequence[Union[str, Sequence[str]]]])
             classes.append(names)
     if not classes:
         raise ValueError('The vocabulary is empty: give at least one class.')
-    return check_unique(classes)
+    allowed = getattr(vocabulary, 'allowed', ())
+    return LoadedVocabulary(check_unique(classes, allowed=allowed), allowed)
 
 
 def class_names(vocabulary: Union[str, Sequence]) -> List[str]:

@@ -34,7 +34,9 @@ multiple of ``groups`` the negative an image is written to is the argmax over *a
 the dropped tail included, with the entropy over all of them (``target_negatives='all'``; a
 write to a dropped negative changes no score, as its proxy is never read), where mmopen's
 default picks among the negatives the score reads (``'kept'``). The group permutation is
-``torch.randperm`` of the kept negatives from seed 0 on the CPU generator in both. The
+``torch.randperm`` of the kept negatives from seed 0 on the CPU generator in both, over the
+bank as the classifier stacks it (the release: adjectives, then nouns;
+``CLIPOODClassifier(neg_adjectives_first=True)``). The
 configs of ``configs/ood/adaneg/`` use the release's settings. What stays different: the
 stream is seeded (the release shuffles with an unseeded loader), and an entropy is computed
 exactly (the release adds ``1e-8`` inside the logarithm).

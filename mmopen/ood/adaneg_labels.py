@@ -15,7 +15,7 @@ from typing import Callable, List, Sequence
 
 import torch
 
-from .neg_labels import NegLabels, neg_mining_scores, select_least_similar
+from .neg_labels import NegLabels, dedupe_labels, neg_mining_scores, select_least_similar
 
 ADANEG_NOUN_TEMPLATE = 'The nice {}.'
 ADANEG_ADJ_TEMPLATE = 'This is a {} photo.'
@@ -46,7 +46,10 @@ def mine_adaneg_labels(encode: Callable[[List[str], str], torch.Tensor],
                        quantile: float = 0.95) -> NegLabels:
     """The ``count`` negatives of the AdaNeg release from ``nouns`` / ``adjectives`` (already
     the ``adaneg`` pool: deduplicated, ID names and nouns out of the adjectives); ``id_emb``
-    must be encoded with ``noun_template``. Each part least ID-similar first."""
+    must be encoded with ``noun_template``. Each part least ID-similar first. Other candidates
+    are deduplicated first (:func:`mmopen.ood.neg_labels.dedupe_labels`: a word in both parts
+    is a noun), which leaves the ``adaneg`` pool as it is."""
+    nouns, adjectives = dedupe_labels(nouns, adjectives)[:2]
     n_noun, n_adj = adaneg_split(count, len(nouns), len(adjectives))
     out = []
     for words, template, k in ((nouns, noun_template, n_noun),

@@ -19,12 +19,14 @@ RELEASE_MAX_CHARS = 73
 
 def convert_release_captions(lines: Iterable[str], source: str = 'the caption file',
                              max_chars: int = RELEASE_MAX_CHARS) -> List[dict]:
-    """``{"image", "caption"}`` records of the release's lines, in order; blank lines skipped.
-    A line that is not one ``{"<path>": "<caption>"}`` object, or a path given twice, is an
-    error naming its line."""
+    """``{"image", "caption"}`` records of the release's lines, in order of first appearance;
+    blank lines skipped. A path given twice keeps its last caption, as the release's merged
+    dictionary does. A line that is not one ``{"<path>": "<caption>"}`` object is an error
+    naming its line. Each caption is cut as the release cuts it (``caption[:max_chars]``),
+    then stripped."""
     if max_chars < 0:
         raise ValueError(f'max_chars={max_chars} must be >= 0 (0 keeps whole captions).')
-    out, seen = [], {}
+    out = {}
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -39,11 +41,7 @@ def convert_release_captions(lines: Iterable[str], source: str = 'the caption fi
         (path, caption), = obj.items()
         if not isinstance(caption, str):
             raise ValueError(f'{source}:{n}: the caption of {path!r} is not a string.')
-        if path in seen:
-            raise ValueError(f'{source}:{n}: {path!r} again (first on line {seen[path]}).')
-        seen[path] = n
-        caption = caption.strip()
-        out.append(dict(image=path, caption=caption[:max_chars] if max_chars else caption))
+        out[path] = (caption[:max_chars] if max_chars else caption).strip()
     if not out:
         raise ValueError(f'{source} holds no caption.')
-    return out
+    return [dict(image=p, caption=c) for p, c in out.items()]

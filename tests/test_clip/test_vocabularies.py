@@ -83,6 +83,12 @@ def test_the_papers_imagenet_list_is_loaded_with_a_logged_allowance(tmp_path, mo
     assert papers[836] == papers[837] == 'sunglasses'
     assert any('classes 657 and 744' in m for m in logged), logged
     assert any('classes 836 and 837' in m for m in logged), logged
+    # the loaded list keeps its allowance when it is loaded again (as text encoders do) ...
+    again = load_vocabulary(load_vocabulary('imagenet_1k_openclip'))
+    assert [n[0] for n in again] == papers
+    # ... a list built by hand does not
+    with pytest.raises(ValueError, match="'missile'"):
+        load_vocabulary([list(n) for n in again])
     # the same file under another path is a user file: refused
     user = tmp_path / 'imagenet.txt'
     user.write_text(open(vocabulary_path('imagenet_1k_openclip')).read())

@@ -120,3 +120,21 @@ def test_release_mode_with_a_bank_stored_in_group_order(stream):
     b = adaneg_scores(feats.float(), text[:C].float(), stored.float(), groups=GROUPS,
                       memory_size=3, batch_size=8, target_negatives='all', neg_grouped=True)
     assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_negatives_stacked_adjectives_first_as_the_release():
+    """``neg_adjectives_first``: the bank is [adjectives | nouns] (each in file order), the
+    order the release draws its group permutation over; the default stays [nouns | adjectives]."""
+    from mmopen.models.ood.clip_ood_classifier import load_neg_bank
+    from mmopen.ood.neg_labels import NegLabels
+
+    class Encoder:
+        def text_embeddings(self, classes, templates):
+            return torch.tensor([[float(len(c[0])), float(templates[0] == 'adj {}')]
+                                 for c in classes])
+
+    labels = NegLabels(['ab', 'abc'], ['a', 'abcd', 'abcde'])
+    first = load_neg_bank(Encoder(), labels, ('noun {}', ), ('adj {}', ), adjectives_first=True)
+    assert first[:, 0].tolist() == [1, 4, 5, 2, 3] and first[:, 1].tolist() == [1, 1, 1, 0, 0]
+    default = load_neg_bank(Encoder(), labels, ('noun {}', ), ('adj {}', ))
+    assert default[:, 0].tolist() == [2, 3, 1, 4, 5]

@@ -267,9 +267,9 @@ def test_mining_tool_with_release_pools(small_wordnet, tiny_clip_files, tmp_path
     wn, txt, per = small_wordnet
     vocab = tmp_path / 'ids.txt'
     vocab.write_text('\n'.join(ID_NAMES) + '\n')
-    common = ['tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-vit',
-              '--clip-weights', tiny_clip_files[('mmopen-tiny-vit', 'bin')],
-              '--id-vocab', str(vocab), '--ratio', '0.5']
+    tool = ['tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-vit',
+            '--clip-weights', tiny_clip_files[('mmopen-tiny-vit', 'bin')]]
+    common = tool + ['--id-vocab', str(vocab), '--ratio', '0.5']
     out = str(tmp_path / 'csp.txt')
     run_tool(common + ['--method', 'csp', '--pool', 'csp', '--word-lists', txt, '--out', out])
     nouns, adjs = _release_read(txt, ('noun.person.txt', 'noun.quantity.txt',
@@ -289,9 +289,24 @@ def test_mining_tool_with_release_pools(small_wordnet, tiny_clip_files, tmp_path
     assert (len(labels.nouns), len(labels.adjectives)) == (int(0.5 * len(nouns)),
                                                            int(0.5 * len(adjs)))
     out = str(tmp_path / 'adaneg.txt')
-    run_tool(common + ['--method', 'adaneg', '--wordnet-dir', wn, '--count', '7', '--out', out])
+    run_tool(tool + ['--id-vocab', str(vocab), '--method', 'adaneg', '--wordnet-dir', wn,
+                     '--count', '7', '--out', out])
     nouns, adjs = _adaneg_release_read(txt, ID_NAMES)
     labels = read_neg_labels(out)
     adj_num = int(7 * len(adjs) / (len(adjs) + len(nouns)))
     assert (len(labels.nouns), len(labels.adjectives)) == (7 - adj_num, adj_num)
     assert "'The nice {}.'" in open(out).read()
+    # the papers' ImageNet list, repeats allowed, through the text encoder
+    words = tmp_path / 'words.txt'
+    words.write_text('nebula\nsonnet\nquasar\nanthem\n')  # no ImageNet class
+    out = str(tmp_path / 'in1k.txt')
+    run_tool(tool + ['--id-vocab', 'imagenet_1k_openclip', '--candidates', str(words),
+                     '--ratio', '0.5', '--out', out])
+    assert len(read_neg_labels(out).nouns) == 2
+    import subprocess
+    import sys
+    from tests.tool_runner import REPO
+    bad = subprocess.run([sys.executable] + common + ['--candidates', str(words), '--pool',
+                                                      'csp', '--out', out],
+                         cwd=REPO, capture_output=True, text=True)
+    assert bad.returncode != 0 and '--candidates is the whole candidate list' in bad.stderr

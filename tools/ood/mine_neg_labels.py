@@ -85,7 +85,9 @@ def parse_args(argv=None):
     p.add_argument('--lemmas', choices=('first', 'all'), default='first',
                    help='first lemma of each synset (default) or all lemmas')
     p.add_argument('--quantile', type=float, default=0.95)
-    p.add_argument('--ratio', type=float, default=0.15, help='fraction kept per part of speech')
+    p.add_argument('--ratio', type=float, default=None,
+                   help='fraction kept per part of speech (default 0.15; not with --method '
+                   'adaneg, which keeps --count)')
     p.add_argument('--chunk', type=int, default=2048, help='words encoded per cached chunk')
     p.add_argument('--max-words', type=int, default=0,
                    help='use only the first N candidates of each part of speech (quick runs)')
@@ -112,10 +114,16 @@ def main(argv=None) -> int:
     start = time.time()
     pool = args.pool or ('adaneg' if args.method == 'adaneg' else 'all')
     exclude = check_lexnames([n.strip() for n in args.exclude_lexnames.split(',') if n.strip()])
-    if args.word_lists and (args.candidates or pool == 'all'):
+    if args.candidates and (args.pool or exclude or args.word_lists):
+        raise SystemExit('--candidates is the whole candidate list: drop --pool, '
+                         '--exclude-lexnames and --word-lists (they choose WordNet words).')
+    if args.word_lists and pool == 'all':
         raise SystemExit('--word-lists holds a release\'s lists: use it with --pool neglabel, '
-                         'csp or adaneg (not with --candidates or --pool all).')
-    if pool != 'all' and args.lemmas != 'first':
+                         'csp or adaneg (not with --pool all).')
+    if args.method == 'adaneg' and args.ratio is not None:
+        raise SystemExit('--method adaneg keeps --count labels (10000), not a --ratio.')
+    args.ratio = 0.15 if args.ratio is None else args.ratio
+    if not args.candidates and pool != 'all' and args.lemmas != 'first':
         raise SystemExit(f'--pool {pool} takes one string per synset as the release does: '
                          'drop --lemmas all (it applies to --pool all).')
     id_vocab = load_vocabulary(args.id_vocab)
@@ -189,8 +197,8 @@ def main(argv=None) -> int:
         f'{method} negative labels mined by mmopen from {source} ({len(pools["noun"])} noun '
         f'and {len(pools["adj"])} adjective candidates)',
         f'CLIP {args.clip_model} weights {args.clip_weights}; ID vocabulary {args.id_vocab}',
-        f'ID templates {id_templates}; noun templates {noun_templates}; adjective template '
-        f'{adj_template!r}',
+        f'ID templates {id_templates}; noun templates {noun_templates}' +
+        ('' if csp else f'; adjective template {adj_template!r}'),
         f'quantile {args.quantile}, {kept}; {len(labels.nouns)} nouns, '
         f'{len(labels.adjectives)} adjectives, {len(labels.conjugated)} conjugated labels' +
         (f' (superclass seed {args.superclass_seed})' if csp else '')

@@ -9,8 +9,10 @@
 # (its pool: NegLabel's lexicographer files, ID names and nouns removed from the adjectives;
 # --word-lists <NegLabel clone>/txtfiles for the release's own lists); memleng 10, i.e. 9 images
 # per memory (memory_size=9); the negative an image is written to chosen over all negatives
-# (target_negatives='all'); beta int(5.5) = 5; groups 5 permuted with torch.randperm from seed 0
-# on the CPU generator, as the release. Not matched: the release's stream order (an unseeded
+# (target_negatives='all'); beta int(5.5) = 5; the negatives stacked adjectives first, each part
+# least ID-like first, and split into 5 groups by torch.randperm from seed 0 on the CPU
+# generator, as the release (neg_adjectives_first). With 10,000 labels and 5 groups nothing is
+# dropped, so target_negatives='all' changes nothing here; it matters for other pool sizes. Not matched: the release's stream order (an unseeded
 # shuffle; here stream_seed) and its 1e-8 inside the entropy's logarithm.
 #   tools/dist_test.sh configs/ood/adaneg/clip-vit-b16_adaneg_imagenet-neglabel-protocol.py none 8
 # The image features are gathered in dataset order, then OODMetric runs one stream per OOD set
@@ -24,6 +26,7 @@ _base_ = [
 ]
 model = dict(
     neg_labels='data/neg_labels/imagenet_vit-b16_adaneg.txt',
+    neg_adjectives_first=True,
     templates=('The nice {}.', ),
     neg_noun_templates=('The nice {}.', ),
     neg_adj_templates=('This is a {} photo.', ),

@@ -12,7 +12,7 @@ epochs = 50
 model = dict(
     type='EBMPromptClassifier',
     clip=dict(model_name='ViT-B-16', weights='checkpoints/clip/ViT-B-16.pt'),
-    vocabulary='imagenet_1k_openclip',  # the papers' list (two repeated names)
+    vocabulary='imagenet_1k',
     n_ctx=16,
     tau=0.01,
     ebm_weight=1.0,

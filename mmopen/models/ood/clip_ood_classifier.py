@@ -19,9 +19,12 @@ DEFAULT_SCORES = (dict(type='MSPScore'), dict(type='MaxLogitScore'), dict(type='
 
 def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[str]],
                   noun_templates: Sequence[str], adj_templates: Sequence[str],
-                  csp_templates: Sequence[str] = CSP_TEMPLATES) -> torch.Tensor:
+                  csp_templates: Sequence[str] = CSP_TEMPLATES,
+                  adjectives_first: bool = False) -> torch.Tensor:
     """Text embeddings of negative labels (nouns, then adjectives, then CSP's conjugated
-    labels), each kind averaged over its templates."""
+    labels; ``adjectives_first``: adjectives, then nouns, as the AdaNeg release stacks them),
+    each kind averaged over its templates. The order decides which labels share a group of
+    NegLabel's fixed permutation."""
     if isinstance(neg_labels, str):
         neg_labels = read_neg_labels(neg_labels)
     elif not isinstance(neg_labels, NegLabels):
@@ -31,6 +34,8 @@ def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[s
         banks.append(clip.text_embeddings([[w] for w in neg_labels.nouns], noun_templates))
     if neg_labels.adjectives:
         banks.append(clip.text_embeddings([[w] for w in neg_labels.adjectives], adj_templates))
+    if adjectives_first and neg_labels.nouns and neg_labels.adjectives:
+        banks[0], banks[1] = banks[1], banks[0]
     if neg_labels.conjugated:
         banks.append(clip.text_embeddings([[w] for w in neg_labels.conjugated], csp_templates))
     return torch.cat(banks)
@@ -64,6 +69,8 @@ class CLIPOODClassifier(BaseModel):
         neg_labels: negative-label file (or list of words), needed by ``NegLabelScore``.
         neg_noun_templates / neg_adj_templates / neg_csp_templates: prompts of negative nouns /
             adjectives / CSP's conjugated labels (``csp`` lines of the label file).
+        neg_adjectives_first: stack the negative adjectives before the nouns (the AdaNeg
+            release's order, which its group permutation is drawn over).
         scores: OOD score component configs (default: all six).
         cls_tau: temperature of the classification softmax.
     """
@@ -76,6 +83,7 @@ class CLIPOODClassifier(BaseModel):
                  neg_noun_templates: Sequence[str] = ('the nice {}', ),
                  neg_adj_templates: Sequence[str] = ('This is a {} photo', ),
                  neg_csp_templates: Sequence[str] = CSP_TEMPLATES,
+                 neg_adjectives_first: bool = False,
                  scores: Sequence = DEFAULT_SCORES,
                  cls_tau: float = 0.01,
                  data_preprocessor: Optional[dict] = None,
@@ -99,7 +107,8 @@ class CLIPOODClassifier(BaseModel):
                           'pool with tools/ood/mine_neg_labels.py --method csp.',
                           logger='current', level=30)
             neg_bank = load_neg_bank(self.clip, neg_labels, neg_noun_templates,
-                                     neg_adj_templates, neg_csp_templates)
+                                     neg_adj_templates, neg_csp_templates,
+                                     adjectives_first=neg_adjectives_first)
             neg_bank, self.neg_ordered = self._order_negatives(neg_bank)
         else:
             needing = [s.name for s in self.scores if s.needs_negatives]
