@@ -241,8 +241,9 @@ def adaneg_scores(features: torch.Tensor,
     c = id_bank.shape[0]
     n_all = neg_bank.shape[0]
     # the dropped tail: the last N mod groups negatives of the label file, which a bank stored
-    # in group order (CLIPOODClassifier) keeps after the grouped ones
-    tail = neg_bank[n_all - n_all % groups:].float() if target_negatives == 'all' else None
+    # in group order (CLIPOODClassifier) keeps after the grouped ones; scaled once, like the bank
+    scaled_tail = (neg_bank[n_all - n_all % groups:].float() / tau
+                   if target_negatives == 'all' and n_all % groups else None)
     neg_bank = grouped_bank(neg_bank, groups, seed, neg_grouped)
     keep = neg_bank.shape[0]
     if _memory is None:
@@ -264,8 +265,8 @@ def adaneg_scores(features: torch.Tensor,
                                      (torch.nonzero(gate < lo).flatten(), c, c + keep)):
             if rows.numel():
                 block = logits[rows, lo_col:hi_col]
-                if lo_col == c and tail is not None and tail.shape[0]:
-                    block = torch.cat([block, f[rows] @ (tail / tau).T], dim=1)
+                if lo_col == c and scaled_tail is not None:
+                    block = torch.cat([block, f[rows] @ scaled_tail.T], dim=1)
                 targets = block.argmax(dim=1) + lo_col
                 for i, row, e in zip(rows.tolist(), targets.tolist(),
                                      _entropy(block).tolist()):

@@ -15,7 +15,7 @@ from typing import Callable, List, Sequence
 
 import torch
 
-from .neg_labels import NegLabels, dedupe_labels, neg_mining_scores, select_least_similar
+from .neg_labels import NegLabels, dedupe_labels, mine_parts
 
 ADANEG_NOUN_TEMPLATE = 'The nice {}.'
 ADANEG_ADJ_TEMPLATE = 'This is a {} photo.'
@@ -51,13 +51,6 @@ def mine_adaneg_labels(encode: Callable[[List[str], str], torch.Tensor],
     is a noun), which leaves the ``adaneg`` pool as it is."""
     nouns, adjectives = dedupe_labels(nouns, adjectives)[:2]
     n_noun, n_adj = adaneg_split(count, len(nouns), len(adjectives))
-    out = []
-    for words, template, k in ((nouns, noun_template, n_noun),
-                               (adjectives, adj_template, n_adj)):
-        if k == 0:
-            out.append([])
-            continue
-        scores = neg_mining_scores(encode(list(words), template), id_emb, quantile,
-                                   quantile_mode='index')
-        out.append(select_least_similar(words, scores, k / len(words), count=k)[0])
-    return NegLabels(out[0], out[1])
+    picked = mine_parts(encode, id_emb, ((nouns, noun_template), (adjectives, adj_template)),
+                        quantile, ratio=1.0, counts=(n_noun, n_adj), quantile_mode='index')
+    return NegLabels(*picked)

@@ -121,17 +121,21 @@ def select_least_similar(words: Sequence[str], scores: torch.Tensor, ratio: floa
 
 
 def mine_parts(encode: Callable, id_emb: torch.Tensor, parts, quantile: float = 0.95,
-               ratio: float = 0.15, max_sim_cutoff: Optional[float] = None) -> List[List[str]]:
+               ratio: float = 0.15, max_sim_cutoff: Optional[float] = None,
+               counts: Optional[Sequence[int]] = None,
+               quantile_mode: str = 'linear') -> List[List[str]]:
     """NegMining per part: for each ``(words, template)`` of ``parts``, the ``ratio`` least
-    ID-similar words (each part mined on its own, as NegLabel and CSP do)."""
+    ID-similar words, or exactly ``counts[i]`` of part ``i`` (each part mined on its own, as
+    NegLabel, CSP and AdaNeg do). ``quantile_mode``: see :func:`neg_mining_scores`."""
     picked = []
-    for words, template in parts:
-        if not words:
+    for i, (words, template) in enumerate(parts):
+        count = None if counts is None else counts[i]
+        if not words or count == 0:
             picked.append([])
             continue
         scores = neg_mining_scores(encode(list(words), template), id_emb, quantile,
-                                   max_sim_cutoff=max_sim_cutoff)
-        picked.append(select_least_similar(words, scores, ratio)[0])
+                                   max_sim_cutoff=max_sim_cutoff, quantile_mode=quantile_mode)
+        picked.append(select_least_similar(words, scores, ratio, count)[0])
     return picked
 
 

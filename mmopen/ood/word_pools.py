@@ -33,20 +33,10 @@ sizes exactly (70,000 candidates and 10,499 negatives for ``neglabel``, 56,620 a
 """
 import os
 import os.path as osp
-import re
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-# WordNet 3.0's lexicographer files, by number (lexnames(5WN))
-LEXNAMES = (
-    'adj.all', 'adj.pert', 'adv.all', 'noun.Tops', 'noun.act', 'noun.animal', 'noun.artifact',
-    'noun.attribute', 'noun.body', 'noun.cognition', 'noun.communication', 'noun.event',
-    'noun.feeling', 'noun.food', 'noun.group', 'noun.location', 'noun.motive', 'noun.object',
-    'noun.person', 'noun.phenomenon', 'noun.plant', 'noun.possession', 'noun.process',
-    'noun.quantity', 'noun.relation', 'noun.shape', 'noun.state', 'noun.substance', 'noun.time',
-    'verb.body', 'verb.change', 'verb.cognition', 'verb.communication', 'verb.competition',
-    'verb.consumption', 'verb.contact', 'verb.creation', 'verb.emotion', 'verb.motion',
-    'verb.perception', 'verb.possession', 'verb.social', 'verb.stative', 'verb.weather',
-    'adj.ppl')
+from .wordnet import LEXNAMES, check_lexnames, iter_synsets
+
 NOT_IN_NEGLABEL = ('noun.animal', 'noun.food')  # no file of the NegLabel release
 CSP_EXCLUDED = ('noun.person', 'noun.quantity', 'noun.group', 'adj.pert')
 
@@ -65,19 +55,6 @@ POOLS: Dict[str, Optional[PoolSpec]] = {
     'adaneg': PoolSpec(NOT_IN_NEGLABEL, 'per-pos', True),
 }
 
-_MARKER = re.compile(r'\((a|p|ip)\)$')
-
-
-def check_lexnames(names: Sequence[str], source: str = '--exclude-lexnames') -> Tuple[str, ...]:
-    """Refuse a name that is not a noun or adjective lexname (a typo would exclude nothing)."""
-    valid = [n for n in LEXNAMES if n.split('.')[0] in ('noun', 'adj')]
-    bad = [n for n in names if n not in valid]
-    if bad:
-        raise ValueError(f'{source}: {bad} are not WordNet noun or adjective lexicographer '
-                         f'files; choose from {valid}.')
-    return tuple(names)
-
-
 def lexname_words(wordnet_dir: str) -> Dict[str, List[str]]:
     """The database's nouns and adjectives as the releases' word lists are written: per
     lexname (``noun.*``, ``adj.*``), one string per synset (its first lemma, lower case,
@@ -85,22 +62,14 @@ def lexname_words(wordnet_dir: str) -> Dict[str, List[str]]:
     file order."""
     out: Dict[str, Dict[str, None]] = {}
     for pos in ('noun', 'adj'):
-        path = osp.join(wordnet_dir, f'data.{pos}')
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'WordNet file {path} does not exist.')
-        with open(path, encoding='utf-8', errors='replace') as f:
-            for n, line in enumerate(f, 1):
-                if line.startswith('  ') or not line.strip():
-                    continue
-                fields = line.split(' ')
-                try:
-                    lexname = LEXNAMES[int(fields[1])]
-                except (IndexError, ValueError):
-                    raise ValueError(f'{path}:{n}: field 2 must be a lexicographer file number '
-                                     f'0-{len(LEXNAMES) - 1} (wndb(5WN) format).') from None
-                word = _MARKER.sub('', fields[4]).replace('_', ' ').strip().lower()
-                if word:
-                    out.setdefault(lexname, {})[word] = None
+        for lex_filenum, names in iter_synsets(wordnet_dir, pos):
+            if not 0 <= lex_filenum < len(LEXNAMES):
+                raise ValueError(f'{wordnet_dir}/data.{pos}: lexicographer file number '
+                                 f'{lex_filenum} is not one of WordNet 3.0\'s 0-'
+                                 f'{len(LEXNAMES) - 1}.')
+            word = names[0].lower() if names else ''
+            if word:
+                out.setdefault(LEXNAMES[lex_filenum], {})[word] = None
     return {k: list(v) for k, v in out.items()}
 
 

@@ -9,7 +9,8 @@ import torch
 
 from .classifiers import CLIPLogits, build_guidance_classifier
 from .context import DEFAULT_TEMPLATE, build_context_provider, format_prompt
-from .inpainting import GuidanceSettings, GuidedInpainter, from_uint8, load_inpaint_model, to_uint8
+from .inpainting import (GuidanceSettings, GuidedInpainter, check_fit, from_uint8,
+                         load_inpaint_model, to_uint8)
 from .mining import NegativeLabelMiner
 
 
@@ -69,10 +70,7 @@ class SynOODGenerator:
         from mmopen.clip.vocabularies import load_vocabulary
         device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         format_prompt(template, '')  # validate early
-        if seed_fit not in ('crop', 'squash'):
-            raise ValueError(f"seed_fit={seed_fit!r}: 'crop' (centre crop, then resize) or "
-                             "'squash' (resize to a square, the SynOOD release).")
-        self.seed_fit = seed_fit
+        self.seed_fit = check_fit(seed_fit)  # before the models load
         self.settings = GuidanceSettings.from_dict(guidance)
         self.model = load_inpaint_model(inpaint_model, device=device, fp16=fp16)
         self.inpainter = GuidedInpainter(self.model, self.settings)

@@ -309,6 +309,14 @@ def to_uint8(images: torch.Tensor) -> List[np.ndarray]:
     return list(arr)
 
 
+def check_fit(fit: str) -> str:
+    """``fit`` of :func:`from_uint8`, refused early when it is neither."""
+    if fit not in ('crop', 'squash'):
+        raise ValueError(f"fit={fit!r}: 'crop' (centre crop, then resize) or 'squash' "
+                         '(resize to a square, as the SynOOD release loads its seeds).')
+    return fit
+
+
 def from_uint8(images: Sequence[np.ndarray], size: Optional[int] = None,
                fit: str = 'crop') -> torch.Tensor:
     """RGB ``uint8`` arrays -> ``B x 3 x S x S`` in ``[0, 1]``, each made square and resized to
@@ -320,9 +328,7 @@ def from_uint8(images: Sequence[np.ndarray], size: Optional[int] = None,
     (``Image.resize((512, 512))``).
     """
     import torch.nn.functional as F
-    if fit not in ('crop', 'squash'):
-        raise ValueError(f"fit={fit!r}: 'crop' (centre crop, then resize) or 'squash' "
-                         '(resize to a square).')
+    check_fit(fit)
     out = []
     for img in images:
         h, w = img.shape[:2]

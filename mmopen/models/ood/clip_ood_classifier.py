@@ -29,16 +29,12 @@ def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[s
         neg_labels = read_neg_labels(neg_labels)
     elif not isinstance(neg_labels, NegLabels):
         neg_labels = NegLabels(list(neg_labels), [])
-    banks = []
-    if neg_labels.nouns:
-        banks.append(clip.text_embeddings([[w] for w in neg_labels.nouns], noun_templates))
-    if neg_labels.adjectives:
-        banks.append(clip.text_embeddings([[w] for w in neg_labels.adjectives], adj_templates))
-    if adjectives_first and neg_labels.nouns and neg_labels.adjectives:
-        banks[0], banks[1] = banks[1], banks[0]
-    if neg_labels.conjugated:
-        banks.append(clip.text_embeddings([[w] for w in neg_labels.conjugated], csp_templates))
-    return torch.cat(banks)
+    parts = [(neg_labels.nouns, noun_templates), (neg_labels.adjectives, adj_templates)]
+    if adjectives_first:
+        parts.reverse()
+    parts.append((neg_labels.conjugated, csp_templates))
+    return torch.cat([clip.text_embeddings([[w] for w in words], templates)
+                      for words, templates in parts if words])
 
 
 def clip_data_preprocessor(cfg: Optional[dict]):
