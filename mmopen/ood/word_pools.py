@@ -55,6 +55,7 @@ POOLS: Dict[str, Optional[PoolSpec]] = {
     'adaneg': PoolSpec(NOT_IN_NEGLABEL, 'per-pos', True),
 }
 
+
 def lexname_words(wordnet_dir: str) -> Dict[str, List[str]]:
     """The database's nouns and adjectives as the releases' word lists are written: per
     lexname (``noun.*``, ``adj.*``), one string per synset (its first lemma, lower case,
