@@ -1,6 +1,6 @@
 # SeeCLIP on Multi-Dataset (DAML / ODG-CLIP), target domain DomainNet clipart (sources: Office-31
 # amazon, VisDA-2017, STL-10, fixed by the benchmark file), 48 known classes
-# (mmopen/datasets/osdg_benchmarks/multi_dataset.json); model selection on held-out source data (the
+# (mmopen/osdg/benchmarks/multi_dataset.json); model selection on held-out source data (the
 # source H-score: held-out known images and held-out pseudo-unknowns).
 # Batch 32 = 4 GPUs x 8. Pseudo-unknowns are generated first, from the semantic tokens of a run
 # without them (that run is also the ablation):
@@ -11,18 +11,12 @@
 #       --checkpoint best:work_dirs/seeclip_clip-vit-b16_multi-dataset-target-clipart_no-pseudo
 #   tools/dist_train.sh configs/seeclip/seeclip_clip-vit-b16_multi-dataset-target-clipart.py 4
 #   tools/dist_test.sh configs/seeclip/seeclip_clip-vit-b16_multi-dataset-target-clipart.py best_osdg_hscore:work_dirs/seeclip_clip-vit-b16_multi-dataset-target-clipart 4
-_base_ = [
-    './_base_/datasets/osdg_224.py', './_base_/models/seeclip_clip-vit-b16.py',
-    './_base_/schedules/seeclip_sgd_10e.py', './_base_/pseudo_unknowns_sd2-inpainting.py',
-    '../_base_/default_runtime_cls.py'
-]
+_base_ = ['./_base_/seeclip_clip-vit-b16_osdg-target.py']
 benchmark = 'multi_dataset'
 data = dict(benchmark=benchmark, data_root='data/multi_dataset', target_domain='clipart')
 model = dict(benchmark=benchmark)
 pseudo_dir = 'data/seeclip_pseudo_unknowns/multi-dataset-target-clipart'
 pseudo_unknown_generation = dict(out_dir=pseudo_dir)
-train_dataloader = dict(
-    dataset=dict(data, pseudo_unknowns=pseudo_dir, pseudo_unknown_ratio=0.1))
+train_dataloader = dict(dataset=dict(data, pseudo_unknowns=pseudo_dir))
 val_dataloader = dict(dataset=dict(data, pseudo_unknowns=pseudo_dir))
 test_dataloader = dict(dataset=data)
-log_processor = dict(by_epoch=True)

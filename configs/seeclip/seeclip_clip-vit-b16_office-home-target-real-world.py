@@ -1,5 +1,5 @@
 # SeeCLIP on Office-Home, target domain Real_World (sources: Art, Clipart, Product), ODG-CLIP class split
-# (mmopen/datasets/osdg_benchmarks/office_home.json); model selection on held-out source data (the
+# (mmopen/osdg/benchmarks/office_home.json); model selection on held-out source data (the
 # source H-score: held-out known images and held-out pseudo-unknowns).
 # Batch 32 = 4 GPUs x 8. Pseudo-unknowns are generated first, from the semantic tokens of a run
 # without them (that run is also the ablation):
@@ -10,18 +10,12 @@
 #       --checkpoint best:work_dirs/seeclip_clip-vit-b16_office-home-target-real-world_no-pseudo
 #   tools/dist_train.sh configs/seeclip/seeclip_clip-vit-b16_office-home-target-real-world.py 4
 #   tools/dist_test.sh configs/seeclip/seeclip_clip-vit-b16_office-home-target-real-world.py best_osdg_hscore:work_dirs/seeclip_clip-vit-b16_office-home-target-real-world 4
-_base_ = [
-    './_base_/datasets/osdg_224.py', './_base_/models/seeclip_clip-vit-b16.py',
-    './_base_/schedules/seeclip_sgd_10e.py', './_base_/pseudo_unknowns_sd2-inpainting.py',
-    '../_base_/default_runtime_cls.py'
-]
+_base_ = ['./_base_/seeclip_clip-vit-b16_osdg-target.py']
 benchmark = 'office_home'
 data = dict(benchmark=benchmark, data_root='data/office_home', target_domain='Real_World')
 model = dict(benchmark=benchmark)
 pseudo_dir = 'data/seeclip_pseudo_unknowns/office-home-target-real-world'
 pseudo_unknown_generation = dict(out_dir=pseudo_dir)
-train_dataloader = dict(
-    dataset=dict(data, pseudo_unknowns=pseudo_dir, pseudo_unknown_ratio=0.1))
+train_dataloader = dict(dataset=dict(data, pseudo_unknowns=pseudo_dir))
 val_dataloader = dict(dataset=dict(data, pseudo_unknowns=pseudo_dir))
 test_dataloader = dict(dataset=data)
-log_processor = dict(by_epoch=True)

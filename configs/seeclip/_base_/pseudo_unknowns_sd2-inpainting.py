@@ -3,7 +3,7 @@
 # code's prompt, negative prompt (the known class names) and sampler (20 steps, guidance 15),
 # started from each source image at strength 0.6, three token-guidance updates of the noise
 # (sigma = 0.2); 10 source images per domain and class. The guidance step, 5.5 in the unscaled-
-# latent units of mmopen.synood.GuidanceSettings (1.0 against SD-2's scaled latent), is a
+# latent units of mmopen.diffusion.GuidanceSettings (1.0 against SD-2's scaled latent), is a
 # starting point: at SD-2's 64 x 64 x 4 latents it is untested. The quickstart found the
 # released prompt meaningless to its tiny text encoder and asks for "a shape" at strength 0.8
 # instead (configs/seeclip/quickstart/); with SD-2 the released prompt is the one to try first.

@@ -15,7 +15,7 @@ pseudo_dir = 'data/quickstart/osdg_pseudo_unknowns'
 # to its tiny text encoder: they gave colour blobs. Strength 0.8, so the known shape of the
 # source does not survive (at 0.6 most results were blurred copies of their known source,
 # labelled unknown); three token-guidance updates of the noise (step in the unscaled-latent
-# units of mmopen.synood.GuidanceSettings). Measured over 3 seeds in configs/seeclip/README.md.
+# units of mmopen.diffusion.GuidanceSettings). Measured over 3 seeds in configs/seeclip/README.md.
 pseudo_unknown_generation = dict(
     inpaint_model='data/quickstart/tiny_inpaint_osdg',
     sigma=0.2,

@@ -5,7 +5,7 @@
 #   python tools/synood/generate.py configs/synood/quickstart/synood_generate_quickstart.py
 # The guidance: eq. (7) as printed (the energy loss), 3 updates of the noise, step 2.0 in the
 # released loop's units (the gradient of each image's own loss w.r.t. the unscaled latent, see
-# mmopen.synood.GuidanceSettings). On the tiny model's 8 x 8 x 4 latents the paper's
+# mmopen.diffusion.GuidanceSettings). On the tiny model's 8 x 8 x 4 latents the paper's
 # r * rho = 10 overshoots; at 2.0 the loss falls by ~2.5 after 3 updates and 95% of the images
 # are below plain inpainting after the first. Measured over 3 seeds with both losses (eq. 7 and
 # the released squared loss) in configs/synood/README.md: on this data neither makes stage 2
