@@ -3,6 +3,7 @@
 #
 #   make quickstart   set up, write the synthetic quickstart worlds (3 seeds), run the tour
 #   make test         set up (plus test tools) and run the test suite
+#   make lint         ruff and isort over the tree (CI runs it before the tests)
 #
 PYTHON ?= python3
 VENV   ?= .venv
@@ -16,7 +17,7 @@ PYTEST_ARGS ?=
 # must come from one matching build of the registry (see requirements/torch.txt).
 PIP_REGISTRY := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
-.PHONY: install install-test quickstart quickstart-data quickstart-ood test clean-venv
+.PHONY: install install-test quickstart quickstart-data quickstart-ood test lint clean-venv
 
 install: $(STAMPS)/mmopen $(STAMPS)/wordnet
 install-test: $(STAMPS)/tests
@@ -99,6 +100,11 @@ quickstart-ood: quickstart-data
 
 test: install-test
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+# ruff (ruff.toml: pycodestyle, pyflakes, 99 columns) and isort (.isort.cfg: OpenMMLab's order)
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/isort --check-only --diff .
 
 clean-venv:
 	rm -rf $(VENV)
