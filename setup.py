@@ -27,7 +27,7 @@ setup(
     # every data file the package reads (tests/test_packaging.py checks the built wheel)
     package_data={'mmopen.clip': ['vocabularies/*.txt', 'vocabularies/README.md',
                                   'model_configs/*.json'],
-                  'mmopen.datasets': ['osdg_benchmarks/*.json']},
+                  'mmopen.osdg': ['benchmarks/*.json']},
     python_requires='>=3.9',
     install_requires=(read_requirements('torch.txt') + read_requirements('mmcv.txt') +
                       read_requirements('runtime.txt')),

@@ -29,9 +29,11 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from timing import median_times  # noqa: E402
 
+from mmopen.models.ood.score_components import NegLabelScore  # noqa: E402
+from mmopen.ood.adaneg import AdaNegMemory, adaneg_scores, grouped_bank  # noqa: E402
+
 
 def grouped_route(feats, bank, c, groups, name):
-    from mmopen.models.ood.score_components import NegLabelScore
     score = NegLabelScore(groups=groups, name=name)
     order = score.neg_order(bank.shape[0] - c)  # done once, when the classifier is built
     ordered = torch.cat([bank[:c], bank[c:][order]])
@@ -64,7 +66,6 @@ def main(argv=None):
     p.add_argument('--stream-batches', type=int, default=40)
     p.add_argument('--repeats', type=int, default=20)
     args = p.parse_args(argv)
-    from mmopen.ood.adaneg import AdaNegMemory, adaneg_scores, grouped_bank
     gen = torch.Generator().manual_seed(0)
     c, d = args.classes, args.dim
     feats = torch.randn(args.batch, d, generator=gen)

@@ -20,6 +20,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from timing import median_times  # noqa: E402
 
+from mmopen.ood.metrics import ood_metrics  # noqa: E402
+
 
 def sklearn_route(ids, oods):
     from sklearn import metrics as skm
@@ -45,7 +47,6 @@ def main(argv=None):
     p.add_argument('--n', type=int, default=4_000_000)
     p.add_argument('--repeats', type=int, default=3)
     args = p.parse_args(argv)
-    from mmopen.ood.metrics import ood_metrics
     rng = np.random.default_rng(0)
     ids = np.round(rng.normal(0.6, 1.0, args.n // 2), 3)
     oods = np.round(rng.normal(0.0, 1.0, args.n - args.n // 2), 3)

@@ -167,11 +167,12 @@ def _reset_peak_rss():
 
 def measure_inference(size, vocab, repeats):
     """Run in a fresh process: time and peak-memory growth of whole-model inference."""
-    import mmopen  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     from mmseg.structures import SegDataSample
+
+    import mmopen  # noqa: F401
     cfg = Config.fromfile(CONFIG)
     cfg.model.backbone.weights = None
     cfg.model.decode_head.text_encoder.weights = None
@@ -183,7 +184,7 @@ def measure_inference(size, vocab, repeats):
                 padding_size=[0, 0, 0, 0])
     x = torch.randn(1, 3, size, size)
     with torch.no_grad():
-        model.decode_head.set_test_vocabulary(vocab)  # text encoding is not inference
+        model.decode_head.text.set_test_vocabulary(vocab)  # text encoding is not inference
         model.predict(x, [SegDataSample(metainfo=meta)])  # warm-up
         gc.collect()
         before = _status_kb('VmRSS')
@@ -205,8 +206,9 @@ def main(argv=None):
     p.add_argument('--skip-inference', action='store_true')
     p.add_argument('--measure-inference', help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    import mmopen  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import mmopen  # noqa: F401
     init_default_scope('mmseg')
     torch.manual_seed(0)
     if args.measure_inference:

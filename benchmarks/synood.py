@@ -35,13 +35,15 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from timing import median_times  # noqa: E402
 
+from mmopen.diffusion import GuidedInpainter, load_inpaint_model  # noqa: E402
+from mmopen.ood.synood import CLIPLogits  # noqa: E402
+from mmopen.testing.tiny_diffusion import write_tiny_inpaint  # noqa: E402
+
 QUICKSTART_MODEL = osp.join(REPO, 'data', 'quickstart', 'tiny_inpaint')
 QUICKSTART_CLIP = osp.join(REPO, 'data', 'quickstart', 'tiny_clip_convnext.safetensors')
 
 
 def _setup(args):
-    import mmopen  # noqa: F401
-    from mmopen.synood import CLIPLogits, GuidedInpainter, load_inpaint_model
     model = load_inpaint_model(args.inpaint_model, device=args.device, fp16=args.fp16)
     weights = QUICKSTART_CLIP if osp.isfile(QUICKSTART_CLIP) else None
     classifier = CLIPLogits(dict(model_name='mmopen-tiny-convnext', weights=weights,
@@ -135,7 +137,6 @@ def main(argv=None):
         if osp.isfile(osp.join(QUICKSTART_MODEL, 'model_index.json')):
             args.inpaint_model = QUICKSTART_MODEL
         else:
-            from mmopen.testing.tiny_diffusion import write_tiny_inpaint
             tmp = tempfile.mkdtemp(prefix='synood-bench-')
             args.inpaint_model = write_tiny_inpaint(osp.join(tmp, 'tiny'), log=lambda m: None)
     if args.worker:

@@ -30,18 +30,19 @@ def main(argv=None) -> int:
         raise SystemExit('Give the classes with --classes or --vocabulary.')
     if not osp.isfile(args.image):
         raise SystemExit(f'Image {args.image!r} does not exist.')
-    import mmopen  # noqa: F401
     import torch
     from mmengine.config import Config
     from mmseg.apis import inference_model, init_model
 
+    import mmopen  # noqa: F401
+    from mmopen.clip.text_classifier import text_classifiers
     from mmopen.clip.vocabularies import load_vocabulary
     from mmopen.datasets.vocab_seg_dataset import vocabulary_palette
     vocab = load_vocabulary(args.vocabulary if args.vocabulary else args.classes)
     cfg = Config.fromfile(args.config)
     model = init_model(cfg, None if args.checkpoint == 'none' else args.checkpoint,
                        device=args.device)
-    heads = [m for m in model.modules() if hasattr(m, 'set_test_vocabulary')]
+    heads = text_classifiers(model)
     if not heads:
         raise SystemExit(f'{args.config} has no open-vocabulary head (e.g. OVSNetHead).')
     for head in heads:

@@ -5,17 +5,23 @@ allow_failed_imports=False)`` in a config) registers every component into the ho
 registries -- ``mmseg.registry``, ``mmpretrain.registry`` and ``mmengine.registry.TRANSFORMS`` --
 and applies the compatibility fixes of :mod:`mmopen.compat` (safe checkpoint loading under
 ``weights_only=True``, CPU distributed launches).
+
+Pure functions live in packages named by task -- :mod:`mmopen.clip`, :mod:`mmopen.ovs`,
+:mod:`mmopen.ood` (with :mod:`mmopen.ood.synood`), :mod:`mmopen.osdg` (with
+:mod:`mmopen.osdg.seeclip`) and :mod:`mmopen.diffusion` (shared by SynOOD and SeeCLIP); the
+registered shells in :mod:`mmopen.models`, :mod:`mmopen.datasets`, :mod:`mmopen.evaluation` and
+:mod:`mmopen.engine` (docs/layout.md).
 """
-from .version import __version__
 from . import compat
+from .version import __version__
 
 compat.check_versions()
 compat.apply_all()
 
 from . import clip  # noqa: E402
-from . import datasets, engine, evaluation, models, ood, seeclip, synood  # noqa: E402,F401
+from . import datasets, diffusion, engine, evaluation, models, ood, osdg, ovs  # noqa: E402,F401
 
 __all__ = [
-    '__version__', 'clip', 'compat', 'datasets', 'engine', 'evaluation', 'models', 'ood', 'seeclip',
-    'synood'
+    '__version__', 'clip', 'compat', 'datasets', 'diffusion', 'engine', 'evaluation', 'models',
+    'ood', 'osdg', 'ovs'
 ]

@@ -127,6 +127,7 @@ def seeclip_assets(tmp_path_factory):
     :data:`TEST_SEED`, written by the tools ``make quickstart-data`` runs, in its layout:
     ``{'root', 'osdg', 'clip', 'inpaint', 'env'}``."""
     import sys
+
     from tests.tool_runner import run_tool
     root = str(tmp_path_factory.mktemp('seeclip_qs'))
     osdg = osp.join(root, 'osdg')

@@ -57,8 +57,10 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
     assert cfg.get('custom_imports', {}).get('imports') == ['mmopen'] or 'mmopen' in str(
         cfg.get('custom_imports'))
     if 'synood' in cfg:  # a SynOOD generation config: no model, the generator's settings
-        from mmopen.synood import GuidanceSettings, SynOODGenerator
         import inspect
+
+        from mmopen.diffusion import GuidanceSettings
+        from mmopen.ood.synood import SynOODGenerator
         known = set(inspect.signature(SynOODGenerator).parameters)
         assert set(cfg.synood) <= known, set(cfg.synood) - known
         settings = GuidanceSettings.from_dict(cfg.synood.guidance)
@@ -66,9 +68,10 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
         assert {'data_root', 'ann_file', 'k'} <= set(cfg.seed_data)
         return
     if 'pseudo_unknown_generation' in cfg:  # SeeCLIP: the pseudo-unknown tool's settings
-        from mmopen.seeclip import PseudoUnknownGenerator
-        from mmopen.synood import GuidanceSettings
         import inspect
+
+        from mmopen.diffusion import GuidanceSettings
+        from mmopen.osdg.seeclip import PseudoUnknownGenerator
         gen = cfg.pseudo_unknown_generation
         known = set(inspect.signature(PseudoUnknownGenerator).parameters) | {
             'per_group', 'seed', 'image_format', 'out_dir', 'fp16'}

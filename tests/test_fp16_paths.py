@@ -44,7 +44,8 @@ def test_train_amp_without_cuda_exits_with_a_message(monkeypatch):
                                                                           'train.py'))
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
-    cfg = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
+    cfg = osp.join(REPO, 'configs', 'ovsnet', 'quickstart',
+                   'ovsnet_clip-tiny-convnext_quickstart.py')
     with pytest.raises(SystemExit, match='--amp needs a CUDA device'):
         train.main([cfg, '--amp', '--work-dir', '/nonexistent'])
 

@@ -38,7 +38,8 @@ def test_model_index_lists_every_method_and_every_paper_config():
             assert osp.basename(m['Config']) == m['Name'] + '.py', m
             assert 'Weights' not in m  # weights are the user's
             for r in m.get('Results', []):
-                assert r['Metrics'] and all(isinstance(v, (int, float)) for v in r['Metrics'].values())
+                assert r['Metrics'] and all(isinstance(v, (int, float))
+                                            for v in r['Metrics'].values())
             assert m['Config'] not in listed, m['Config']
             listed.add(m['Config'])
     # every paper config of a method folder (not its quickstart or _base_ files) is listed

@@ -21,15 +21,20 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
+from mmopen.ood import split_key  # noqa: E402
+from mmopen.ood.leaderboard import (git_commit, leaderboard_rows, set_kinds,  # noqa: E402
+                                    write_leaderboard)
 from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  # noqa: E402
                           prepare_config, resolve_checkpoint)
+from mmopen.utils.io import write_json_atomic  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Evaluate a checkpoint (mmopen)')
     add_common_args(parser)
     parser.add_argument('checkpoint',
-                        help='checkpoint file, last:WORK_DIR, best:WORK_DIR, best_<KEY>:WORK_DIR, or none')
+                        help='checkpoint file, last:WORK_DIR, best:WORK_DIR, '
+                        'best_<KEY>:WORK_DIR, or none')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file')
     parser.add_argument('--json', help='write the metrics to this JSON file')
     parser.add_argument('--csv', help='OOD results: one row per (score, OOD set, convention)')
@@ -82,7 +87,6 @@ def main(argv=None):
     cfg.resume = False
     info = {}
     if args.csv or args.markdown or args.save_scores:
-        from mmopen.ood.leaderboard import git_commit
         info = dict(model=model_name(cfg), config=osp.relpath(osp.abspath(args.config)),
                     commit=git_commit())
         for metric in ood_metrics_of(cfg):
@@ -98,17 +102,14 @@ def main(argv=None):
 
     from mmengine.dist import is_main_process
 
-    from mmopen.ood import split_key
     if is_main_process():
         # OOD tables were logged by OODMetric itself; the other metrics as one table here
         plain = {k: v for k, v in metrics.items() if split_key(k) is None}
         if plain:
             print_table(plain)
         if args.json:
-            from mmopen.utils.io import write_json_atomic
             write_json_atomic(metrics, args.json)
         if args.csv or args.markdown:
-            from mmopen.ood.leaderboard import leaderboard_rows, set_kinds, write_leaderboard
             meta = runner.test_dataloader.dataset.metainfo
             groups = ood_metrics_of(cfg)[0].get('groups') or meta.get('ood_groups')
             rows = leaderboard_rows(metrics, kinds=set_kinds(meta.get('ood_sets', ()), groups),

@@ -9,8 +9,7 @@ from torch import nn
 
 from .constants import TINY_MODELS
 from .tiny import register_tiny_models
-from .weights import (CLIPWeightsError, expected_file_hint, looks_like_openai,
-                      read_state_dict)
+from .weights import CLIPWeightsError, expected_file_hint, looks_like_openai, read_state_dict
 
 PRECISIONS = ('fp32', 'fp16', 'bf16')
 logger = logging.getLogger(__name__)

@@ -23,6 +23,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 
+from mmopen.utils.io import atomic_path
+
 CACHE_ENV = 'MMOPEN_CACHE_DIR'
 _MEMORY: Dict[str, torch.Tensor] = {}
 
@@ -93,7 +95,6 @@ def store_cached(key: str, emb: torch.Tensor, cache_dir: Optional[str]) -> None:
         return
     from safetensors.torch import save_file
 
-    from mmopen.utils.io import atomic_path
     try:
         with atomic_path(osp.join(cache_dir, 'text_embeddings', f'{key}.safetensors')) as tmp:
             save_file({'embeddings': emb.detach().cpu().contiguous()}, tmp)

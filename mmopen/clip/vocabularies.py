@@ -8,24 +8,17 @@ README there for their sources): ``coco_stuff_171``, ``coco_panoptic_133``, ``ad
 ``imagenet_1k``, and ``imagenet_1k_openclip``: the list the OOD papers' releases score over,
 with its two repeated names, loaded under :data:`ALLOWED_REPEATS` only.
 """
+import hashlib
+import json
 import logging
 import os
 import os.path as osp
-from typing import List, Sequence, Tuple, Union
+from functools import cached_property
+from typing import Iterator, List, Sequence, Tuple, Union
+
+from mmengine.logging import print_log
 
 VOCAB_DIR = osp.join(osp.dirname(__file__), 'vocabularies')
-
-Vocabulary = List[List[str]]  # one list of synonyms per class
-
-
-class LoadedVocabulary(list):
-    """A vocabulary as :func:`load_vocabulary` returns it: the classes, and the repeats its
-    source is allowed (``allowed``, :data:`ALLOWED_REPEATS`), which a later
-    ``load_vocabulary(this list)`` honours (text encoders reload what they are given)."""
-
-    def __init__(self, classes, allowed=()):
-        super().__init__(classes)
-        self.allowed = tuple(allowed)
 
 # Shipped vocabularies that repeat a class on purpose, with the (first, repeat) index pairs they
 # may repeat: anything else repeated is still refused. ``imagenet_1k_openclip`` is CLIP's
@@ -62,8 +55,8 @@ def vocabulary_path(name_or_path: str) -> str:
         '(synonyms separated by ", ").')
 
 
-def check_unique(classes: Vocabulary, source: str = 'the vocabulary',
-                 allowed: Sequence[Tuple[int, int]] = ()) -> Vocabulary:
+def check_unique(classes: Sequence[Sequence[str]], source: str = 'the vocabulary',
+                 allowed: Sequence[Tuple[int, int]] = ()) -> Sequence[Sequence[str]]:
     """Refuse classes with the same synonyms (compared case-insensitively, in any order): they
     get identical text embeddings, so all but the first could never be predicted.
 
@@ -76,7 +69,6 @@ def check_unique(classes: Vocabulary, source: str = 'the vocabulary',
     for i, names in enumerate(classes):
         key = frozenset(n.lower() for n in names)
         if key in seen and (seen[key], i) in allowed:
-            from mmengine.logging import print_log
             print_log(f'{source} repeats {", ".join(names)!r} (classes {seen[key]} and {i}) as '
                       'the published list does (mmopen.clip.vocabularies.ALLOWED_REPEATS): '
                       f'class {i} is never predicted. The deduplicated list is imagenet_1k.',
@@ -97,43 +89,146 @@ def check_unique(classes: Vocabulary, source: str = 'the vocabulary',
     return classes
 
 
-def load_vocabulary(vocabulary: Union[str, Sequence[Union[str, Sequence[str]]]]) -> Vocabulary:
-    """Load a vocabulary from a shipped name, a file path, or a list of class entries (each a
-    string such as ``"sofa, couch"`` or a list of synonyms). Classes repeated with the same
-    synonyms are refused (:func:`check_unique`)."""
-    if isinstance(vocabulary, str):
-        path = vocabulary_path(vocabulary)
-        with open(path, encoding='utf-8') as f:
-            entries = [line.strip() for line in f]
-        entries = [e for e in entries if e and not e.startswith('#')]
-        if not entries:
-            raise ValueError(f'Vocabulary file {path} holds no class.')
-        allowed = (ALLOWED_REPEATS.get(vocabulary) if path != vocabulary else None) or ()
-        return LoadedVocabulary(check_unique([parse_class(e) for e in entries],
-                                             f'Vocabulary file {path}', allowed), allowed)
-    classes = []
-    for entry in vocabulary:
-        if isinstance(entry, str):
-            classes.append(parse_class(entry))
-        else:
-            names = [str(n).strip() for n in entry if str(n).strip()]
-            if not names:
-                raise ValueError(f'Empty class entry {entry!r} in the vocabulary.')
-            classes.append(names)
-    if not classes:
-        raise ValueError('The vocabulary is empty: give at least one class.')
-    allowed = getattr(vocabulary, 'allowed', ())
-    return LoadedVocabulary(check_unique(classes, allowed=allowed), allowed)
+class Vocabulary(Sequence):
+    """A class vocabulary, parsed once: the classes in label order, each a tuple of synonyms
+    (the first is the display name), and the source it was read from.
+
+    Immutable and hashable; it is a sequence of synonym tuples, so code that iterates classes
+    takes it as it took a list. Every consumer (datasets, heads, hooks, metrics, classifiers)
+    accepts a ``Vocabulary`` and uses it as is (:meth:`load` returns it unchanged), so a
+    vocabulary handed from a config to a dataset, to a hook and to a model is parsed once.
+
+    Attributes:
+        classes: the synonym tuples.
+        source: where it came from (a shipped name, a file path, or ``'a list'``), for
+            messages.
+        allowed: ``(first, repeat)`` class index pairs the source may repeat
+            (:data:`ALLOWED_REPEATS`).
+    """
+
+    def __init__(self, classes: Sequence[Sequence[str]], source: str = 'a list',
+                 allowed: Sequence[Tuple[int, int]] = ()):
+        self._classes = tuple(tuple(names) for names in classes)
+        self._source = source
+        self._allowed = tuple(tuple(pair) for pair in allowed)
+
+    # immutability: the attributes are read-only views
+    classes = property(lambda self: self._classes)
+    source = property(lambda self: self._source)
+    allowed = property(lambda self: self._allowed)
+
+    @classmethod
+    def load(cls, vocabulary: Union['Vocabulary', str, Sequence]) -> 'Vocabulary':
+        """A vocabulary from a ``Vocabulary`` (returned as is), a shipped name, a file path, or
+        a list of class entries (each a string such as ``"sofa, couch"`` or a list of
+        synonyms). Classes repeated with the same synonyms are refused (:func:`check_unique`).
+        """
+        if isinstance(vocabulary, Vocabulary):
+            return vocabulary
+        if isinstance(vocabulary, str):
+            path = vocabulary_path(vocabulary)
+            with open(path, encoding='utf-8') as f:
+                entries = [line.strip() for line in f]
+            entries = [e for e in entries if e and not e.startswith('#')]
+            if not entries:
+                raise ValueError(f'Vocabulary file {path} holds no class.')
+            allowed = (ALLOWED_REPEATS.get(vocabulary) if path != vocabulary else None) or ()
+            source = vocabulary if path != vocabulary else path  # a shipped name, or the path
+            return cls(check_unique([parse_class(e) for e in entries],
+                                    f'Vocabulary file {path}', allowed), source, allowed)
+        if not isinstance(vocabulary, Sequence):
+            raise TypeError(f'A vocabulary is a Vocabulary, a shipped name, a file path or a '
+                            f'list of classes; got {type(vocabulary).__name__}.')
+        classes = []
+        for entry in vocabulary:
+            if isinstance(entry, str):
+                classes.append(parse_class(entry))
+            else:
+                names = [str(n).strip() for n in entry if str(n).strip()]
+                if not names:
+                    raise ValueError(f'Empty class entry {entry!r} in the vocabulary.')
+                classes.append(names)
+        if not classes:
+            raise ValueError('The vocabulary is empty: give at least one class.')
+        return cls(check_unique(classes), 'a list')
+
+    # ------------------------------------------------------------------ sequence
+    def __len__(self) -> int:
+        return len(self._classes)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Vocabulary(self._classes[index], f'{self._source}[{index.start}:'
+                              f'{index.stop}]')
+        return self._classes[index]
+
+    def __iter__(self) -> Iterator[Tuple[str, ...]]:
+        return iter(self._classes)
+
+    def __eq__(self, other) -> bool:
+        """Equal classes in the same order (the source does not matter); a list of synonym
+        lists compares by value too."""
+        if isinstance(other, Vocabulary):
+            return self._classes == other._classes
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return (len(other) == len(self) and all(
+                not isinstance(c, str) and tuple(c) == mine
+                for c, mine in zip(other, self._classes)))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._classes)
+
+    def __repr__(self) -> str:
+        shown = ', '.join('/'.join(c) for c in self._classes[:4])
+        more = ', ...' if len(self) > 4 else ''
+        return f'Vocabulary({len(self)} classes from {self._source}: {shown}{more})'
+
+    def __reduce__(self):
+        return Vocabulary, (self._classes, self._source, self._allowed)
+
+    # ------------------------------------------------------------------ views
+    @cached_property
+    def names(self) -> Tuple[str, ...]:
+        """Display names (first synonyms)."""
+        return tuple(c[0] for c in self._classes)
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 over the classes and their synonyms (not the source): one key per class
+        list, for caches and for telling vocabularies apart in logs."""
+        payload = json.dumps([list(c) for c in self._classes], ensure_ascii=False)
+        return hashlib.sha256(payload.encode('utf-8')).hexdigest()
+
+    def to_list(self) -> List[List[str]]:
+        """Plain lists (for JSON and configs)."""
+        return [list(c) for c in self._classes]
+
+    def seen(self, other: Union['Vocabulary', str, Sequence]) -> Tuple[bool, ...]:
+        """Whether each class is one of ``other``'s classes (e.g. the training vocabulary):
+        whether one of its names (case-insensitive) is a name of a class of ``other``, as
+        FC-CLIP marks in-vocabulary test classes."""
+        names = {n.lower() for c in Vocabulary.load(other) for n in c}
+        return tuple(any(n.lower() in names for n in c) for c in self._classes)
+
+    def unseen(self, other: Union['Vocabulary', str, Sequence]) -> Tuple[bool, ...]:
+        """The complement of :meth:`seen`."""
+        return tuple(not s for s in self.seen(other))
 
 
-def class_names(vocabulary: Union[str, Sequence]) -> List[str]:
+VocabularyLike = Union[Vocabulary, str, Sequence]
+
+
+def load_vocabulary(vocabulary: VocabularyLike) -> Vocabulary:
+    """:meth:`Vocabulary.load`."""
+    return Vocabulary.load(vocabulary)
+
+
+def class_names(vocabulary: VocabularyLike) -> List[str]:
     """Display names (first synonym) of a vocabulary."""
-    return [names[0] for names in load_vocabulary(vocabulary)]
+    return list(Vocabulary.load(vocabulary).names)
 
 
-def seen_mask(vocabulary: Union[str, Sequence], seen: Union[str, Sequence]) -> List[bool]:
-    """Whether each class of ``vocabulary`` is one of the ``seen`` classes (e.g. the training
-    vocabulary): whether one of its names (case-insensitive) is a name of a seen class, as
-    FC-CLIP marks in-vocabulary test classes."""
-    names = {n.lower() for c in load_vocabulary(seen) for n in c}
-    return [any(n.lower() in names for n in c) for c in load_vocabulary(vocabulary)]
+def seen_mask(vocabulary: VocabularyLike, seen: VocabularyLike) -> List[bool]:
+    """:meth:`Vocabulary.seen` as a list."""
+    return list(Vocabulary.load(vocabulary).seen(seen))

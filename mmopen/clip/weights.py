@@ -22,7 +22,9 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
+from mmopen.compat.checkpoint import torch_reason, unsafe_globals
 from mmopen.utils.io import write_json_atomic
+from .text import default_cache_dir
 
 # Keys OpenAI's checkpoints carry that are not parameters.
 OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
@@ -80,7 +82,6 @@ def read_state_dict(path: str, model_name: str) -> Tuple[Dict[str, torch.Tensor]
             return sd, 'torchscript'
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
-        from mmopen.compat.checkpoint import torch_reason, unsafe_globals
         if unsafe_globals(e):
             raise CLIPWeightsError(
                 f'CLIP weight file {path!r} holds pickled objects other than tensors '
@@ -121,7 +122,6 @@ _DIGESTS: Dict[Tuple[str, int, int], str] = {}
 
 
 def _digest_index_path() -> str:
-    from .text import default_cache_dir
     return osp.join(default_cache_dir(), 'weights_digests.json')
 
 

@@ -12,8 +12,7 @@ Importing :mod:`mmopen` applies them once (see :func:`apply_all`):
   stack.
 """
 from .checkpoint import (UnsafeCheckpointError, allow_checkpoint_globals,
-                         install_safe_checkpoint_loader, safe_torch_load,
-                         trust_checkpoint)
+                         install_safe_checkpoint_loader, safe_torch_load, trust_checkpoint)
 from .distributed import install_cpu_distributed_support
 from .mmpretrain_multimodal import guard_mmpretrain_multimodal
 from .versions import TESTED_VERSIONS, check_versions

@@ -7,8 +7,8 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .osdg_benchmarks import (OSDGBenchmark, holdout_split, list_domain_images,
-                              load_osdg_benchmark, validate_benchmark)
+from mmopen.osdg.benchmarks import (OSDGBenchmark, holdout_split, list_domain_images,
+                                    load_osdg_benchmark, validate_benchmark)
 
 SPLITS = ('train', 'val', 'test')
 PSEUDO_UNKNOWN = 'pseudo_unknown'
@@ -16,8 +16,8 @@ PSEUDO_UNKNOWN = 'pseudo_unknown'
 
 @DATASETS.register_module()
 class OSDGDataset(BaseDataset):
-    """One split of an OSDG benchmark (:mod:`mmopen.datasets.osdg_benchmarks`): leave-one-domain-
-    out, with known classes labelled ``0..C-1`` in the order of ``known`` and every unknown class
+    """One split of an OSDG benchmark (:mod:`mmopen.osdg.benchmarks`): leave-one-domain-out,
+    with known classes labelled ``0..C-1`` in the order of ``known`` and every unknown class
     labelled ``C``.
 
     * ``'train'``: the source domains' images of the known classes, minus the held-out part; plus,

@@ -5,6 +5,8 @@ from typing import List, Sequence
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from mmopen.ood.synood.manifest import read_manifest
+
 PARTS = ('id', 'synthetic')
 
 
@@ -36,7 +38,6 @@ class SynOODDataset(BaseDataset):
         super().__init__(ann_file=self.manifest_path, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        from mmopen.synood.dataset_writer import read_manifest
         manifest = read_manifest(self.manifest_path)
         root = osp.dirname(osp.abspath(self.manifest_path))
         id_root = self.id_root or manifest['data_root']

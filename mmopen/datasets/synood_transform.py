@@ -7,7 +7,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.registry import TRANSFORMS
 
-from .generator import SynOODGenerator, sample_seed
+from mmopen.ood.synood.generator import SynOODGenerator
+from mmopen.utils.sharded_writer import sample_seed
 
 
 def worker_device(requested: Optional[str] = None) -> str:
@@ -57,7 +58,7 @@ class SynOODTransform(BaseTransform):
     ``losses``, ``source_label``).
 
     Args:
-        generator: :class:`mmopen.synood.SynOODGenerator` arguments (``inpaint_model``,
+        generator: :class:`mmopen.ood.synood.SynOODGenerator` arguments (``inpaint_model``,
             ``clip``, ``neg_labels``, ``vocabulary``, ``classifier``, ``context``, ``template``,
             ``guidance``, ``resolution``, ``device``, ``fp16``).
         seed: the base seed.
@@ -126,5 +127,5 @@ class SynOODTransform(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(inpaint_model={self.generator_cfg["inpaint_model"]!r}, '
-                f'seed={self.seed})')
+        model = self.generator_cfg['inpaint_model']
+        return f'{self.__class__.__name__}(inpaint_model={model!r}, seed={self.seed})'

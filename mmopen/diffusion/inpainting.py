@@ -1,4 +1,5 @@
-"""Energy-guided inpainting: SynOOD §3.3, eqs. (4)-(10), on diffusers components.
+"""Energy-guided inpainting: SynOOD §3.3, eqs. (4)-(10), on diffusers components (the
+sampler SynOOD and SeeCLIP share).
 
 One call turns a batch of in-distribution images into near-boundary OOD images:
 
@@ -10,7 +11,7 @@ One call turns a batch of in-distribution images into near-boundary OOD images:
    (eq. 4: ``z_T = sqrt(abar_T) z_in + sqrt(1 - abar_T) eps``, ``T`` set by ``strength``),
    denoises with DDIM (eq. 5, ``eta = 0``) under classifier-free guidance, decodes with the VAE
    *with gradients* (eq. 6), scores the image with the classifier ``g`` and an OOD loss
-   (:mod:`mmopen.synood.losses`, eq. 7);
+   (:mod:`mmopen.diffusion.losses`, eq. 7);
 3. the noise is moved against the loss gradient (eq. 10, ``eps <- eps - r * grad``) where the
    gradient is either the *skip gradient* of eq. (9) -- ``dL/dz_0`` applied to ``eps`` as if the
    sampler were the identity (``rho`` folded into ``step_size = r * rho``) -- or, for
@@ -23,89 +24,18 @@ One call turns a batch of in-distribution images into near-boundary OOD images:
 ``InpaintResult.losses[k]`` is the loss of the image rendered from the noise after ``k``
 updates, so ``losses[0]`` is plain (unguided) inpainting from the same noise.
 
-The loading path is a local SD-2-inpainting-compatible folder (``from_pretrained(PATH)`` of each
-component, never a hub). On CUDA the components can run in fp16; on CPU they run in fp32.
+The model is an :class:`~mmopen.diffusion.loading.InpaintModel`
+(:func:`~mmopen.diffusion.loading.load_inpaint_model`); images go in and out through
+:mod:`mmopen.diffusion.images`. SynOOD (:mod:`mmopen.ood.synood`) guides with an OOD loss,
+SeeCLIP (:mod:`mmopen.osdg.seeclip.pseudo_unknowns`) with a distance of semantic tokens.
 """
-import os.path as osp
 from dataclasses import asdict, dataclass, fields
 from typing import Callable, List, NamedTuple, Optional, Sequence
 
-import numpy as np
 import torch
 
+from .loading import InpaintModel
 from .losses import get_ood_loss
-
-COMPONENTS = ('unet', 'vae', 'text_encoder', 'tokenizer', 'scheduler')
-LAYOUT_HINT = ('a local Stable-Diffusion-2-inpainting-compatible folder (model_index.json, '
-               'unet/, vae/, text_encoder/, tokenizer/, scheduler/), e.g. a download of '
-               'stabilityai/stable-diffusion-2-inpainting; `python tools/misc/make_tiny_inpaint.py '
-               'OUT` writes a tiny one for trials')
-
-
-class InpaintModel(NamedTuple):
-    unet: torch.nn.Module
-    vae: torch.nn.Module
-    text_encoder: torch.nn.Module
-    tokenizer: object
-    scheduler: object
-    path: str
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.unet.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.unet.parameters()).dtype
-
-    @property
-    def vae_scale(self) -> int:
-        return 2**(len(self.vae.config.block_out_channels) - 1)
-
-
-def resolve_dtype(device: str, fp16: bool) -> torch.dtype:
-    """fp16 only on CUDA; a clear error when it is asked for elsewhere."""
-    if fp16 and not str(device).startswith('cuda'):
-        raise ValueError(f'fp16 / --amp inpainting needs a CUDA device (got device={device!r}); '
-                         'drop --amp to run in fp32 on CPU.')
-    return torch.float16 if fp16 else torch.float32
-
-
-def load_inpaint_model(path: str, device: str = 'cpu', fp16: bool = False) -> InpaintModel:
-    """Load the UNet, VAE, CLIP text encoder, tokenizer and (DDIM) scheduler of an inpainting
-    model folder; every component frozen and in eval mode."""
-    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer
-    dtype = resolve_dtype(device, fp16)
-    path = osp.abspath(osp.expanduser(str(path)))
-    if not osp.isdir(path):
-        raise FileNotFoundError(f'Inpainting model folder {path!r} does not exist. SynOOD needs '
-                                f'{LAYOUT_HINT}.')
-    missing = [c for c in COMPONENTS if not osp.isdir(osp.join(path, c))]
-    if missing:
-        raise FileNotFoundError(f'Inpainting model folder {path!r} lacks {missing}: expected '
-                                f'{LAYOUT_HINT}.')
-
-    def load(cls, sub, **kw):
-        try:
-            return cls.from_pretrained(path, subfolder=sub, local_files_only=True, **kw)
-        except (OSError, ValueError) as err:
-            raise FileNotFoundError(f'Cannot load {osp.join(path, sub)!r} ({cls.__name__}): '
-                                    f'{err}. Expected {LAYOUT_HINT}.') from err
-
-    unet = load(UNet2DConditionModel, 'unet', torch_dtype=dtype)
-    if unet.config.in_channels != 9:
-        raise ValueError(f'{osp.join(path, "unet")!r} takes {unet.config.in_channels} input '
-                         'channels; an inpainting UNet takes 9 (4 latents, 1 mask, 4 masked-'
-                         'image latents). Use an inpainting model (stable-diffusion-2-'
-                         'inpainting), not a text-to-image one.')
-    vae = load(AutoencoderKL, 'vae', torch_dtype=dtype)
-    text_encoder = load(CLIPTextModel, 'text_encoder', torch_dtype=dtype)
-    tokenizer = load(CLIPTokenizer, 'tokenizer')
-    scheduler = load(DDIMScheduler, 'scheduler')
-    for module in (unet, vae, text_encoder):
-        module.to(device).eval().requires_grad_(False)
-    return InpaintModel(unet, vae, text_encoder, tokenizer, scheduler, path)
 
 
 @dataclass
@@ -157,7 +87,8 @@ class GuidanceSettings:
         known = {f.name for f in fields(cls)}
         unknown = set(cfg) - known
         if unknown:
-            raise TypeError(f'Unknown guidance settings {sorted(unknown)}; known: {sorted(known)}.')
+            raise TypeError(f'Unknown guidance settings {sorted(unknown)}; known: '
+                            f'{sorted(known)}.')
         return cls(**cfg)
 
     def to_dict(self) -> dict:
@@ -301,50 +232,3 @@ class GuidedInpainter:
             else:
                 losses.append(torch.full((images.shape[0], ), float('nan')))
         return InpaintResult(final.float().cpu(), torch.stack(losses), eps.cpu())
-
-
-def to_uint8(images: torch.Tensor) -> List[np.ndarray]:
-    """``B x 3 x H x W`` in ``[0, 1]`` -> RGB ``uint8`` arrays (``H x W x 3``)."""
-    arr = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    return list(arr)
-
-
-def check_fit(fit: str) -> str:
-    """``fit`` of :func:`from_uint8`, refused early when it is neither."""
-    if fit not in ('crop', 'squash'):
-        raise ValueError(f"fit={fit!r}: 'crop' (centre crop, then resize) or 'squash' "
-                         '(resize to a square, as the SynOOD release loads its seeds).')
-    return fit
-
-
-def from_uint8(images: Sequence[np.ndarray], size: Optional[int] = None,
-               fit: str = 'crop') -> torch.Tensor:
-    """RGB ``uint8`` arrays -> ``B x 3 x S x S`` in ``[0, 1]``, each made square and resized to
-    ``size`` (kept when ``None``).
-
-    ``fit='crop'`` (default): centre-cropped to a square, then resized (bicubic, antialiased:
-    the aspect ratio is kept). ``fit='squash'``: resized to ``size x size`` whatever its aspect
-    ratio, with PIL's bicubic filter: the SynOOD release's seed loading
-    (``Image.resize((512, 512))``).
-    """
-    import torch.nn.functional as F
-    check_fit(fit)
-    out = []
-    for img in images:
-        h, w = img.shape[:2]
-        if fit == 'squash':
-            if size is not None and (h, w) != (size, size):
-                from PIL import Image
-                img = np.asarray(Image.fromarray(np.ascontiguousarray(img)).resize(
-                    (size, size), Image.BICUBIC))
-            out.append(torch.from_numpy(np.array(img)).permute(2, 0, 1)[None].float() / 255)
-            continue
-        s = min(h, w)
-        top, left = (h - s) // 2, (w - s) // 2
-        x = torch.from_numpy(np.array(img[top:top + s, left:left + s]))
-        x = x.permute(2, 0, 1)[None].float() / 255
-        if size is not None and s != size:
-            x = F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False,
-                              antialias=True).clamp(0, 1)
-        out.append(x)
-    return torch.cat(out)

@@ -10,8 +10,8 @@ import torch
 COMPONENTS = ('unet', 'vae', 'text_encoder', 'tokenizer', 'scheduler')
 LAYOUT_HINT = ('a local Stable-Diffusion-2-inpainting-compatible folder (model_index.json, '
                'unet/, vae/, text_encoder/, tokenizer/, scheduler/), e.g. a download of '
-               'stabilityai/stable-diffusion-2-inpainting; `python tools/misc/make_tiny_inpaint.py '
-               'OUT` writes a tiny one for trials')
+               'stabilityai/stable-diffusion-2-inpainting; `python '
+               'tools/misc/make_tiny_inpaint.py OUT` writes a tiny one for trials')
 
 
 class InpaintModel(NamedTuple):

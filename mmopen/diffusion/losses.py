@@ -1,4 +1,5 @@
-"""SynOOD's OOD losses on a classifier's logits (what the guidance lowers).
+"""SynOOD's OOD losses on a classifier's logits: what the guided sampler lowers
+(:attr:`mmopen.diffusion.inpainting.GuidanceSettings.loss` names one).
 
 * ``'energy'`` -- paper eq. (7): ``L = m_out - tau * log sum_i exp(g_i / tau)``, i.e. ``m_out``
   plus the energy score ``E(x) = -tau * LSE(g / tau)``. Lowering it lowers the energy: the

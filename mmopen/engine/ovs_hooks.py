@@ -1,27 +1,31 @@
 """Hooks for open-vocabulary segmentation: the vocabularies and Proxy Calibration."""
-from typing import List, Optional
+from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from mmopen.clip.text_classifier import text_classifiers
+from mmopen.clip.vocabularies import Vocabulary, check_unique
 
 
 def _unwrap(model):
     return model.module if is_model_wrapper(model) else model
 
 
-def _ovs_heads(model) -> list:
-    return [m for m in _unwrap(model).modules() if hasattr(m, 'set_test_vocabulary')]
-
-
-def dataset_vocabulary(dataset) -> Optional[List[List[str]]]:
-    """The dataset's classes with their synonyms (``vocabulary`` metainfo, else ``classes``),
-    or ``None`` when it declares none."""
+def dataset_vocabulary(dataset) -> Optional[Vocabulary]:
+    """The dataset's classes with their synonyms (``vocabulary`` metainfo, a ``Vocabulary``
+    for ``VocabSegDataset``, else ``classes``), or ``None`` when it declares none."""
     meta = getattr(dataset, 'metainfo', None) or {}
     vocab = meta.get('vocabulary') or meta.get('classes')
     if not vocab:
         return None
-    return [list(v) if isinstance(v, (list, tuple)) else [v] for v in vocab]
+    if isinstance(vocab, Vocabulary):
+        return vocab
+    # parsed by the dataset already: wrapped, checked, not parsed again
+    source = f'the classes of {type(dataset).__name__}'
+    classes = [tuple(v) if isinstance(v, (list, tuple)) else (v, ) for v in vocab]
+    return Vocabulary(check_unique(classes, source), source)
 
 
 @HOOKS.register_module()
@@ -41,15 +45,15 @@ class OpenVocabularyHook(Hook):
         vocab = dataset_vocabulary(getattr(runner.train_dataloader, 'dataset', None))
         if vocab is None:
             return
-        for head in _ovs_heads(runner.model):
-            head.check_train_vocabulary(vocab)
+        for text in text_classifiers(runner.model):
+            text.check_train_vocabulary(vocab)
 
     def _apply(self, runner, loader):
         vocab = dataset_vocabulary(getattr(loader, 'dataset', None))
         if vocab is None:
             return
-        for head in _ovs_heads(runner.model):
-            head.set_test_vocabulary(vocab)
+        for text in text_classifiers(runner.model):
+            text.set_test_vocabulary(vocab)
         runner.logger.info(f'Open-vocabulary evaluation over {len(vocab)} classes.')
 
     def before_val(self, runner) -> None:

@@ -1,6 +1,6 @@
 """Metrics (BaseMetric subclasses)."""
 from .ood_metric import OODMetric
-from .open_vocab_iou_metric import OpenVocabIoUMetric, seen_unseen_iou
+from .open_vocab_iou_metric import OpenVocabIoUMetric
 from .osdg_metric import OSDGMetric
 
-__all__ = ['OODMetric', 'OSDGMetric', 'OpenVocabIoUMetric', 'seen_unseen_iou']
+__all__ = ['OODMetric', 'OSDGMetric', 'OpenVocabIoUMetric']

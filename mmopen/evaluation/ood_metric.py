@@ -3,6 +3,7 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
@@ -12,19 +13,15 @@ from mmopen.ood.score_files import save_scores
 from mmopen.ood.summary import check_conventions, format_tables, summarize
 
 
-def run_stream(name: str, id_rows: List[dict], ood_rows: List[dict]):
-    """Run stream score ``name`` (e.g. AdaNeg) over the ID rows and one OOD set's rows:
-    ``(ID scores, OOD scores)`` as float64 arrays in dataset order."""
-    import torch
-
-    from mmopen.models.ood.score_components import STREAM_SCORES
-    key = id_rows[0]['streams'][name][0]
-    score = STREAM_SCORES.get(key)
-    if score is None:
+def run_stream(score, name: str, id_rows: List[dict], ood_rows: List[dict]):
+    """Run stream score ``score`` (e.g. ``AdaNegScore``), reported as ``name``, over the ID
+    rows and one OOD set's rows: ``(ID scores, OOD scores)`` as float64 arrays in dataset
+    order. Every row must come from that score (its key: the text bank and settings)."""
+    keys = {r['streams'][name][0] for r in id_rows + ood_rows}
+    if keys != {score.key}:
         raise RuntimeError(
-            f'Stream score {name!r} ({key}) is not bound in this process: OODMetric runs '
-            'stream scores with the classifier that produced them (CLIPOODClassifier, in the '
-            'same test run).')
+            f'Stream score {name!r}: the predictions come from {sorted(keys)} but the score '
+            f'this process holds is {score.key}: evaluate one classifier per test run.')
 
     def feats(rows):
         return torch.from_numpy(np.stack([r['streams'][name][1] for r in rows]))
@@ -50,7 +47,9 @@ class OODMetric(BaseMetric):
     Test-time scores (``AdaNegScore``) arrive as per-sample inputs (``ood_stream``); the metric
     runs their stream once per OOD set (the ID set and that OOD set, in the score's seeded
     order, memory reset in between) in the main process, on all samples gathered in dataset
-    order, so the result does not depend on the number of processes or the batch size.
+    order, so the result does not depend on the number of processes or the batch size. The
+    score object arrives with the predictions (by reference) and is kept by this metric for
+    the run; the gathered results carry only its key and the features.
 
     Args:
         conventions: ``('hendrycks', 'openood')`` or one of them.
@@ -81,6 +80,7 @@ class OODMetric(BaseMetric):
         self.recall_level = recall_level
         self.save_scores = save_scores
         self.run_info = dict(run_info or {})
+        self._stream_scores: dict = {}  # name -> stream score, this run (see process)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for ds in data_samples:
@@ -101,6 +101,8 @@ class OODMetric(BaseMetric):
                 scores={k: float(v) for k, v in scores.items()},
                 streams={k: (v['key'], v['inputs']['feature'].numpy())
                          for k, v in streams.items()}))
+            for k, v in streams.items():
+                self._stream_scores.setdefault(k, v['score'])
 
     def _meta(self, key, default):
         meta = self.dataset_meta or {}
@@ -137,10 +139,16 @@ class OODMetric(BaseMetric):
         rows_of[id_set] = id_rows
         id_scores = scores_of(id_rows)
         ood_scores = {s: scores_of(rows_of[s]) for s in ood_sets}
+        streams, self._stream_scores = self._stream_scores, {}
         for name in id_rows[0].get('streams', {}):
+            if name not in streams:
+                raise RuntimeError(
+                    f'Stream score {name!r}: this process saw none of its predictions, so it '
+                    'does not hold the score to run the stream (give every process samples).')
             id_scores[name] = {}
             for s in ood_sets:
-                id_scores[name][s], ood_scores[s][name] = run_stream(name, id_rows, rows_of[s])
+                id_scores[name][s], ood_scores[s][name] = run_stream(streams[name], name,
+                                                                     id_rows, rows_of[s])
         if self.save_scores:
             paths = {s: [r.get('path') for r in rows_of[s]] for s in [id_set] + ood_sets}
             path = save_scores(self.save_scores, id_set, id_scores, ood_scores, groups,

@@ -7,25 +7,8 @@ import numpy as np
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 
-from mmopen.clip.vocabularies import seen_mask
-
-
-def seen_unseen_iou(iou: Sequence[float], seen: Sequence[bool]) -> Dict[str, float]:
-    """``mIoU_seen``, ``mIoU_unseen`` (means over the classes of each kind that occur, i.e.
-    whose IoU is not NaN, as mmseg's mIoU) and ``hIoU = 2 s u / (s + u)``, all x100 like
-    mmseg's metrics; NaN where a kind has no class that occurs."""
-    iou = np.asarray(iou, dtype=np.float64)
-    seen = np.asarray(seen, dtype=bool)
-    if iou.shape != seen.shape:
-        raise ValueError(f'{iou.size} IoU values for {seen.size} seen / unseen flags.')
-
-    def mean(values):
-        values = values[~np.isnan(values)]
-        return float(values.mean() * 100) if values.size else float('nan')
-
-    s, u = mean(iou[seen]), mean(iou[~seen])
-    h = 2 * s * u / (s + u) if s + u > 0 else float('nan')
-    return dict(mIoU_seen=s, mIoU_unseen=u, hIoU=h)
+from mmopen.clip.vocabularies import Vocabulary
+from mmopen.ovs.metrics import seen_unseen_iou
 
 
 @METRICS.register_module()
@@ -42,7 +25,7 @@ class OpenVocabIoUMetric(IoUMetric):
     def __init__(self, seen_classes: Union[str, Sequence], iou_metrics=('mIoU', ),
                  **kwargs):
         super().__init__(iou_metrics=list(iou_metrics), **kwargs)
-        self.seen_classes = seen_classes
+        self.seen_classes = Vocabulary.load(seen_classes)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)
@@ -52,6 +35,6 @@ class OpenVocabIoUMetric(IoUMetric):
             iou = (inter.double() / union.double()).numpy()
         meta: Optional[dict] = self.dataset_meta or {}
         classes = meta.get('vocabulary') or [[c] for c in meta['classes']]
-        metrics.update({k: round(v, 2) for k, v in seen_unseen_iou(
-            iou, seen_mask([list(c) for c in classes], self.seen_classes)).items()})
+        seen = Vocabulary(classes, 'the dataset').seen(self.seen_classes)  # parsed already
+        metrics.update({k: round(v, 2) for k, v in seen_unseen_iou(iou, seen).items()})
         return metrics

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
 from mmopen.ood.metrics import CONVENTIONS
-from mmopen.ood.osdg_metrics import osdg_metrics
+from mmopen.osdg.metrics import osdg_metrics
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -27,14 +27,14 @@ class OSDGMetric(BaseMetric):
     ``DataSample`` holds them. Keys (with the ``osdg/`` prefix): ``known_acc``,
     ``unknown_acc``, ``hscore``, ``closed_acc``, ``AUROC``, ``AUPR_IN``, ``AUPR_OUT``,
     ``FPR95``, ``num_known_samples``, ``num_unknown_samples``; see
-    :func:`mmopen.ood.osdg_metrics.osdg_metrics` for their definitions. Without unknown samples
+    :func:`mmopen.osdg.metrics.osdg_metrics` for their definitions. Without unknown samples
     (validation on held-out source data) only the known / closed accuracies and the counts are
     reported.
 
     A per-sample ``domain`` metainfo, when present, is kept in the collected rows (for a
     per-domain breakdown) but does not change the metrics. A per-sample ``semantic_tokens``
     metainfo (``SeeCLIPClassifier``'s probe of its semantic tokens,
-    :func:`mmopen.seeclip.semantic_tokens.token_diagnostics`) is averaged into ``token_cos``
+    :func:`mmopen.osdg.seeclip.semantic_tokens.token_diagnostics`) is averaged into ``token_cos``
     (mean pairwise cosine of an image's tokens), ``token_spread`` (how far apart they are as a
     share of how far apart its patches are) and ``attention_entropy`` (mean attention entropy as
     a share of ``log N``); these three are not x100. Sampler padding is never counted:

@@ -46,6 +46,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
+from .scores import neglabel_group_index
 
 
 def stream_order(num_id: int, num_ood: int, seed: int = 0,
@@ -184,7 +185,6 @@ def grouped_bank(neg_bank: torch.Tensor, groups: int, seed: int = 0,
     scores do not depend on the storage order)."""
     n = neg_bank.shape[0]
     if not neg_grouped:
-        from .scores import neglabel_group_index
         return neg_bank[neglabel_group_index(n, groups, seed).flatten()]
     return neg_bank[:n - n % groups]
 

@@ -3,7 +3,7 @@ benchmark has, which classes are known (trained on, labelled ``0..C-1``) and whi
 (appear only in the target domain, labelled ``C``), plus the pure helpers that turn a benchmark and
 a folder of images into item lists.
 
-The shipped definitions live in ``osdg_benchmarks/<name>.json`` next to this module and follow the
+The shipped definitions live in ``benchmarks/<name>.json`` next to this module and follow the
 ODG-CLIP protocol (Singha et al., CVPR 2024), which SeeCLIP reuses; ODG-CLIP takes its splits from
 DAML (Shu et al., CVPR 2021) and, for PACS, agrees with MEDIC (Wang et al., ICCV 2023). Each file
 records where its split comes from (``source``) and what is reconstructed (``notes``).
@@ -34,7 +34,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-BENCHMARK_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'osdg_benchmarks')
+BENCHMARK_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'benchmarks')
 SHIPPED = ('pacs', 'vlcs', 'office_home', 'multi_dataset', 'mini_domainnet')
 DEFAULT_LAYOUT = 'DATA_ROOT/<domain>/<class>/<image file>'
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')

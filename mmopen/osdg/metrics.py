@@ -26,7 +26,7 @@ from typing import Dict, Sequence, Union
 
 import numpy as np
 
-from .metrics import CONVENTIONS, ood_metrics
+from mmopen.ood.metrics import CONVENTIONS, ood_metrics
 
 Number = Union[int, float]
 

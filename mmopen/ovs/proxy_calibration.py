@@ -14,14 +14,13 @@ query projection's outputs are not, and mixing un-normalised vectors lets the lo
 the direction of the proxy whatever ``alpha`` is). When there is no fusion (``F_C`` is ``F_Q``
 itself) the loss is ``L_PQ`` alone, so that the term is not counted twice. The proxies stand
 for unseen classes between the training classes. ``gamma = 1`` is the paper's Table 4b row
-that equals "no PC" (uniform mixing); ``gamma = 2`` the default.
+that equals "no PC" (uniform mixing); ``gamma = 2`` the default. The registered loss is
+``mmopen.models.losses.ProxyCalibrationLoss``.
 """
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from mmseg.registry import MODELS
-from torch import nn
 
 
 def proxy_calibration_loss(f_q: torch.Tensor, f_c: Optional[torch.Tensor], f_t: torch.Tensor,
@@ -56,26 +55,3 @@ def mixed_alignment_loss(f_q: torch.Tensor, f_c: Optional[torch.Tensor], f_t: to
     if f_c is not None:
         loss = loss + (1 - F.cosine_similarity(mix(f_c), t, dim=-1)).mean()
     return loss
-
-
-@MODELS.register_module()
-class ProxyCalibrationLoss(nn.Module):
-    """Registered shell of :func:`proxy_calibration_loss`. ``loss_weight`` and ``gamma`` are
-    the config's; a ``ProxyCalibrationHook`` may schedule them (see its docstring)."""
-
-    def __init__(self, loss_weight: float = 1.0, gamma: float = 2.0,
-                 loss_name: str = 'loss_proxy'):
-        super().__init__()
-        self.loss_weight = loss_weight
-        self.gamma = gamma
-        self._loss_name = loss_name
-        self.last_stats: dict = {}
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
-
-    def forward(self, f_q, f_c, f_t):
-        loss, stats = proxy_calibration_loss(f_q, f_c, f_t, self.gamma, return_stats=True)
-        self.last_stats = dict(stats, weight=self.loss_weight, gamma=self.gamma)
-        return self.loss_weight * loss

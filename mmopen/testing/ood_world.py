@@ -180,8 +180,8 @@ def _write_wordnet_file(path: str, words: Sequence[str], ss_type: str, lex_filen
                         gloss: Dict[str, str]) -> None:
     """WordNet 3.0 ``data.<pos>`` lines (``wndb(5)``): each word its own synset, the byte
     offset of its line as the synset offset, no pointers."""
-    header = ('  1 This lexicon is the mmopen quickstart world\'s, in the format of WordNet 3.0\'s '
-              'data files.\n')
+    header = ('  1 This lexicon is the mmopen quickstart world\'s, in the format of WordNet 3.0\'s'
+              ' data files.\n')
     lines, offset = [header], len(header.encode())
     for word in words:
         line = (f'{offset:08d} {lex_filenum:02d} {ss_type} 01 {word.replace(" ", "_")} 0 000 | '

@@ -7,11 +7,11 @@ rendering styles (domains), in the folder layout of PACS::
 
 Domains: ``photo`` (the quickstart's textured backgrounds, filled shapes with noise),
 ``painting`` (smooth colour gradients, hue-shifted blurred shapes with brush strokes),
-``sketch`` (dark two-pixel outlines on paper, no colour) and ``cartoon`` (flat backgrounds, flat shapes
-with a thick black outline). Classes: ``circle``, ``square``, ``triangle``, ``bar`` are known;
-``cross`` and ``diamond`` are unknown -- near the known ones (a cross is two bars, a diamond a
-turned square). The quickstart trains on ``photo``, ``painting`` and ``sketch`` (known classes
-only) and tests on ``cartoon`` (all classes), the held-out style.
+``sketch`` (dark two-pixel outlines on paper, no colour) and ``cartoon`` (flat backgrounds, flat
+shapes with a thick black outline). Classes: ``circle``, ``square``, ``triangle``, ``bar`` are
+known; ``cross`` and ``diamond`` are unknown -- near the known ones (a cross is two bars, a
+diamond a turned square). The quickstart trains on ``photo``, ``painting`` and ``sketch``
+(known classes only) and tests on ``cartoon`` (all classes), the held-out style.
 
 :func:`world` draws *other* images of the same world (all styles, all classes and two shapes no
 benchmark class is, ``ring`` and ``hexagon``, from another seed) to pre-train the tiny CLIP ViT

@@ -23,9 +23,10 @@ Classes are learnable: each is a shape with its own colour on a textured backgro
 segmentation, the backgrounds are classes too). Every image, segmentation or classification, is
 drawn on the same three backgrounds (``wall``: grey stripes, ``grass``: green noise, ``floor``:
 brown checker; classification jitters their colour), so the far-OOD ``textures`` set is the ID
-images' scenes without their objects: the near-boundary case SynOOD synthesises. Two segmentation classes (``kite``, a magenta
-diamond, and ``tire``, an orange ring) are *unseen*: open-vocabulary models train on the 6 seen
-classes only (``VocabSegDataset(vocabulary=classes_seen.txt, annotation_vocabulary=classes.txt)``
+images' scenes without their objects: the near-boundary case SynOOD synthesises. Two segmentation
+classes (``kite``, a magenta diamond, and ``tire``, an orange ring) are *unseen*: open-vocabulary
+models train on the 6 seen classes only
+(``VocabSegDataset(vocabulary=classes_seen.txt, annotation_vocabulary=classes.txt)``
 ignores the unseen pixels) and are then evaluated over all classes, which measures what they
 recognise without having been trained on it. The tiny quickstart CLIP is pre-trained on all
 classes, as a real CLIP has seen far more than any segmentation training set.
@@ -52,6 +53,7 @@ from PIL import Image
 from mmopen.clip.vocabularies import class_names
 from mmopen.utils.io import atomic_path
 from .drawing import paint, shape_mask, texture, to_uint8
+from .ood_world import write_ood_world
 
 FORMAT_VERSION = 4
 
@@ -226,7 +228,6 @@ def write_quickstart_data(out: str, force: bool = False, log=print, **params) ->
         write_cls(tmp, rng, params['cls_size'],
                   {'train': params['cls_train'], 'val': params['cls_val']}, params['ood'])
     if params['world_id'] > 0:
-        from .ood_world import write_ood_world
         log('Writing the open world for zero-shot OOD detection (ID, near-OOD, far-OOD, '
             'lexicon) ...')
         with atomic_path(osp.join(out, 'world'), is_dir=True) as tmp:

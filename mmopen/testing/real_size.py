@@ -30,8 +30,20 @@ import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.config import Config
+from PIL import Image
 
+from mmopen.clip.templates import resolve_templates
+from mmopen.clip.vocabularies import load_vocabulary
+from mmopen.ood.synood.generator import SynOODGenerator, SynOODSample
+from mmopen.ood.synood.manifest import synood_record
+from mmopen.ood.synood.seeds import read_image_list, select_seeds
+from mmopen.osdg.benchmarks import load_osdg_benchmark
+from mmopen.utils import build_runner
 from mmopen.utils.io import atomic_path, write_text_atomic
+from mmopen.utils.sharded_writer import Seed, generate_shard, sample_seed, write_manifest
+from .tiny_clip import write_clip_file
+from .tiny_diffusion import write_tiny_inpaint
 
 CACHE_ENV = 'MMOPEN_CHECK_CACHE'
 
@@ -88,7 +100,6 @@ class WeightCache:
     def clip(self, model_name: str) -> str:
         """An open_clip ``model_name`` CLIP (safetensors; the reader does not go by the file
         name, so a config's ``ViT-B-16.pt`` path can point at it)."""
-        from .tiny_clip import write_clip_file
         path = osp.join(self.root, 'clip', f'{model_name}.safetensors')
         if not osp.isfile(path):
             os.makedirs(osp.dirname(path), exist_ok=True)
@@ -98,7 +109,6 @@ class WeightCache:
 
     def inpaint(self) -> str:
         """A Stable-Diffusion-2-inpainting model folder (diffusers layout, fp32)."""
-        from .tiny_diffusion import write_tiny_inpaint
         path = osp.join(self.root, 'stable-diffusion-2-inpainting')
         if not osp.isfile(osp.join(path, 'model_index.json')):
             os.makedirs(self.root, exist_ok=True)
@@ -185,7 +195,6 @@ class DataWriter:
 
     # ---- segmentation
     def _write_VocabSegDataset(self, ds: dict) -> None:
-        from mmopen.clip.vocabularies import load_vocabulary
         vocab = ds['vocabulary']
         if isinstance(vocab, str) and '/' in vocab:  # a class file the user's data ships
             target = self.path(vocab)
@@ -275,7 +284,6 @@ class DataWriter:
 
     # ---- open-set domain generalisation
     def _write_OSDGDataset(self, ds: dict) -> None:
-        from mmopen.datasets.osdg_benchmarks import load_osdg_benchmark
         bench = load_osdg_benchmark(ds['benchmark'])
         root = ds['data_root']
         per_class = 2 if self.samples <= 4 else 3
@@ -317,9 +325,6 @@ class DataWriter:
         """A SynOOD set written by the project's own writer (``generate_shard`` +
         ``write_manifest``), its "generator" copying each seed image: the manifest, records and
         image layout of ``tools/synood/generate.py``, without the diffusion model."""
-        from mmopen.synood import dataset_writer
-        from mmopen.synood.generator import SynOODSample
-        from mmopen.synood.seeds import Seed
         out = self.path(osp.dirname(manifest) if manifest.endswith('.json') else manifest)
         if osp.isfile(osp.join(out, 'manifest.json')):
             return
@@ -336,11 +341,12 @@ class DataWriter:
                                      int(noise_seeds[0]), [0.0])
                         for i in range(len(images))]
 
-        dataset_writer.generate_shard(Copy, seeds, self.path(id_root), out, 0, progress=False)
+        generate_shard(Copy, seeds, self.path(id_root), out, 0, progress=False,
+                       record_of=synood_record)
         header = dict(seed=0, num_seeds=len(seeds), image_format='jpg', num_id_classes=1000,
                       data_root=self.path(id_root), ann_file='meta/train.txt', k=50,
                       vocabulary='imagenet_1k', neg_labels=neg_labels, synood={})
-        dataset_writer.write_manifest(out, len(seeds), header, 'jpg')
+        write_manifest(out, len(seeds), header, 'jpg')
 
     def neg_labels(self, rel: str) -> int:
         """A negative-label file of ``num_neg_labels`` labels (nouns, then adjectives, as
@@ -419,7 +425,6 @@ def architectures(cfg) -> List[str]:
 
 
 def _one_template(node) -> None:
-    from mmopen.clip.templates import resolve_templates
     if isinstance(node, dict):
         for key in TEMPLATE_KEYS:
             if node.get(key) is not None:
@@ -462,7 +467,6 @@ def stock_head(cfg):
     classes, on the same frozen CLIP backbone (without pool features), in a plain
     ``EncoderDecoder``: what OVSNet's head adds (text classifier, mask pooling, GFA, Proxy
     Calibration) is the difference."""
-    from mmopen.clip.vocabularies import load_vocabulary
     head = cfg.model.decode_head
     if head.get('type') != 'OVSNetHead':
         raise ValueError(f'--stock-head needs an OVSNetHead config (decode_head is '
@@ -625,8 +629,6 @@ def check_config(config: str, sandbox: str, cache: Optional[str] = None, reduced
     (``peak_cuda_gb`` on CUDA). ``iters`` training iterations (``iter_s``: their median, the
     first left out when there are more than two); ``stock``: the OVSNet config with mmseg's
     stock ``Mask2FormerHead`` instead (:func:`stock_head`). Raises whatever the run raises."""
-    import mmopen  # noqa: F401
-    from mmengine.config import Config
     config = osp.abspath(config)
     cfg = Config.fromfile(config)
     if stock:
@@ -654,7 +656,6 @@ def check_config(config: str, sandbox: str, cache: Optional[str] = None, reduced
         if kind == 'generate':
             row.update(_check_generation(cfg, reduced, log))
         else:
-            from mmopen.utils import build_runner
             cfg = adapt_config(cfg, kind, osp.join(sandbox, 'work_dirs', name), reduced, amp,
                                iters)
             runner = build_runner(cfg)
@@ -679,10 +680,6 @@ def _check_generation(cfg, reduced: bool, log) -> dict:
     """One SynOOD image from the first seed of the config's seed list, at the config's
     resolution and guidance settings (``reduced``: resolution 64, one outer iteration, 5
     DDIM steps)."""
-    from mmopen.synood import SynOODGenerator
-    from mmopen.synood.generator import sample_seed
-    from mmopen.synood.seeds import read_image_list, select_seeds
-    from PIL import Image
     start = time.perf_counter()
     gen_cfg = dict(cfg.synood)
     if reduced:

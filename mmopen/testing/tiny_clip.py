@@ -13,6 +13,7 @@ from torch import nn
 
 from mmopen.clip.build import create_open_clip
 from mmopen.utils.io import atomic_path
+from .tiny_pretrain import pretrain_clip, quickstart_pairs
 
 FORMATS = ('safetensors', 'bin', 'openai-jit', 'openai-state-dict')
 
@@ -58,8 +59,6 @@ def write_clip_file(model_name: str, out: str, fmt: str = 'safetensors', seed: i
     model = build_random_clip(model_name, seed, quick_gelu=fmt == 'openai-jit')
     if pretrain_on is not None:
         import open_clip
-
-        from .tiny_pretrain import pretrain_clip, quickstart_pairs
         pretrain_clip(model, open_clip.get_tokenizer(model_name),
                       quickstart_pairs(pretrain_on, size=_image_size(model)[0]), steps=steps,
                       seed=seed, log=log)

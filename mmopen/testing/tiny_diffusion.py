@@ -25,7 +25,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mmopen.ood.synood.context import DEFAULT_TEMPLATE, format_prompt
 from mmopen.utils.io import atomic_path
+from .drawing import to_uint8
+from .osdg_data import osdg_inpaint_pairs
+from .quickstart_data import SEG_BACKGROUNDS, background
 
 # bumped whenever the components or their pre-training change (tools/misc/make_tiny_inpaint.py
 # rewrites a folder made by another version)
@@ -188,11 +192,7 @@ def quickstart_pairs(root: str, seed: int = 0):
     (a folder with ``benchmark.json``): :func:`mmopen.testing.osdg_data.osdg_inpaint_pairs`."""
     from PIL import Image
     if osp.isfile(osp.join(root, 'benchmark.json')):
-        from .osdg_data import osdg_inpaint_pairs
         return osdg_inpaint_pairs(root)
-    from mmopen.synood.context import DEFAULT_TEMPLATE, format_prompt
-    from .drawing import to_uint8
-    from .quickstart_data import SEG_BACKGROUNDS, background
     base = osp.join(root, 'cls', 'imagenet')
     if not osp.isfile(osp.join(base, 'meta', 'train.txt')):
         raise FileNotFoundError(f'{root} holds no quickstart classification data '

@@ -10,9 +10,9 @@ InfoNCE over the distinct captions (each batch is classified against every capti
 false negatives between images with the same caption), plus the same loss on the mask-pooled
 embeddings of the segmentation regions (:func:`region_embeddings`), so that the tower's dense
 features classify regions as mask pooling needs. When the data has the open world of the OOD
-quickstart (:mod:`mmopen.testing.ood_world`), a third term captions images of *every* concept of it,
-ID or not (:func:`world_caption_loss`), as a real CLIP has read about far more than any ID label
-set. This is a stand-in for real CLIP weights on data the project makes itself, not a
+quickstart (:mod:`mmopen.testing.ood_world`), a third term captions images of *every* concept of
+it, ID or not (:func:`world_caption_loss`), as a real CLIP has read about far more than any ID
+label set. This is a stand-in for real CLIP weights on data the project makes itself, not a
 replacement for them.
 """
 import json
@@ -26,8 +26,16 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmopen.clip.constants import CLIP_MEAN, CLIP_STD
+from mmopen.clip.dense import dense_features, pooled_to_embedding
 from mmopen.clip.templates import CSP_CONJUGATED, CSP_NOUNS
 from mmopen.clip.vocabularies import load_vocabulary
+from mmopen.ovs.mask_pooling import mask_pool
+from .ood_world import adjectives as world_adjectives
+from .ood_world import matches
+from .ood_world import objects as world_objects
+from .ood_world import pretraining_images, sample_description
+from .ood_world import scenes as world_scenes
+from .osdg_data import world as osdg_world
 
 TEMPLATE = 'a photo of a {}.'
 
@@ -98,7 +106,6 @@ def quickstart_pairs(root: str, size: int = 32, min_area: int = 40) -> PretrainD
     world = ()
     world_json = osp.join(root, 'world', 'world.json')
     if osp.isfile(world_json):
-        from .ood_world import pretraining_images
         with open(world_json) as f:
             meta = json.load(f)
         world = pretraining_images(meta['seed'] + 1000, meta['size'])
@@ -110,9 +117,8 @@ def osdg_pairs(root: str, size: int = 32, per_class: int = 40):
     """Pre-training pairs for the tiny CLIP: fresh images of every class in every style (drawn
     from the data's seed + 1000, so none is an image of the data set) captioned
     ``"a photo of a <class>."``."""
-    from .osdg_data import world
     images, captions = [], []
-    for img, _, name in world(root, per_class):
+    for img, _, name in osdg_world(root, per_class):
         if img.shape[0] != size:
             img = np.asarray(Image.fromarray(img).resize((size, size), Image.BICUBIC))
         images.append(img)
@@ -132,8 +138,6 @@ def region_embeddings(model: torch.nn.Module, images: torch.Tensor, labels: torc
                       num_classes: int):
     """Mask-pooled CLIP embeddings of every labelled region (the pooling OVSNet does, at the
     masks' resolution) and the region's class index."""
-    from mmopen.clip.dense import dense_features, pooled_to_embedding
-    from mmopen.models.layers import mask_pool
     dense = dense_features(model.visual, images)
     small = labels[:, None, ::4, ::4]  # the stride of OVSNet's masks
     masks = torch.stack([small[:, 0] == k + 1 for k in range(num_classes)], dim=1).float()
@@ -158,10 +162,6 @@ def world_caption_loss(model: torch.nn.Module, tokenizer: Callable, images: torc
     a red ball, so it is neither its target nor a negative (left out of its softmax). Counting
     every true caption as a target instead lets the model put all its mass on the phrases true
     of every object image (``"a photo of an object"``) and learn nothing."""
-    from .ood_world import adjectives as world_adjectives
-    from .ood_world import matches, sample_description
-    from .ood_world import objects as world_objects
-    from .ood_world import scenes as world_scenes
     own = [sample_description(rng, s) for s in samples]
     phrases = list(dict.fromkeys(own + [sample_description(rng, s) for s in others]
                                  + world_objects() + world_scenes()))

@@ -5,6 +5,9 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
+# (this module's import ran mmopen/__init__: the registration and the compatibility fixes)
+from mmopen.compat import trust_checkpoint
+
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('config', help='config file path')
@@ -26,9 +29,6 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def prepare_config(args: argparse.Namespace) -> Config:
     """Load the config, apply ``--cfg-options``, the launcher and the work dir; register
     mmopen's components and compatibility fixes; trust the checkpoints named by the user."""
-    import mmopen  # noqa: F401  (registration + compat)
-    from mmopen.compat import trust_checkpoint
-
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if not osp.isfile(args.config):

@@ -1,4 +1,8 @@
-"""Writing a SynOOD data set: sharded across processes, resumable, atomic, with a manifest.
+"""Writing a generated image data set: sharded across processes, resumable, atomic, with a
+manifest. SynOOD's data sets (``tools/synood/generate.py``, records:
+:func:`mmopen.ood.synood.manifest.synood_record`) and SeeCLIP's pseudo-unknowns
+(``tools/seeclip/generate_pseudo_unknowns.py``, :mod:`mmopen.osdg.seeclip.writer`) are written
+by this loop, each with its own generator and record fields.
 
 Layout of ``OUT``::
 
@@ -9,29 +13,43 @@ Layout of ``OUT``::
     OUT/manifest.json            header + every record, in seed order (written last)
 
 Process ``r`` of ``W`` takes seeds ``r, r + W, r + 2W, ...``; every image's noise comes from
-its own seed (:func:`mmopen.synood.sample_seed` of the run seed and the source path) and every
+its own seed (:func:`sample_seed` of the run seed and the source path) and every
 image is generated alone, so the set does not depend on ``W``. An image and its record are each
 written to a temporary name and renamed; a run killed at any point leaves finished items whole,
 and the next run skips them (an item counts as finished when its record exists), removes the
 temporary files of the items it redoes, and carries on.
 """
 import glob
+import hashlib
 import json
 import logging
 import os
 import os.path as osp
 import shutil
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 from PIL import Image
 
-from mmopen.utils.io import atomic_path, write_json_atomic
-from .seeds import Seed
+from .io import atomic_path, write_json_atomic
 
 MANIFEST_VERSION = 1
 FORMATS = {'jpg': 'JPEG', 'png': 'PNG'}
+
+
+class Seed(NamedTuple):
+    """A source image of the writer (SynOOD: an in-distribution seed image)."""
+    path: str        # as given (relative to the data root, or absolute)
+    label: int
+    complexity: float  # SynOOD's JPEG bytes per pixel (mmopen.ood.synood.seeds); 0 when unused
+
+
+def sample_seed(base: int, key: str) -> int:
+    """A per-image seed from the run's seed and the image's path: the same image gets the same
+    noise whichever process, shard or batch it falls in."""
+    digest = hashlib.sha256(f'{int(base)}:{key}'.encode()).digest()
+    return int.from_bytes(digest[:4], 'little') & 0x7FFFFFFF
 
 
 def item_paths(out: str, index: int, fmt: str):
@@ -39,7 +57,7 @@ def item_paths(out: str, index: int, fmt: str):
     return (osp.join(out, 'images', f'{name}.{fmt}'), osp.join(out, 'meta', f'{name}.json'))
 
 
-def shard_logger(out: str, rank: int, name: str = 'mmopen.synood.generate') -> logging.Logger:
+def shard_logger(out: str, rank: int, name: str = 'mmopen.generate') -> logging.Logger:
     """A logger writing to ``OUT/logs/rank<r>.log`` (and, for rank 0, to stdout)."""
     import sys
     os.makedirs(osp.join(out, 'logs'), exist_ok=True)
@@ -63,8 +81,8 @@ def check_run(out: str, header: dict) -> None:
             found = json.load(f)
         if found != header:
             diff = sorted(k for k in set(found) | set(header) if found.get(k) != header.get(k))
-            raise ValueError(f'{out} holds a generation run with other settings ({diff} differ, see '
-                             f'{path}): resume with the same settings, or choose a new output '
+            raise ValueError(f'{out} holds a generation run with other settings ({diff} differ, '
+                             f'see {path}): resume with the same settings, or choose a new output '
                              'folder.')
     else:
         write_json_atomic(header, path)
@@ -86,26 +104,20 @@ def save_image(img: np.ndarray, path: str, fmt: str, quality: int = 95) -> None:
         Image.fromarray(img).save(tmp, format=FORMATS[fmt], **kw)
 
 
-def synood_record(sample) -> dict:
-    """The SynOOD-specific fields of an item's record (a :class:`SynOODSample`)."""
-    return dict(neg_index=sample.neg_index, neg_label=sample.neg_label, context=sample.context,
-                prompt=sample.prompt, losses=sample.losses)
-
-
 def generate_shard(make_generator: Callable[[], object], seeds: Sequence[Seed], data_root: str,
                    out: str, base_seed: int, rank: int = 0, world: int = 1, fmt: str = 'jpg',
                    quality: int = 95, logger: Optional[logging.Logger] = None,
                    progress: bool = True,
-                   record_of: Callable[[object], dict] = synood_record,
-                   desc: str = 'SynOOD') -> Dict[str, int]:
+                   record_of: Optional[Callable[[object], dict]] = None,
+                   desc: str = 'generate') -> Dict[str, int]:
     """Generate this process's share of ``seeds`` into ``out``; returns counts of generated and
     skipped (already finished) items. The generator is built only when there is work.
 
     ``generator.generate([rgb], [path], [label], [noise seed])`` must return one sample with an
     ``image`` (RGB ``uint8``); ``record_of(sample)`` gives the fields its record adds to the
-    common ones (index, image, source, source label, complexity, seed). SeeCLIP's
-    pseudo-unknown pre-generation reuses this loop with its own generator and record."""
-    from .generator import sample_seed
+    common ones (index, image, source, source label, complexity, seed; none without it):
+    :func:`mmopen.ood.synood.manifest.synood_record` for SynOOD,
+    :func:`mmopen.osdg.seeclip.writer.pseudo_unknown_record` for SeeCLIP."""
     if fmt not in FORMATS:
         raise ValueError(f'image format {fmt!r}: one of {sorted(FORMATS)}.')
     log = logger.info if logger else (lambda msg: None)
@@ -136,7 +148,7 @@ def generate_shard(make_generator: Callable[[], object], seeds: Sequence[Seed], 
         save_image(sample.image, img_path, fmt, quality)
         record = dict(index=i, image=osp.relpath(img_path, out), source=seed.path,
                       source_label=seed.label, complexity=seed.complexity, seed=noise_seed,
-                      **record_of(sample))
+                      **(record_of(sample) if record_of else {}))
         write_json_atomic(record, meta_path)
         counts['generated'] += 1
         if bar is not None:
@@ -171,20 +183,6 @@ def write_manifest(out: str, num_seeds: int, header: dict, fmt: str) -> str:
     return path
 
 
-def read_manifest(path: str) -> dict:
-    """A SynOOD manifest (``tools/synood/generate.py``), checked."""
-    if osp.isdir(path):
-        path = osp.join(path, 'manifest.json')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'SynOOD manifest {path!r} not found: generate the data set with '
-                                'tools/synood/generate.py (it writes OUT/manifest.json last).')
-    with open(path) as f:
-        manifest = json.load(f)
-    if manifest.get('version') != MANIFEST_VERSION or 'records' not in manifest:
-        raise ValueError(f'{path} is not a SynOOD manifest of version {MANIFEST_VERSION}.')
-    return manifest
-
-
 def init_ranks(launcher: str, device: Optional[str] = None, amp: bool = False):
     """``(rank, world, device)`` of this generation process. With ``launcher='pytorch'`` it
     joins torchrun's process group (NCCL on CUDA, else gloo; the ranks wait for each other only
@@ -215,8 +213,8 @@ def init_ranks(launcher: str, device: Optional[str] = None, amp: bool = False):
 
 def run_shards(make_generator: Callable[[], object], seeds: Sequence[Seed], data_root: str,
                out: str, header: dict, rank: int, world: int, logger: logging.Logger,
-               progress: bool = True, record_of: Callable[[object], dict] = synood_record,
-               desc: str = 'SynOOD') -> None:
+               progress: bool = True, record_of: Optional[Callable[[object], dict]] = None,
+               desc: str = 'generate') -> None:
     """The whole run of one process: check (or write) ``run.json``, generate this process's
     share, wait for the others, and (rank 0) write the manifest; leaves the process group."""
     import torch

@@ -1,7 +1,7 @@
 """OpenBench selection (pure) and the semantic-similarity summary."""
 import pytest
 
-from mmopen.analysis import select_openbench, similarity_summary
+from mmopen.ovs import select_openbench, similarity_summary
 
 
 def test_openbench_selection_rule():

@@ -67,7 +67,7 @@ def test_average_pooled_vit_full_mask_pooling_is_encode_image(ln_after_pool):
     from open_clip.transformer import VisionTransformer
 
     from mmopen.clip.dense import dense_features, pooled_to_embedding
-    from mmopen.models.layers import mask_pool
+    from mmopen.ovs import mask_pool
     torch.manual_seed(0)
     visual = VisionTransformer(image_size=32, patch_size=8, width=32, layers=2, heads=4,
                                mlp_ratio=2.0, output_dim=24, pool_type='avg',

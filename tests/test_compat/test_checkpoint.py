@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 import mmopen  # noqa: F401  (installs the safe loader)
-from mmopen.compat import UnsafeCheckpointError, safe_torch_load, trust_checkpoint
+from mmopen.compat import UnsafeCheckpointError
 from mmopen.compat import checkpoint as ckpt_mod
+from mmopen.compat import safe_torch_load, trust_checkpoint
 
 
 class _Payload:

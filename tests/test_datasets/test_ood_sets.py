@@ -17,10 +17,11 @@ def _img(path):
 
 
 def _build(cfg_name, root, monkeypatch):
-    import mmopen  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import DATASETS
+
+    import mmopen  # noqa: F401
     cfg = Config.fromfile(osp.join(BASE, cfg_name))
     monkeypatch.chdir(root)
     init_default_scope('mmpretrain')

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmopen.datasets.osdg_benchmarks import (SHIPPED, holdout_split, list_domain_images,
-                                             load_osdg_benchmark)
 from mmopen.datasets.osdg_dataset import OSDGDataset, resample_to_ratio
+from mmopen.osdg.benchmarks import SHIPPED, holdout_split, list_domain_images, load_osdg_benchmark
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -113,7 +112,7 @@ def test_shipped_split_contents():
 
 def test_setup_ships_the_json_files():
     setup = open(osp.join(osp.dirname(__file__), '..', '..', 'setup.py')).read()
-    assert re.search(r"'mmopen\.datasets':\s*\['osdg_benchmarks/\*\.json'\]", setup)
+    assert re.search(r"'mmopen\.osdg':\s*\['benchmarks/\*\.json'\]", setup)
 
 
 def test_unknown_benchmark_name_lists_shipped():
@@ -374,8 +373,9 @@ def test_val_holds_out_pseudo_unknowns_per_domain_and_source_class(tmp_path, fak
 
 
 def test_build_from_registry_with_pipeline(fake):
-    import mmopen  # noqa: F401  registers OSDGDataset
     from mmpretrain.registry import DATASETS
+
+    import mmopen  # noqa: F401  registers OSDGDataset
     root, bench = fake
     ds = DATASETS.build(dict(
         type='OSDGDataset', benchmark=bench, data_root=root, target_domain='photo', split='test',

@@ -13,7 +13,8 @@ def _folder(root, stems_exts, size=8):
     os.makedirs(root / 'img')
     os.makedirs(root / 'ann')
     for i, (stem, ext) in enumerate(stems_exts):
-        Image.fromarray(np.full((size, size, 3), 40 * i, np.uint8)).save(root / 'img' / (stem + ext))
+        Image.fromarray(np.full((size, size, 3), 40 * i, np.uint8)).save(
+            root / 'img' / (stem + ext))
         label = np.zeros((size, size), np.uint8)
         for k in range(4):  # labels 1..4 (0 = unlabelled), one column block each
             label[:, 2 * k:2 * k + 2] = k + 1

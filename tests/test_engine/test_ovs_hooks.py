@@ -69,8 +69,9 @@ def test_vocabulary_hook_hands_the_dataset_classes_to_the_head(tiny_clip_files):
         classes=('a', 'b'), vocabulary=(('sofa', 'couch'), ('cat', )))))
     runner = _runner(model, val_dataloader=loader)
     OpenVocabularyHook().before_val(runner)
-    assert model.decode_head.test_vocabulary == [['sofa', 'couch'], ['cat']]
-    assert model.decode_head.test_text.shape[0] == 2
+    text = model.decode_head.text
+    assert text.test_vocabulary.to_list() == [['sofa', 'couch'], ['cat']]
+    assert text.test_bank.shape[0] == 2
     # before training: the training set's classes must be the head's vocabulary
     good = SimpleNamespace(dataset=SimpleNamespace(metainfo=dict(
         vocabulary=tuple((v, ) for v in VOCAB))))
@@ -78,3 +79,33 @@ def test_vocabulary_hook_hands_the_dataset_classes_to_the_head(tiny_clip_files):
     bad = SimpleNamespace(dataset=SimpleNamespace(metainfo=dict(classes=('wall', 'grass'))))
     with pytest.raises(ValueError, match='training dataset.*differ'):
         OpenVocabularyHook().before_train(_runner(model, train_dataloader=bad))
+
+
+def test_a_vocabulary_is_parsed_once_per_model(tiny_clip_files, tmp_path, monkeypatch):
+    """From the config to the text banks: the head parses its training vocabulary file once;
+    the hook, the test bank, the seen mask and inference reuse parsed values. A component that
+    re-read the file or re-split class strings (as 6-7 places once did) adds parses here."""
+    import torch
+
+    from mmopen.clip import vocabularies
+    from tests.test_models.test_decode_heads.test_ovsnet_head import VOCAB, build, samples
+    path = tmp_path / 'train.txt'
+    path.write_text('\n'.join(VOCAB) + '\n')
+    parsed = []
+    real = vocabularies.parse_class
+    monkeypatch.setattr(vocabularies, 'parse_class', lambda e: parsed.append(e) or real(e))
+    model = build(tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')])
+    parsed.clear()  # build() gives a list; now the same model from a file
+    model = build(tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')], vocabulary=str(path))
+    assert parsed == VOCAB  # one parse of each class line
+    meta = dict(vocabulary=tuple((v, ) for v in VOCAB) + (('sofa', 'couch'), ))  # as parsed
+    hook, loader = OpenVocabularyHook(), SimpleNamespace(dataset=SimpleNamespace(metainfo=meta))
+    hook.before_train(_runner(model, train_dataloader=SimpleNamespace(dataset=SimpleNamespace(
+        metainfo=dict(vocabulary=tuple((v, ) for v in VOCAB))))))
+    hook.before_val(_runner(model, val_dataloader=loader))
+    model.eval()
+    with torch.no_grad():
+        model.predict(torch.randn(1, 3, 64, 64), samples(1))
+    text = model.decode_head.text
+    assert text.seen().tolist() == [True] * 5 + [False] and len(text.test_vocabulary) == 6
+    assert parsed == VOCAB  # nothing parsed again

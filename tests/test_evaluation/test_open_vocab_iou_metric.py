@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import mmopen  # noqa: F401
-from mmopen.evaluation import OpenVocabIoUMetric, seen_unseen_iou
+from mmopen.evaluation import OpenVocabIoUMetric
+from mmopen.ovs import seen_unseen_iou
 
 
 def test_seen_unseen_iou_formula():

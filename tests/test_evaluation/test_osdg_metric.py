@@ -5,7 +5,7 @@ import torch
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 import mmopen  # noqa: F401
-from mmopen.ood import osdg_metrics
+from mmopen.osdg import osdg_metrics
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -237,8 +237,9 @@ def test_metric_no_unknown_and_domain_kept():
 
 
 def test_metric_errors():
-    from mmopen.evaluation import OSDGMetric
     from mmpretrain.registry import METRICS
+
+    from mmopen.evaluation import OSDGMetric
     assert isinstance(METRICS.build(dict(type='OSDGMetric', num_known=5)), OSDGMetric)
     probs, gt = random_case(0, n=20)
     metric = OSDGMetric()

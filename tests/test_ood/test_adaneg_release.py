@@ -125,7 +125,7 @@ def test_release_mode_with_a_bank_stored_in_group_order(stream):
 def test_negatives_stacked_adjectives_first_as_the_release():
     """``neg_adjectives_first``: the bank is [adjectives | nouns] (each in file order), the
     order the release draws its group permutation over; the default stays [nouns | adjectives]."""
-    from mmopen.models.ood.clip_ood_classifier import load_neg_bank
+    from mmopen.ood.neg_bank import load_neg_bank
     from mmopen.ood.neg_labels import NegLabels
 
     class Encoder:

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from mmopen.models.ood.score_components import CSPScore, GLMCMScore, NegLabelScore
-from mmopen.ood.csp import (CSP_NOUN_TEMPLATES, CSP_SUPERCLASSES, CSP_TEMPLATES,
-                            conjugated_labels, mine_csp_labels)
+from mmopen.ood.csp import (CSP_NOUN_TEMPLATES, CSP_SUPERCLASSES, CSP_TEMPLATES, conjugated_labels,
+                            mine_csp_labels)
 from mmopen.ood.neg_labels import NegLabels, read_neg_labels, write_neg_labels
 from mmopen.ood.scores import gl_mcm
 

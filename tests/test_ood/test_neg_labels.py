@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmopen.ood.neg_labels import (NegLabels, mine_neg_labels, neg_mining_scores,
-                                   read_neg_labels, write_neg_labels)
 from mmopen.clip.vocabularies import load_vocabulary
+from mmopen.ood.neg_labels import (NegLabels, mine_neg_labels, neg_mining_scores, read_neg_labels,
+                                   write_neg_labels)
 from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas
 
 

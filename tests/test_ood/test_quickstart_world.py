@@ -2,7 +2,6 @@
 fails): it classifies the ID classes zero-shot, it matches images of the non-ID concepts to their
 words, and the negatives mined from the world's lexicon are lexicon words."""
 import importlib.util
-import os
 import os.path as osp
 
 import numpy as np
@@ -14,7 +13,6 @@ from mmopen.clip import FrozenCLIP
 from mmopen.clip.constants import CLIP_MEAN, CLIP_STD
 from mmopen.ood.neg_labels import read_neg_labels
 from mmopen.testing import ood_world as w
-
 from tests.conftest import REPO, TEST_SEED
 
 SIZE = 96  # the open world's image size (make_quickstart_data.py --world-size)

@@ -17,8 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmopen.ood.word_pools import (LEXNAMES, lexname_words, pool_candidates,
-                                   read_word_lists)
+from mmopen.ood.word_pools import LEXNAMES, lexname_words, pool_candidates, read_word_lists
 
 # a WordNet in the database format: (lexname, synset type, lemmas) per synset
 SYNSETS = [
@@ -305,6 +304,7 @@ def test_mining_tool_with_release_pools(small_wordnet, tiny_clip_files, tmp_path
     assert len(read_neg_labels(out).nouns) == 2
     import subprocess
     import sys
+
     from tests.tool_runner import REPO
     bad = subprocess.run([sys.executable] + common + ['--candidates', str(words), '--pool',
                                                       'csp', '--out', out],

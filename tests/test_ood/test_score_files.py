@@ -49,7 +49,8 @@ def test_never_replaces_a_folder_that_is_not_a_score_folder(tmp_path):
 def test_set_names_that_sanitise_alike_keep_their_own_files(tmp_path):
     out = str(tmp_path / 'scores')
     a, b = np.array([0.1, 0.2]), np.array([0.3, 0.4, 0.5])
-    save_scores(out, 'ID', {'MSP': np.zeros(2)}, {'SUN clean': {'MSP': a}, 'SUN_clean': {'MSP': b}},
+    save_scores(out, 'ID', {'MSP': np.zeros(2)},
+                {'SUN clean': {'MSP': a}, 'SUN_clean': {'MSP': b}},
                 paths={'ID': ['i0', 'i1'], 'SUN clean': ['a0', 'a1'],
                        'SUN_clean': ['b0', 'b1', 'b2']})
     back = load_scores(out)

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmopen.seeclip.losses import (alignment_loss, cohesion_loss, l1_regulariser,
-                                   repulsion_loss, seeclip_losses)
+from mmopen.osdg.seeclip.losses import (alignment_loss, cohesion_loss, l1_regulariser,
+                                        repulsion_loss, seeclip_losses)
 
 
 def _batch(b=6, c=3, d=5, seed=0):

@@ -18,8 +18,9 @@ def _mmpretrain_scope():
 
 @pytest.fixture(scope='module')
 def model(seeclip_assets):
-    import mmopen  # noqa: F401
     from mmpretrain.registry import MODELS
+
+    import mmopen  # noqa: F401
     return MODELS.build(dict(
         type='SeeCLIPClassifier', clip=dict(model_name='mmopen-tiny-vit',
                                             weights=seeclip_assets['clip']),
@@ -28,7 +29,7 @@ def model(seeclip_assets):
 
 @pytest.fixture(scope='module')
 def generator(seeclip_assets, model):
-    from mmopen.seeclip import PseudoUnknownGenerator
+    from mmopen.osdg.seeclip import PseudoUnknownGenerator
     return PseudoUnknownGenerator(seeclip_assets['inpaint'], model.class_names, resolution=32,
                                   device='cpu')
 
@@ -37,7 +38,7 @@ def generator(seeclip_assets, model):
 def sources(seeclip_assets):
     from PIL import Image
 
-    from mmopen.synood.inpainting import from_uint8
+    from mmopen.diffusion.images import from_uint8
     files = sorted(glob.glob(osp.join(seeclip_assets['osdg'], 'photo', '*', '*_0000.jpg')))[:4]
     imgs = [np.asarray(Image.open(f).convert('RGB')) for f in files]
     return from_uint8(imgs, 32)
@@ -68,7 +69,7 @@ def test_token_guidance_lowers_the_distance_to_the_perturbed_tokens(generator, m
 
 
 def test_the_seed_sets_noise_and_perturbation(generator, model, sources):
-    from mmopen.seeclip.pseudo_unknowns import with_settings
+    from mmopen.osdg.seeclip.pseudo_unknowns import with_settings
     quick = with_settings(generator, outer_iters=1)
     a = quick(sources[:2], ['photo'] * 2, [5, 6], model.semantic_tokens_of_images).images
     b = quick(sources[:2], ['photo'] * 2, [5, 6], model.semantic_tokens_of_images).images

@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from mmopen.seeclip.semantic_tokens import (SemanticTokens, flatten_patches, orthonormal_queries,
-                                            perturb_tokens, semantic_tokens, token_diagnostics)
+from mmopen.osdg.seeclip.semantic_tokens import (SemanticTokens, flatten_patches,
+                                                 orthonormal_queries, perturb_tokens,
+                                                 semantic_tokens, token_diagnostics)
 
 
 def _unit(v):

@@ -68,7 +68,7 @@ def generator_cfg(synood_data, tiny_inpaint, known_negatives):
 
 @pytest.fixture(scope='session')
 def generator(generator_cfg):
-    from mmopen.synood import SynOODGenerator
+    from mmopen.ood.synood import SynOODGenerator
     return SynOODGenerator(**generator_cfg)
 
 
@@ -91,13 +91,14 @@ def id_samples(synood_data):
 @pytest.fixture(scope='session')
 def synood_manifest(generator, synood_data, tmp_path_factory):
     """A SynOOD data set of the test data (4 seeds per class), written in-process."""
-    from mmopen.synood import read_image_list, select_seeds
-    from mmopen.synood.dataset_writer import generate_shard, write_manifest
+    from mmopen.ood.synood import read_image_list, select_seeds, synood_record
+    from mmopen.utils.sharded_writer import generate_shard, write_manifest
     base = osp.join(synood_data, 'cls', 'imagenet')
     seeds = select_seeds(read_image_list(osp.join(base, 'meta', 'train.txt'), 'train'), k=4,
                          data_root=base)
     out = str(tmp_path_factory.mktemp('synood_set'))
-    generate_shard(lambda: generator, seeds, base, out, TEST_SEED, fmt='png', progress=False)
+    generate_shard(lambda: generator, seeds, base, out, TEST_SEED, fmt='png', progress=False,
+                   record_of=synood_record)
     header = dict(seed=TEST_SEED, num_seeds=len(seeds), image_format='png', num_id_classes=5,
                   data_root=base, ann_file='meta/train.txt', k=4)
     return write_manifest(out, len(seeds), header, 'png')

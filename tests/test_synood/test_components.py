@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
-from mmopen.synood import (CaptionContext, MMPretrainLogits, NegativeLabelMiner,
-                           VocabularyContext, format_prompt, read_image_list, select_seeds)
+from mmopen.ood.synood import (CaptionContext, MMPretrainLogits, NegativeLabelMiner,
+                               VocabularyContext, format_prompt, read_image_list, select_seeds)
 
 
 def _clip_embed(clip, images):
@@ -116,7 +116,7 @@ def test_release_captions_convert_to_what_the_captions_provider_reads(tmp_path):
     assert got == [long[:73].strip(), 'grass'] and len(long) > 73
     run_tool(['tools/synood/convert_captions.py', str(src), out, '--max-chars', '0'])
     assert CaptionContext(out)(None, ['train/n01440764/a.JPEG'], None) == [long]
-    from mmopen.synood.release_captions import convert_release_captions
+    from mmopen.ood.synood.release_captions import convert_release_captions
     with pytest.raises(ValueError, match=r'm.jsonl:2: expected one'):
         convert_release_captions(['{"a.jpg": "x"}', '{"image": "b", "caption": "y"}'],
                                  'm.jsonl')
@@ -158,9 +158,10 @@ def _tiny_resnet_config(path, num_classes):
 
 
 def test_mmpretrain_classifier_logits_and_class_count_check(tmp_path):
-    import mmopen  # noqa: F401
     from mmengine.config import Config
     from mmpretrain.registry import MODELS
+
+    import mmopen  # noqa: F401
     cfg5 = _tiny_resnet_config(tmp_path / 'r18_5.py', 5)
     cfg10 = _tiny_resnet_config(tmp_path / 'r18_10.py', 10)
     net = MODELS.build(Config.fromfile(cfg5).model)
@@ -204,7 +205,7 @@ def test_resize_centre_crop_is_torchvisions_resize_then_centre_crop(h, w):
     preset does), with and without antialiasing."""
     from torchvision.transforms.v2 import functional as TF
 
-    from mmopen.synood.classifiers import resize_centre_crop
+    from mmopen.ood.synood.classifiers import resize_centre_crop
     x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(h * w))
     for antialias in (True, False):
         ref = TF.center_crop(TF.resize(x, [33], antialias=antialias), [29, 29])
@@ -217,7 +218,7 @@ def test_seeds_squashed_as_released_or_centre_cropped():
     """``fit='squash'`` is the release's ``PIL.Image.resize((S, S))`` (bicubic) of the whole
     seed; ``fit='crop'`` keeps the aspect ratio: a seed whose left and right thirds differ
     keeps both only when squashed."""
-    from mmopen.synood.inpainting import from_uint8
+    from mmopen.diffusion.images import from_uint8
     img = np.zeros((30, 90, 3), np.uint8)
     img[:, :30] = (250, 0, 0)
     img[:, 60:] = (0, 0, 250)

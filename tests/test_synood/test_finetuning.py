@@ -16,10 +16,11 @@ S2 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage2-neg-features_qu
 
 
 def _build(cfg_path):
-    import mmopen  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import DATASETS, MODELS
+
+    import mmopen  # noqa: F401
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(cfg_path)
     return cfg, MODELS.build(cfg.model), DATASETS.build(cfg.train_dataloader.dataset)
@@ -136,7 +137,7 @@ def test_checkpoint_tuned_on_another_subset_is_refused(configs, synood_manifest)
 
 def test_dataset_labels_and_stage_errors(configs, synood_manifest):
     from mmopen.datasets import SynOODDataset
-    from mmopen.synood import read_manifest
+    from mmopen.ood.synood import read_manifest
     records = read_manifest(synood_manifest)['records']
     both = SynOODDataset(synood_manifest, parts=('id', 'synthetic'), lazy_init=False)
     syn = SynOODDataset(synood_manifest, parts=('synthetic', ))

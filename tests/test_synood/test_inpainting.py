@@ -9,8 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmopen.synood import GuidedInpainter, load_inpaint_model
-from mmopen.synood.inpainting import resolve_dtype
+from mmopen.diffusion import GuidedInpainter, load_inpaint_model, resolve_dtype
 
 
 @pytest.fixture(scope='module')
@@ -161,7 +160,7 @@ def _corr(a, b) -> float:
 @pytest.fixture(scope='module')
 def quickstart_outputs(generator, id_samples):
     """The quickstart generator on 20 ID images (4 per class)."""
-    from mmopen.synood import sample_seed
+    from mmopen.utils.sharded_writer import sample_seed
     picks = [s for i, s in enumerate(id_samples) if i % 8 == 0][:20]
     out = []
     for path, label, img in picks:
@@ -242,7 +241,7 @@ def test_missing_or_wrong_weights_are_named(tmp_path, tiny_inpaint):
 
 
 def test_settings_are_checked():
-    from mmopen.synood import GuidanceSettings
+    from mmopen.diffusion import GuidanceSettings
     with pytest.raises(ValueError, match='strength'):
         GuidanceSettings(strength=0)
     with pytest.raises(ValueError, match='runs no denoising step'):

@@ -15,14 +15,14 @@ def _cos(a, b):
 
 
 def test_generation_amp_without_cuda_is_refused():
-    from mmopen.synood.inpainting import resolve_dtype
+    from mmopen.diffusion.loading import resolve_dtype
     with pytest.raises(ValueError, match='needs a CUDA device'):
         resolve_dtype('cpu', True)
     assert resolve_dtype('cuda:1', True) == torch.float16
 
 
 def _guided(model, device):
-    from mmopen.synood import GuidanceSettings, GuidedInpainter
+    from mmopen.diffusion import GuidanceSettings, GuidedInpainter
     settings = GuidanceSettings.from_dict(dict(outer_iters=1, steps=10, step_size=50.0,
                                                loss='squared'))
     inpainter = GuidedInpainter(model, settings)
@@ -50,7 +50,7 @@ def test_guided_inpainting_in_fp16_matches_fp32(tiny_inpaint, device):
     """fp16 diffusion components (generation --amp): the image comes back fp32 in [0, 1], the
     noise update is computed and applied in fp32, and both match the fp32 run (a gradient that
     underflowed in half precision would leave the noise where it started)."""
-    from mmopen.synood import load_inpaint_model
+    from mmopen.diffusion import load_inpaint_model
     model = load_inpaint_model(tiny_inpaint)
     ref, noise = _guided(model, 'cpu')
     if device == 'cuda':

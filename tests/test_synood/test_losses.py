@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmopen.synood import energy_loss, get_ood_loss, squared_score_loss
+from mmopen.diffusion.losses import energy_loss, get_ood_loss, squared_score_loss
 
 
 @pytest.mark.parametrize('tau', [1.0, 0.5, 2.0])

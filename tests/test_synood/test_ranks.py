@@ -20,7 +20,7 @@ def _torchrun_env(monkeypatch, rank, world, local_rank):
 
 
 def test_cuda_rank_is_bound_to_its_gpu_before_nccl(monkeypatch, calls):
-    from mmopen.synood.dataset_writer import init_ranks
+    from mmopen.utils.sharded_writer import init_ranks
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     _torchrun_env(monkeypatch, rank=3, world=4, local_rank=1)
     assert init_ranks('pytorch') == (3, 4, 'cuda:1')
@@ -29,7 +29,7 @@ def test_cuda_rank_is_bound_to_its_gpu_before_nccl(monkeypatch, calls):
 
 
 def test_explicit_device_and_amp(monkeypatch, calls):
-    from mmopen.synood.dataset_writer import init_ranks
+    from mmopen.utils.sharded_writer import init_ranks
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     _torchrun_env(monkeypatch, rank=0, world=2, local_rank=0)
     assert init_ranks('pytorch', device='cuda', amp=True) == (0, 2, 'cuda:0')
@@ -37,7 +37,7 @@ def test_explicit_device_and_amp(monkeypatch, calls):
 
 
 def test_cpu_ranks_use_gloo_and_bind_nothing(monkeypatch, calls):
-    from mmopen.synood.dataset_writer import init_ranks
+    from mmopen.utils.sharded_writer import init_ranks
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     _torchrun_env(monkeypatch, rank=1, world=2, local_rank=1)
     assert init_ranks('pytorch') == (1, 2, 'cpu')

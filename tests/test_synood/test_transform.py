@@ -10,9 +10,10 @@ import pytest
 
 @pytest.fixture(scope='module')
 def pipeline(generator_cfg):
-    import mmopen  # noqa: F401
     from mmengine.dataset import Compose
     from mmengine.registry import init_default_scope
+
+    import mmopen  # noqa: F401
     init_default_scope('mmpretrain')
     return Compose([dict(type='LoadImageFromFile'),
                     dict(type='SynOODTransform', generator=generator_cfg, seed=3)])
@@ -23,10 +24,11 @@ def _sample(synood_data, rel, label):
 
 
 def test_registered_in_mmengine_and_found_by_mmpretrain():
-    import mmopen  # noqa: F401
     from mmengine.registry import TRANSFORMS as ROOT
     from mmpretrain.registry import TRANSFORMS
-    from mmopen.synood import SynOODTransform
+
+    import mmopen  # noqa: F401
+    from mmopen.datasets import SynOODTransform
     assert ROOT.get('SynOODTransform') is SynOODTransform
     assert TRANSFORMS.get('SynOODTransform') is SynOODTransform
 
@@ -42,7 +44,7 @@ def test_transform_output_is_deterministic_and_labelled(pipeline, synood_data, i
     assert syn['source_label'] == label and len(syn['losses']) == 4
     assert a['gt_label'] == 5 + generator.neg_words.index(syn['neg_label'])
     # BGR in, BGR out: the same image the generator makes from the RGB seed, channels reversed
-    from mmopen.synood import sample_seed
+    from mmopen.utils.sharded_writer import sample_seed
     ref = generator.generate([rgb], [a['img_path']], [label], [syn['seed']])[0]
     assert syn['seed'] == sample_seed(3, a['img_path'])
     assert np.array_equal(a['img'], ref.image[..., ::-1])
@@ -63,7 +65,7 @@ def test_models_are_not_pickled(pipeline, synood_data, id_samples):
 
 
 def test_bad_input_is_named(generator_cfg):
-    from mmopen.synood import SynOODTransform
+    from mmopen.datasets import SynOODTransform
     with pytest.raises(ValueError, match='generator.neg_labels is required'):
         SynOODTransform(generator={k: v for k, v in generator_cfg.items() if k != 'neg_labels'})
     with pytest.raises(ValueError, match='channel_order'):
@@ -77,6 +79,7 @@ class _SynOODSet:
     def __init__(self, samples, generator_cfg):
         from mmengine.dataset import Compose
         from mmengine.registry import init_default_scope
+
         import mmopen  # noqa: F401
         init_default_scope('mmpretrain')
         self.samples = samples
@@ -133,7 +136,7 @@ def test_spawned_workers_load_their_own_models_and_match_the_main_process(
 def test_worker_device_is_the_ranks_gpu_and_a_cuda_fork_is_named(monkeypatch):
     import torch
 
-    from mmopen.synood.transform import worker_device
+    from mmopen.datasets.synood_transform import worker_device
     monkeypatch.setenv('LOCAL_RANK', '1')
     assert worker_device('cuda') == 'cuda:1'  # not GPU 0 on every rank
     assert worker_device('cuda:0') == 'cuda:0' and worker_device('cpu') == 'cpu'

@@ -75,9 +75,9 @@ def test_family_runs_at_real_architecture(rows, config):
 
 def test_every_paper_config_architecture_is_a_checked_family():
     """A paper config with an architecture none of the rows above builds fails here."""
-    import mmopen  # noqa: F401
     from mmengine.config import Config
 
+    import mmopen  # noqa: F401
     from mmopen.testing.real_size import architectures, config_kind, paper_configs
     checked = {a for arch in FAMILIES.values() for a in arch.split(', ')}
     for path in paper_configs(REPO):

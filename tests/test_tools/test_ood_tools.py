@@ -221,7 +221,8 @@ def test_clean_ood_list_tool(tmp_path):
         assert f.read().split() == ['a/img0.jpg', 'b/img3.jpg']
     with open(out + '.removed.txt') as f:
         removed = dict(line.rstrip('\n').split('\t') for line in f)
-    assert removed == {'a/img1.jpg': 'listed in overlap.txt', 'b/img4.jpg': 'listed in overlap.txt',
+    assert removed == {'a/img1.jpg': 'listed in overlap.txt',
+                       'b/img4.jpg': 'listed in overlap.txt',
                        'a/img2.jpg': 'MCM=0.9', 'b/img5.jpg': 'MCM=0.8'}
     # the cleaned list is an ImageListDataset list
     from mmopen.datasets.ood_sets import ImageListDataset

@@ -137,10 +137,11 @@ def test_openbench_build_tool(quickstart_data, tmp_path, monkeypatch):
         assert np.array_equal(got.astype(np.int64), expect), img_path
         assert osp.isfile(osp.join(out, 'images', f'{n:06d}' + osp.splitext(img_path)[1]))
     # the evaluation config reads it: PNG sources included, class ids above 255 intact
-    import mmopen  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
+
+    import mmopen  # noqa: F401
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'ovsnet', '_base_', 'datasets',
                                    'openbench_val.py'))
     cfg.test_dataloader.dataset.update(data_root=out,
@@ -160,7 +161,7 @@ def _vocab_curve_reference(model, dataset, base, extra, n):
     """mIoU over the dataset's classes with ``base + extra`` as the vocabulary, computed with a
     loop over images and classes (not the tool's code)."""
     from mmengine.dataset import pseudo_collate
-    model.decode_head.set_test_vocabulary(base + extra, override_config=True)
+    model.decode_head.text.set_test_vocabulary(base + extra, override_config=True)
     c = len(base)
     inter, union = np.zeros(c), np.zeros(c)
     for i in range(n):
@@ -185,12 +186,12 @@ def test_vocab_size_curve_against_a_reference(quickstart_data, tmp_path):
             f'model.backbone.weights={weights}',
             f'model.decode_head.text_encoder.weights={weights}',
             f'model.decode_head.vocabulary={seg}/classes_seen.txt']
-    import mmopen  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.apis import init_model
     from mmseg.registry import DATASETS
 
+    import mmopen  # noqa: F401
     from mmopen.clip.vocabularies import load_vocabulary
     cfg = Config.fromfile(QS)
     cfg.merge_from_dict(dict(o.split('=', 1) for o in opts))

@@ -167,8 +167,8 @@ def test_sigkill_then_resume_reaches_the_configured_end(qs, reference):
 # all-reduce). That perturbs each gradient by a few ulps (relative ~1e-7 to 1e-6). AdamW moves a
 # weight by at most about lr (2e-3, decaying) per step whatever the gradient's scale, so over 100
 # steps such perturbations move weights by far less than lr * steps * 1e-3 = 2e-4 unless
-# training is chaotic, which this convex-ish head is not: WEIGHT_ATOL = 2e-4 (measured: see the
-# README's test notes). Predictions then differ only at pixels whose two best classes tie within
+# training is chaotic, which this convex-ish head is not: WEIGHT_ATOL = 2e-4 (measured: see
+# docs/testing.md). Predictions then differ only at pixels whose two best classes tie within
 # that noise: METRIC_ATOL = 0.1 points of mIoU / aAcc, a few tens of the 16 x 128 x 128
 # validation pixels (the exact equality asserted before failed once: 69.09 vs 69.10).
 WEIGHT_ATOL = 2e-4

@@ -10,7 +10,6 @@ import pytest
 from tests.tool_runner import load_tool
 
 
-
 def _tour():
     return load_tool('tools/misc/quickstart_tour.py')
 

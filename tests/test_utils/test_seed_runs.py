@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from mmopen.utils.seed_runs import (cfg_options, load_or_run, mean_std, run_over_seeds,
-                                    run_tool, write_ablation)
+from mmopen.utils.seed_runs import (cfg_options, load_or_run, mean_std, run_over_seeds, run_tool,
+                                    write_ablation)
 
 
 def test_mean_std_is_the_sample_standard_deviation_with_each_value():

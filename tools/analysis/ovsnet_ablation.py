@@ -1,6 +1,7 @@
 """The OVSNet ablation (paper Tables 3 and 4a) on the quickstart, over several seeds.
 
-    python tools/analysis/ovsnet_ablation.py [--seeds 0 1 2 3 4] [--rows baseline gfa-per-query ...]
+    python tools/analysis/ovsnet_ablation.py [--seeds 0 1 2 3 4]
+        [--rows baseline gfa-per-query ...]
         [--work-dir work_dirs/ovsnet_ablation] [--jobs 2] [--resume]
 
 Each row trains the OVSNet quickstart (``configs/ovsnet/quickstart/...``; the 6 seen classes,
@@ -26,8 +27,9 @@ from collections import OrderedDict
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmopen.utils.seed_runs import (add_seed_arguments, load_or_run,  # noqa: E402
-                                    mean_std, run_over_seeds, run_tool, write_ablation)
+from mmopen.utils.io import write_json_atomic  # noqa: E402
+from mmopen.utils.seed_runs import (add_seed_arguments, load_or_run, mean_std,  # noqa: E402
+                                    run_over_seeds, run_tool, write_ablation)
 
 CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
 SEEN_CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'
@@ -106,7 +108,6 @@ def one_run(row, seed, work, iters, data, threads=None):
              osp.join(folder, name), '--json', path, '--cfg-options'] + opts, log, threads)
         with open(path) as f:
             out[name] = json.load(f)
-    from mmopen.utils.io import write_json_atomic
     write_json_atomic(out, result)
     return out
 

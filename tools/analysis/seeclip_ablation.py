@@ -31,9 +31,8 @@ from collections import OrderedDict
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmopen.utils.seed_runs import (add_seed_arguments, cfg_options,  # noqa: E402
-                                    load_or_run, mean_std, run_over_seeds, run_tool,
-                                    write_ablation)
+from mmopen.utils.seed_runs import (add_seed_arguments, cfg_options, load_or_run,  # noqa: E402
+                                    mean_std, run_over_seeds, run_tool, write_ablation)
 
 G = 'pseudo_unknown_generation.'
 ROWS = OrderedDict([

@@ -12,6 +12,10 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
+from mmopen.clip import FrozenCLIP  # noqa: E402
+from mmopen.ovs import max_similarity, similarity_summary  # noqa: E402
+from mmopen.utils.io import save_figure_atomic, write_json_atomic  # noqa: E402
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -24,10 +28,6 @@ def main(argv=None) -> int:
     p.add_argument('--json', help='write the numbers to this JSON file')
     args = p.parse_args(argv)
     from prettytable import PrettyTable
-
-    from mmopen.analysis import max_similarity, similarity_summary
-    from mmopen.clip import FrozenCLIP
-    from mmopen.utils.io import save_figure_atomic, write_json_atomic
     clip = FrozenCLIP(args.clip_model, args.clip_weights)
     train = clip.text_embeddings(args.train, args.templates)
     table = PrettyTable(['dataset', 'classes', 'mean', 'median', 'min', 'max'])

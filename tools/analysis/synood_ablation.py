@@ -31,9 +31,9 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmopen.utils.seed_runs import (add_seed_arguments, cfg_options,  # noqa: E402
-                                    load_or_run, mean_std, run_over_seeds, run_tool,
-                                    write_ablation)
+from mmopen.utils.io import write_json_atomic  # noqa: E402
+from mmopen.utils.seed_runs import (add_seed_arguments, cfg_options, load_or_run,  # noqa: E402
+                                    mean_std, run_over_seeds, run_tool, write_ablation)
 
 G = 'synood.guidance.'
 ROWS = OrderedDict([
@@ -74,7 +74,6 @@ def one_run(tour, row, seed, work, data):
         records = json.load(f)['records']
     out['loss'] = [float(np.mean([r['losses'][0] for r in records])),
                    float(np.mean([r['losses'][-1] for r in records]))]
-    from mmopen.utils.io import write_json_atomic
     write_json_atomic(out, osp.join(folder, 'result.json'))
     return out
 

@@ -30,7 +30,6 @@ def main(argv=None) -> int:
     p.add_argument('--json')
     p.add_argument('--device', default='cpu')
     args = p.parse_args(argv)
-    import mmopen  # noqa: F401
     import torch
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
@@ -40,6 +39,8 @@ def main(argv=None) -> int:
     from mmseg.evaluation import IoUMetric
     from mmseg.registry import DATASETS
 
+    import mmopen  # noqa: F401
+    from mmopen.clip.text_classifier import text_classifiers
     from mmopen.clip.vocabularies import load_vocabulary
     from mmopen.utils.io import save_figure_atomic, write_json_atomic
     cfg = Config.fromfile(args.config)
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = init_model(cfg, None if args.checkpoint == 'none' else args.checkpoint,
                        device=args.device)
-    heads = [m for m in model.modules() if hasattr(m, 'set_test_vocabulary')]
+    heads = text_classifiers(model)
     if not heads:
         raise SystemExit(f'{args.config} has no open-vocabulary head.')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)

@@ -26,6 +26,9 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
+from mmopen.testing.real_size import check_config, paper_configs  # noqa: E402
+from mmopen.utils.io import write_json_atomic, write_text_atomic  # noqa: E402
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -55,8 +58,6 @@ def _name(config: str) -> str:
 
 
 def run_child(args) -> int:
-    from mmopen.testing.real_size import check_config
-    from mmopen.utils.io import write_json_atomic
     row = check_config(args.one, osp.join(args.work_dir, 'sandbox'), args.cache,
                        reduced=args.reduced, amp=args.amp, iters=args.iters,
                        stock=args.stock_head)
@@ -87,8 +88,6 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.one:
         return run_child(args)
-    from mmopen.testing.real_size import paper_configs
-    from mmopen.utils.io import write_text_atomic
     configs = args.configs or paper_configs(REPO)
     missing = [c for c in configs if not osp.isfile(c)]
     if missing:

@@ -5,7 +5,8 @@ The file is written in a real release format, so that loading it exercises exact
 path of real weights (``mmopen.clip.FrozenCLIP(model_name, weights=PATH)``):
 
 * ``safetensors`` -- open_clip's ``open_clip_model.safetensors``,
-* ``bin``         -- open_clip's ``open_clip_pytorch_model.bin`` (``torch.save`` of the state dict),
+* ``bin``         -- open_clip's ``open_clip_pytorch_model.bin`` (``torch.save`` of the state
+  dict),
 * ``openai-jit``  -- a TorchScript archive like OpenAI's released ``ViT-B-16.pt``,
 * ``openai-state-dict`` -- an OpenAI-style state dict, with its ``input_resolution``,
   ``context_length`` and ``vocab_size`` entries.

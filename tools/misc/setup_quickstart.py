@@ -94,7 +94,8 @@ def plan(root: str, seed: int) -> List[Tuple[str, List[str], str]]:
 # the code that makes a world: a change to any of these re-checks every step
 MAKERS = ('mmopen/testing/quickstart_data.py', 'mmopen/testing/osdg_data.py',
           'mmopen/testing/tiny_clip.py', 'mmopen/testing/tiny_pretrain.py',
-          'mmopen/testing/tiny_diffusion.py', 'mmopen/testing/ood_world.py', 'mmopen/clip/model_configs/mmopen-tiny-vit.json',
+          'mmopen/testing/tiny_diffusion.py', 'mmopen/testing/ood_world.py',
+          'mmopen/clip/model_configs/mmopen-tiny-vit.json',
           'mmopen/clip/model_configs/mmopen-tiny-convnext.json', 'mmopen/ood/neg_labels.py',
           'mmopen/ood/csp.py', 'mmopen/ood/wordnet.py', 'tools/misc/make_quickstart_data.py',
           'tools/misc/make_osdg_quickstart_data.py', 'tools/misc/make_tiny_clip.py',

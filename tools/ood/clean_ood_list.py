@@ -32,6 +32,10 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
+from mmopen.datasets.ood_sets import IMG_EXTENSIONS  # noqa: E402
+from mmopen.ood.score_files import load_scores  # noqa: E402
+from mmopen.utils.io import write_text_atomic  # noqa: E402
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Write a cleaned image list of an OOD set.')
@@ -52,7 +56,6 @@ def parse_args(argv=None):
 
 
 def list_images(root, images, list_file):
-    from mmopen.datasets.ood_sets import IMG_EXTENSIONS
     folder = osp.join(root, images)
     if list_file:
         path = osp.join(root, list_file)
@@ -87,7 +90,6 @@ def read_exclusions(paths):
 def flagged_by_scores(args, folder):
     import numpy as np
 
-    from mmopen.ood.score_files import load_scores
     if not (args.set and args.score):
         raise SystemExit('--scores needs --set and --score.')
     if (args.drop_above is None) == (args.drop_top_fraction is None):
@@ -127,7 +129,6 @@ def flagged_by_scores(args, folder):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmopen.utils.io import write_text_atomic
     folder = osp.join(args.root, args.images)
     images = list_images(args.root, args.images, args.list)
     by_rel = {rel: rel for rel in images}

@@ -25,6 +25,12 @@ import numpy as np
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
+from mmopen.ood import CONVENTIONS, format_tables, summarize  # noqa: E402
+from mmopen.ood.leaderboard import (git_commit, leaderboard_rows, set_kinds,  # noqa: E402
+                                    write_leaderboard)
+from mmopen.ood.score_files import load_scores as load_score_folder  # noqa: E402
+from mmopen.utils.io import save_figure_atomic, write_json_atomic  # noqa: E402
+
 
 def load_scores(path: str) -> np.ndarray:
     if not osp.isfile(path):
@@ -44,7 +50,6 @@ def load_scores(path: str) -> np.ndarray:
 def compute(id_scores, ood, recall_level=0.95, name='scores'):
     """``{'scores/set/conv/metric': value x100}`` for each OOD set and the average (the
     metric's own :func:`mmopen.ood.summarize`)."""
-    from mmopen.ood import summarize
     try:
         return summarize({name: id_scores}, {s: {name: v} for s, v in ood.items()},
                          recall_level=recall_level)
@@ -58,7 +63,6 @@ def plot(id_scores, ood, out_dir):
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
-    from mmopen.utils.io import save_figure_atomic
     os.makedirs(out_dir, exist_ok=True)
     written = []
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -96,10 +100,8 @@ def plot(id_scores, ood, out_dir):
 
 def from_folder(path, recall_level=None):
     """Metrics of a ``--save-scores`` folder, as the run that wrote it configured them."""
-    from mmopen.ood import CONVENTIONS, summarize
-    from mmopen.ood.score_files import load_scores
     try:
-        saved = load_scores(path)
+        saved = load_score_folder(path)
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(str(e)) from None
     metrics = summarize(saved['id_scores'], saved['ood_scores'], saved['groups'],
@@ -124,7 +126,6 @@ def main(argv=None) -> int:
     p.add_argument('--json', help='write the metrics to this JSON file')
     p.add_argument('--plot', metavar='DIR', help='write roc.png and hist_<set>.png here')
     args = p.parse_args(argv)
-    from mmopen.ood.leaderboard import git_commit, leaderboard_rows, set_kinds
     if osp.isdir(args.id_scores):
         if args.ood_scores or args.names or args.negate or args.plot:
             raise SystemExit('A score folder is evaluated as saved: give no score files, '
@@ -166,9 +167,6 @@ def main(argv=None) -> int:
 
 
 def report(args, metrics, rows) -> int:
-    from mmopen.ood import format_tables
-    from mmopen.ood.leaderboard import write_leaderboard
-    from mmopen.utils.io import write_json_atomic
     if args.json:
         write_json_atomic(metrics, args.json)
     for conv, table in format_tables(metrics).items():

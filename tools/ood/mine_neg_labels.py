@@ -5,12 +5,12 @@
 
 Candidates are the WordNet 3.0 nouns and adjectives (Debian ``wordnet-base``; ``--wordnet-dir``
 elsewhere, or any lexicon in WordNet's data-file format, such as the quickstart world's
-``data/quickstart/world/lexicon``), deduplicated, ID class names excluded. Each candidate is prompted (nouns
-``'the nice {}'``, adjectives ``'This is a {} photo'``), encoded, and scored by the 0.95 quantile
-of its cosine similarity to the ID classes; the 15% least similar nouns and 15% least similar
-adjectives are kept (NegMining, Jiang et al. 2024). Embeddings are encoded in chunks and cached
-on disk (``$MMOPEN_CACHE_DIR``), so an interrupted run resumes where it stopped. The label file is
-written atomically.
+``data/quickstart/world/lexicon``), deduplicated, ID class names excluded. Each candidate is
+prompted (nouns ``'the nice {}'``, adjectives ``'This is a {} photo'``), encoded, and scored by
+the 0.95 quantile of its cosine similarity to the ID classes; the 15% least similar nouns and
+15% least similar adjectives are kept (NegMining, Jiang et al. 2024). Embeddings are encoded in
+chunks and cached on disk (``$MMOPEN_CACHE_DIR``), so an interrupted run resumes where it stopped.
+The label file is written atomically.
 
 ``--method csp`` mines CSP's pool instead (Chen et al., NeurIPS 2024; :mod:`mmopen.ood.csp`): the
 nouns with CSP's 8-template ensemble, and, in place of the plain adjectives, one conjugated
@@ -19,9 +19,10 @@ label per adjective (``"<adjective> <superclass>"``, the superclass drawn with
 quantile / ratio, candidates more similar than 0.95 to an ID class never kept. The ID classes
 are prompted with the same 8 templates (configs/ood/csp/ use them too).
 
-``--method adaneg`` mines AdaNeg's own labels as its release does (:mod:`mmopen.ood.adaneg_labels`):
-``--count`` (10000) labels split between nouns and adjectives by their share of the candidates,
-prompted as AdaNeg scores them (``'The nice {}.'``, ``'This is a {} photo.'``).
+``--method adaneg`` mines AdaNeg's own labels as its release does
+(:mod:`mmopen.ood.adaneg_labels`): ``--count`` (10000) labels split between nouns and adjectives
+by their share of the candidates, prompted as AdaNeg scores them (``'The nice {}.'``,
+``'This is a {} photo.'``).
 
 ``--pool`` chooses the candidates by WordNet lexicographer file (:mod:`mmopen.ood.word_pools`):
 ``all`` (the default for ``neglabel`` / ``csp``: every noun and adjective, first lemma, ID names
@@ -43,6 +44,16 @@ import sys
 import time
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+from mmopen.clip import FrozenCLIP, load_vocabulary  # noqa: E402
+from mmopen.clip.vocabularies import class_names  # noqa: E402
+from mmopen.ood.adaneg_labels import (ADANEG_ADJ_TEMPLATE, ADANEG_NOUN_TEMPLATE,  # noqa: E402
+                                      mine_adaneg_labels)
+from mmopen.ood.csp import CSP_NOUN_TEMPLATES, mine_csp_labels  # noqa: E402
+from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels  # noqa: E402
+from mmopen.ood.word_pools import (check_lexnames, lexname_words, pool_candidates,  # noqa: E402
+                                   read_word_lists)
+from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -101,15 +112,6 @@ def main(argv=None) -> int:
     from mmengine.logging import MMLogger
     from mmengine.utils import ProgressBar
 
-    from mmopen.clip import FrozenCLIP, load_vocabulary
-    from mmopen.ood.adaneg_labels import (ADANEG_ADJ_TEMPLATE, ADANEG_NOUN_TEMPLATE,
-                                          mine_adaneg_labels)
-    from mmopen.ood.csp import CSP_NOUN_TEMPLATES, mine_csp_labels
-    from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels
-    from mmopen.ood.word_pools import (check_lexnames, lexname_words, pool_candidates,
-                                       read_word_lists)
-    from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas
-
     logger = MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO)
     start = time.time()
     pool = args.pool or ('adaneg' if args.method == 'adaneg' else 'all')
@@ -130,7 +132,6 @@ def main(argv=None) -> int:
     id_names = {n.lower() for names in id_vocab for n in names}
     pools = {}
     if args.candidates:
-        from mmopen.clip.vocabularies import class_names
         words = [w for w in class_names(args.candidates) if w.lower() not in id_names]
         pools = dict(noun=words[:args.max_words] if args.max_words else words, adj=[])
         source = f'the word list {args.candidates}'

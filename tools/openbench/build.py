@@ -25,6 +25,11 @@ import numpy as np
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
+from mmopen.clip import FrozenCLIP  # noqa: E402
+from mmopen.clip.vocabularies import class_names  # noqa: E402
+from mmopen.ovs import max_similarity, select_openbench  # noqa: E402
+from mmopen.utils.io import atomic_path  # noqa: E402
+
 IMG_EXT = ('.jpg', '.jpeg', '.png')
 IGNORE = 65535  # in the written 16-bit label maps
 
@@ -45,7 +50,6 @@ def read_label(path: str, reduce_zero_label: bool) -> np.ndarray:
 
 
 def scan_source(img_dir, ann_dir, class_file, reduce_zero_label):
-    from mmopen.clip.vocabularies import class_names
     for path in (img_dir, ann_dir, class_file):
         if not osp.exists(path):
             raise SystemExit(f'Source path {path!r} does not exist.')
@@ -83,10 +87,6 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from mmengine.utils import ProgressBar
     from PIL import Image
-
-    from mmopen.analysis import max_similarity, select_openbench
-    from mmopen.clip import FrozenCLIP
-    from mmopen.utils.io import atomic_path
     items = []
     all_names = []
     for img_dir, ann_dir, class_file in args.source:

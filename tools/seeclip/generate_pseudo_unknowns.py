@@ -1,6 +1,6 @@
 """Pre-generate SeeCLIP pseudo-unknowns: source-domain training images whose semantic tokens are
-perturbed and re-rendered by a diffusion model (:mod:`mmopen.seeclip.pseudo_unknowns`), written
-as a data set that ``OSDGDataset(pseudo_unknowns=OUT)`` adds to training with the label
+perturbed and re-rendered by a diffusion model (:mod:`mmopen.osdg.seeclip.pseudo_unknowns`),
+written as a data set that ``OSDGDataset(pseudo_unknowns=OUT)`` adds to training with the label
 "unknown".
 
     python tools/seeclip/generate_pseudo_unknowns.py CONFIG [--checkpoint CKPT] [--out DIR]
@@ -9,12 +9,12 @@ as a data set that ``OSDGDataset(pseudo_unknowns=OUT)`` adds to training with th
 
 CONFIG is a SeeCLIP training config with a ``pseudo_unknown_generation`` dict:
 ``inpaint_model`` (a local SD-2-inpainting-compatible folder, as for SynOOD), ``sigma``,
-``prompt``, ``guidance``, ``resolution`` (the :class:`mmopen.seeclip.PseudoUnknownGenerator`
+``prompt``, ``guidance``, ``resolution`` (the :class:`mmopen.osdg.seeclip.PseudoUnknownGenerator`
 arguments), ``per_group`` (source images per domain and class), ``seed``, ``image_format`` and
 ``out_dir``. The semantic tokens come from the config's model: its prompt learner as
 initialised, or as trained with ``--checkpoint`` (e.g. a run without pseudo-unknowns, then a
 second run with them). The run is resumable and sharded exactly like SynOOD's generation
-(:mod:`mmopen.synood.dataset_writer`): run the same command again after an interruption;
+(:mod:`mmopen.utils.sharded_writer`): run the same command again after an interruption;
 progress goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
 """
 import argparse
@@ -24,6 +24,12 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
+from mmopen.clip.weights import file_digest  # noqa: E402
+from mmopen.osdg.seeclip.pseudo_unknowns import PseudoUnknownGenerator  # noqa: E402
+from mmopen.osdg.seeclip.writer import (PseudoUnknownSource, pseudo_unknown_record,  # noqa: E402
+                                        select_sources)
+from mmopen.utils import resolve_checkpoint  # noqa: E402
+from mmopen.utils.sharded_writer import init_ranks, run_shards, shard_logger  # noqa: E402
 
 GENERATOR_KEYS = ('inpaint_model', 'sigma', 'prompt', 'guidance', 'resolution')
 
@@ -71,11 +77,6 @@ def build_model(cfg, checkpoint, device):
 def main(argv=None) -> int:
     from mmengine.config import Config
 
-    from mmopen.seeclip.pseudo_unknowns import PseudoUnknownGenerator
-    from mmopen.seeclip.writer import PseudoUnknownSource, pseudo_unknown_record, select_sources
-    from mmopen.synood.dataset_writer import init_ranks, run_shards, shard_logger
-    from mmopen.clip.weights import file_digest
-
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -90,7 +91,6 @@ def main(argv=None) -> int:
         raise SystemExit('No output folder: pass --out or set pseudo_unknown_generation.out_dir.')
     fp16 = bool(args.amp or gen.get('fp16', False))
     rank, world, device = init_ranks(args.launcher, args.device, fp16)
-    from mmopen.utils import resolve_checkpoint
     args.checkpoint = resolve_checkpoint(args.checkpoint) if args.checkpoint else None
     items, data_root = source_items(cfg)
     seeds = select_sources(items, data_root, int(gen.get('per_group', 4)),
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
                   checkpoint=file_digest(args.checkpoint) if args.checkpoint else None,
                   generator={k: gen[k] for k in GENERATOR_KEYS if k in gen})
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
-    logger = shard_logger(out, rank, 'mmopen.seeclip.generate')
+    logger = shard_logger(out, rank, 'mmopen.osdg.seeclip.generate')
     logger.info(f'SeeCLIP pseudo-unknowns: {len(seeds)} sources from {data_root}, {world} '
                 f'process(es), device {device}, output {out}')
 

@@ -1,5 +1,5 @@
 """Convert the SynOOD release's caption file (``texts/matched_info.jsonl``) for the ``captions``
-context provider (:mod:`mmopen.synood.release_captions`).
+context provider (:mod:`mmopen.ood.synood.release_captions`).
 
     python tools/synood/convert_captions.py texts/matched_info.jsonl \\
         data/synood/imagenet_captions.jsonl [--data-root data/imagenet] [--max-chars 73]
@@ -14,6 +14,10 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+from mmopen.ood.synood.release_captions import RELEASE_MAX_CHARS  # noqa: E402
+from mmopen.ood.synood.release_captions import convert_release_captions  # noqa: E402
+from mmopen.utils.io import write_text_atomic  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -30,8 +34,6 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmopen.synood.release_captions import RELEASE_MAX_CHARS, convert_release_captions
-    from mmopen.utils.io import write_text_atomic
     if not osp.isfile(args.src):
         raise SystemExit(f'Caption file {args.src!r} does not exist: give the release\'s '
                          'texts/matched_info.jsonl.')

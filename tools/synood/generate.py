@@ -5,10 +5,10 @@ every class, each with its mined negative label, and a manifest the fine-tuning 
     tools/synood/dist_generate.sh CONFIG NPROC [--out DIR] [--amp]      (torchrun, one shard
                                                                          per process)
 
-CONFIG holds ``synood`` (the :class:`mmopen.synood.SynOODGenerator` arguments), ``seed_data``
+CONFIG holds ``synood`` (the :class:`mmopen.ood.synood.SynOODGenerator` arguments), ``seed_data``
 (``data_root``, ``ann_file``, ``data_prefix``, ``k``), ``seed`` and ``out_dir``
 (``configs/synood/generate/``). The run is resumable: run the same command again after an
-interruption and finished images are kept (see :mod:`mmopen.synood.dataset_writer`). Progress
+interruption and finished images are kept (see :mod:`mmopen.utils.sharded_writer`). Progress
 goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
 
 Every image is generated alone from its own seed, so the set does not depend on the number of
@@ -22,6 +22,10 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
+from mmopen.clip.vocabularies import load_vocabulary  # noqa: E402
+from mmopen.ood.synood import (SynOODGenerator, read_image_list, select_seeds,  # noqa: E402
+                               synood_record)
+from mmopen.utils.sharded_writer import init_ranks, run_shards, shard_logger  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -43,9 +47,6 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     from mmengine.config import Config
 
-    from mmopen.synood import SynOODGenerator, read_image_list, select_seeds
-    from mmopen.synood.dataset_writer import init_ranks, run_shards, shard_logger
-
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -61,18 +62,18 @@ def main(argv=None) -> int:
     samples = read_image_list(osp.join(sd.data_root, sd.ann_file), sd.get('data_prefix', ''))
     seeds = select_seeds(samples, k=sd.get('k', 50), data_root=sd.data_root)
     fmt = cfg.get('image_format', 'jpg')
-    from mmopen.clip.vocabularies import load_vocabulary
     header = dict(seed=int(cfg.get('seed', 0)), num_seeds=len(seeds), image_format=fmt,
                   num_id_classes=len(load_vocabulary(gen_cfg['vocabulary'])),
                   data_root=osp.abspath(sd.data_root), ann_file=sd.ann_file, k=sd.get('k', 50),
                   vocabulary=gen_cfg['vocabulary'], neg_labels=gen_cfg['neg_labels'],
                   synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')})
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
-    logger = shard_logger(out, rank)
+    logger = shard_logger(out, rank, 'mmopen.ood.synood.generate')
     logger.info(f'SynOOD generation: {len(seeds)} seeds ({sd.get("k", 50)} per class) from '
                 f'{sd.data_root}, {world} process(es), device {device}, output {out}')
     run_shards(lambda: SynOODGenerator(**gen_cfg), seeds, sd.data_root, out, header, rank,
-               world, logger, progress=not args.no_progress)
+               world, logger, progress=not args.no_progress, record_of=synood_record,
+               desc='SynOOD')
     return 0
 
 

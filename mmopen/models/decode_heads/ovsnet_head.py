@@ -1,28 +1,39 @@
 """``OVSNetHead``: Mask2Former with open-vocabulary classification over a frozen CLIP, mask
 pooling, Gradient-Free Aggregation and Proxy Calibration (OVSNet, Sec. 4)."""
-import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmseg.models.decode_heads import Mask2FormerHead
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor, nn
 
 from mmopen.clip.build import model_config
 from mmopen.clip.dense import pooled_to_embedding
-from mmopen.clip.vocabularies import load_vocabulary, seen_mask
-from ..layers import gfa, mask_pool
-from .vocabulary_ensemble import geometric_ensemble
+from mmopen.clip.text_classifier import TextClassifier
+from mmopen.clip.vocabularies import Vocabulary
+from mmopen.ovs import geometric_ensemble, gfa, mask_pool
 
 FUSIONS = ('gfa', 'none', 'cross_attention', 'self_attention')
 NO_OBJECT = ('embedding', 'scalar')
+# a key of the first image meta of the final layer's matching: a list its targets are appended
+# to (the Proxy Calibration loss needs the matched labels the class loss used)
+MATCHED_LABELS = 'ovsnet_matched_labels'
 
 
-def _name(vocabulary) -> str:
-    return repr(vocabulary) if isinstance(vocabulary, str) else '(a list)'
+class LayerOutput(NamedTuple):
+    """One decoder layer's outputs: logits ``B x N x (C + 1)``, mask logits ``B x N x h x w``,
+    the next layer's attention mask, ``F_Q``, the fused embedding and ``F_C`` (``None``
+    without mask pooling)."""
+    cls: Tensor
+    masks: Tensor
+    attn_mask: Tensor
+    f_q: Tensor
+    fused: Tensor
+    f_c: Optional[Tensor]
 
 
 @MODELS.register_module()
@@ -36,24 +47,25 @@ class OVSNetHead(Mask2FormerHead):
        backbone output of ``CLIPDenseBackbone(with_pool_features=True)``) averaged under each
        predicted mask (binarised at logit > 0), then mapped by the tower's own head
        (:func:`mmopen.clip.dense.pooled_to_embedding`);
-    3. fusion: ``'gfa'`` (:func:`mmopen.models.layers.gfa`), ``'none'`` (classify ``F_Q``: the
+    3. fusion: ``'gfa'`` (:func:`mmopen.ovs.gfa`), ``'none'`` (classify ``F_Q``: the
        open-vocabulary Mask2Former baseline, which also runs on backbones without CLIP
        features), or learned ``'cross_attention'`` / ``'self_attention'`` (paper Table 4a);
     4. logits = ``exp(logit_scale) * cos(fused, [F_T; void])`` over the vocabulary's text
        embeddings ``F_T`` and a learnable no-object embedding (FC-CLIP), or with
        ``no_object='scalar'`` a learnable no-object logit shared by all queries.
 
-    The CLIP comes from the backbone: ``OVSEncoderDecoder`` hands the backbone's ``FrozenCLIP``
-    to the head (:meth:`share_clip`), which encodes the vocabularies with its text tower and
-    maps pooled features with its image head. It is never a submodule of the head (it is not in
-    the head's parameters or checkpoints, and it is not moved twice). A head used without a
-    shared CLIP (a stock ``EncoderDecoder``, ``fusion='none'``) encodes text with a text-only
-    tower of ``text_encoder``, loaded only when the embedding cache misses.
+    The text side is ``self.text``, a :class:`mmopen.clip.TextClassifier`: the training and
+    evaluation vocabularies, their class banks and the seen mask. ``OVSEncoderDecoder`` shares
+    the backbone's ``FrozenCLIP`` with it (:meth:`share_clip`); the head also maps pooled
+    features with that CLIP's image head. The CLIP is never a submodule of the head. A head used
+    without a shared CLIP (a stock ``EncoderDecoder``, ``fusion='none'``) encodes text with a
+    text-only tower of ``text_encoder``, loaded only when the embedding cache misses.
+    ``OpenVocabularyHook`` checks the training vocabulary against the training dataset and sets
+    the evaluation vocabulary to the dataset's (unless ``test_vocabulary`` fixes it).
 
-    Vocabularies: ``vocabulary`` is the training classes (``OpenVocabularyHook`` checks it
-    against the training dataset before training); the evaluation classes are
-    ``test_vocabulary`` if the config fixes it, else the dataset's (``OpenVocabularyHook``), else
-    the training ones. :meth:`set_test_vocabulary` encodes them once into a buffer.
+    The head keeps no state between calls: :meth:`forward` returns every layer's outputs
+    (:class:`LayerOutput`), and :meth:`loss` / :meth:`predict_components` read what they need
+    from them.
 
     Proxy Calibration (``loss_proxy=dict(type='ProxyCalibrationLoss')``) uses the final layer's
     Hungarian-matched queries: their ``F_Q``, the fusion output (none without fusion) and the
@@ -69,7 +81,7 @@ class OVSNetHead(Mask2FormerHead):
         test_vocabulary: fixed evaluation classes (default: the dataset's / the training ones).
         templates: prompt templates (``'vild'`` by default, as FC-CLIP / OVSNet).
         fusion: one of ``'gfa'``, ``'none'``, ``'cross_attention'``, ``'self_attention'``.
-        gfa_cfg: :func:`mmopen.models.layers.gfa` arguments (``reading``, default
+        gfa_cfg: :func:`mmopen.ovs.gfa` arguments (``reading``, default
             ``'per_query'``, ``lam``, ``omega``, ``temperature``, ``normalize``) and
             ``output``: classify ``'f_q'`` (``F_Q^inf``, the aggregated query embedding,
             default) or ``'f_c'`` (``F_C^inf`` of eq. 4; see the GFA module for why). The
@@ -78,7 +90,7 @@ class OVSNetHead(Mask2FormerHead):
         mask_pooling: ``'binary'`` (masks at logit > 0, FC-CLIP) or ``'sigmoid'``.
         pool_at: ``'features'`` (masks resized to the CLIP map, FC-CLIP) or ``'masks'`` (the
             CLIP map resized to the masks; for coarse CLIP maps on small images, see
-            :func:`mmopen.models.layers.mask_pool`).
+            :func:`mmopen.ovs.mask_pool`).
         no_object: ``'embedding'`` (default) or ``'scalar'``.
         ensemble: ``None`` or ``dict(alpha, beta)`` for FC-CLIP's in-/out-of-vocabulary
             geometric ensemble at inference.
@@ -87,9 +99,9 @@ class OVSNetHead(Mask2FormerHead):
     """
 
     def __init__(self,
-                 vocabulary: Union[str, Sequence],
+                 vocabulary: Union[Vocabulary, str, Sequence],
                  text_encoder: dict,
-                 test_vocabulary: Optional[Union[str, Sequence]] = None,
+                 test_vocabulary: Optional[Union[Vocabulary, str, Sequence]] = None,
                  templates: Union[str, Sequence[str]] = 'vild',
                  fusion: str = 'gfa',
                  gfa_cfg: Optional[dict] = None,
@@ -104,33 +116,11 @@ class OVSNetHead(Mask2FormerHead):
             raise ValueError(f'fusion={fusion!r}: use one of {FUSIONS}.')
         if no_object not in NO_OBJECT:
             raise ValueError(f'no_object={no_object!r}: use one of {NO_OBJECT}.')
-        if not isinstance(text_encoder, dict) or 'model_name' not in text_encoder:
-            raise ValueError('OVSNetHead needs text_encoder=dict(model_name=..., weights=...): '
-                             f'the CLIP whose text tower embeds the classes (got {text_encoder!r}).')
-        vocab = load_vocabulary(vocabulary)
-        given = kwargs.get('num_classes')
-        if given is not None and given != len(vocab):
-            raise ValueError(
-                f'OVSNetHead: num_classes={given} but the training vocabulary {_name(vocabulary)} '
-                f'has {len(vocab)} classes. The head takes its classes from the vocabulary: set '
-                f'decode_head.num_classes={len(vocab)} or None (a stock Mask2Former config sets '
-                f'150), or use a {given}-class vocabulary.')
-        kwargs['num_classes'] = len(vocab)
-        # class CE (weight 2), no-object class down-weighted to 0.1, as Mask2Former
-        kwargs.setdefault('loss_cls', dict(type='mmdet.CrossEntropyLoss', use_sigmoid=False,
-                                           loss_weight=2.0, reduction='mean',
-                                           class_weight=[1.0] * len(vocab) + [0.1]))
-        kwargs['loss_cls'] = ConfigDict(kwargs['loss_cls'])
-        weight = kwargs['loss_cls'].get('class_weight')
-        if weight is not None and len(weight) != len(vocab) + 1:
-            raise ValueError(
-                f'OVSNetHead: loss_cls.class_weight has {len(weight)} entries but the vocabulary '
-                f'{_name(vocabulary)} has {len(vocab)} classes (+ 1 no-object = '
-                f'{len(vocab) + 1}): give {len(vocab) + 1} weights, e.g. '
-                f'class_weight=[1.0] * {len(vocab)} + [0.1], or drop loss_cls for that default.')
+        text = TextClassifier(vocabulary, text_encoder, templates, test_vocabulary)
+        vocab = text.train_vocabulary
+        kwargs['num_classes'] = _check_class_counts(vocab, kwargs)
         super().__init__(**kwargs)
-        self.text_encoder_cfg = dict(text_encoder)
-        self.templates = templates
+        self.text = text
         self.fusion = fusion
         self.gfa_cfg = dict(reading='per_query', lam=0.2, omega=0.5, temperature=0.05,
                             normalize=True)
@@ -142,20 +132,10 @@ class OVSNetHead(Mask2FormerHead):
         self.pool_at = pool_at
         self.no_object = no_object
         self.ensemble = dict(ensemble) if ensemble else None
-        self.train_vocabulary = vocab
-        self.test_vocabulary = (load_vocabulary(test_vocabulary)
-                                if test_vocabulary is not None else None)
-        self.fixed_test_vocabulary = test_vocabulary is not None
-        # text embeddings per vocabulary (CPU); the CLIP is shared, never registered
-        self._text_cache: Dict[tuple, Tensor] = {}
-        object.__setattr__(self, '_clip', None)
-        self.register_buffer('train_text', None, persistent=False)
-        self.register_buffer('test_text', None, persistent=False)
-        self.register_buffer('test_seen', None, persistent=False)
+        self.expect_pool: Optional[bool] = None  # set once by OVSEncoderDecoder
         embed_dim = int(model_config(text_encoder['model_name'])['embed_dim'])
-        feat_channels = kwargs['feat_channels']
         del self.cls_embed
-        self.query_proj = nn.Linear(feat_channels, embed_dim)
+        self.query_proj = nn.Linear(kwargs['feat_channels'], embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor(float(logit_scale_init)))
         if no_object == 'embedding':
             self.void_embedding = nn.Parameter(torch.randn(embed_dim) * embed_dim**-0.5)
@@ -166,89 +146,13 @@ class OVSNetHead(Mask2FormerHead):
                                                      batch_first=True)
             self.fusion_norm = nn.LayerNorm(embed_dim)
         self.loss_proxy = MODELS.build(loss_proxy) if loss_proxy is not None else None
-        self._pool_map: Optional[Tensor] = None
-        self._stash: Optional[Tuple[Tensor, Tensor, Optional[Tensor]]] = None
-        self._last_labels: Optional[List[Tensor]] = None
 
-    # ------------------------------------------------------------------ the shared CLIP
     def share_clip(self, clip) -> None:
-        """Use ``clip`` (the backbone's ``FrozenCLIP``) for text and for mapping pooled
-        features; it stays owned by the backbone (not a submodule of the head)."""
-        cfg = self.text_encoder_cfg
+        """Use ``clip`` (the backbone's ``FrozenCLIP``) for the text banks and for mapping
+        pooled features; it stays owned by the backbone."""
+        self.text.share_clip(clip)
 
-        def norm(path):
-            return None if path is None else osp.realpath(osp.expanduser(str(path)))
-
-        if clip.model_name != cfg['model_name'] or norm(clip.weights) != norm(cfg.get('weights')):
-            raise ValueError(
-                f"OVSNetHead.text_encoder ({cfg['model_name']}, {cfg.get('weights')!r}) is not "
-                f'the backbone\'s CLIP ({clip.model_name}, {clip.weights!r}): mask-pooled CLIP '
-                'features and text embeddings must come from one CLIP. Set '
-                'model.decode_head.text_encoder to the backbone\'s model_name and weights.')
-        object.__setattr__(self, '_clip', clip)
-
-    def _text_clip(self):
-        if self._clip is None:  # no backbone CLIP: a text-only tower, not registered
-            from mmopen.clip import FrozenCLIP
-            object.__setattr__(self, '_clip', FrozenCLIP(**self.text_encoder_cfg,
-                                                         text_only=True))
-        return self._clip
-
-    def text_embeddings(self, vocabulary: Union[str, Sequence]) -> Tensor:
-        """``C x D`` normalised text embeddings of a vocabulary (CPU), memoised in the head and
-        cached on disk by ``mmopen.clip``; a CLIP text tower runs only on a cache miss."""
-        from mmopen.clip import FrozenCLIP
-        vocab = load_vocabulary(vocabulary)
-        key = tuple(tuple(names) for names in vocab)
-        if key not in self._text_cache:
-            emb = None
-            if self._clip is None:  # no CLIP yet: the cache may spare loading a text tower
-                cfg = self.text_encoder_cfg
-                emb = FrozenCLIP.cached_text_embeddings(cfg['model_name'], cfg.get('weights'),
-                                                        vocab, self.templates,
-                                                        cfg.get('cache_dir'))
-            if emb is None:  # FrozenCLIP.text_embeddings looks in the cache itself
-                emb = self._text_clip().text_embeddings(vocab, self.templates)
-            self._text_cache[key] = emb.float().cpu()
-        return self._text_cache[key]
-
-    # ------------------------------------------------------------------ vocabularies
-    def check_train_vocabulary(self, vocabulary: Sequence) -> None:
-        """Raise unless ``vocabulary`` (the training dataset's classes) is this head's training
-        vocabulary, class by class in the same order."""
-        data = load_vocabulary(vocabulary)
-        if [list(v) for v in data] != [list(v) for v in self.train_vocabulary]:
-            def show(v):
-                return [', '.join(names) for names in v[:8]] + (['...'] if len(v) > 8 else [])
-
-            raise ValueError(
-                'The training dataset\'s classes and OVSNetHead\'s training vocabulary differ: '
-                f'dataset ({len(data)} classes) {show(data)} vs model.decode_head.vocabulary '
-                f'({len(self.train_vocabulary)} classes) {show(self.train_vocabulary)}. The '
-                'labels index the head\'s vocabulary: point both at the same vocabulary.')
-
-    def set_test_vocabulary(self, vocabulary: Union[str, Sequence],
-                            override_config: bool = False) -> None:
-        """Evaluate over ``vocabulary``: encode it once into the ``test_text`` buffer. A
-        ``test_vocabulary`` fixed in the config is kept unless ``override_config``."""
-        if self.fixed_test_vocabulary and not override_config:
-            vocabulary = self.test_vocabulary
-        vocab = load_vocabulary(vocabulary)
-        self.test_vocabulary = vocab
-        device = self.query_proj.weight.device
-        self.test_text = self.text_embeddings(vocab).to(device)
-        self.test_seen = torch.tensor(seen_mask(vocab, self.train_vocabulary), device=device)
-
-    def _current_text(self, device) -> Tensor:
-        if self.training or (self.test_vocabulary is None and self.test_text is None):
-            if self.train_text is None or self.train_text.device != device:
-                self.train_text = self.text_embeddings(self.train_vocabulary).to(device)
-            return self.train_text
-        if self.test_text is None or self.test_text.device != device:
-            self.set_test_vocabulary(self.test_vocabulary, override_config=True)
-        return self.test_text
-
-    # ------------------------------------------------------------------ forward
+    # ------------------------------------------------------------------ one layer
     def _fuse(self, f_q: Tensor, f_c: Optional[Tensor]) -> Tensor:
         if self.fusion == 'none':
             return f_q
@@ -262,20 +166,19 @@ class OVSNetHead(Mask2FormerHead):
         out, _ = self.fusion_attn(tokens, tokens, tokens, need_weights=False)
         return self.fusion_norm(f_q + out[:, :f_q.shape[1]])
 
-    def pooled_clip_embeddings(self, mask_pred: Tensor) -> Tensor:
-        """``F_C^0`` (``B x N x D``): the pooling features averaged under each mask, mapped by
-        the CLIP tower's head (FC-CLIP)."""
-        if self._pool_map is None or self._clip is None or getattr(self._clip, 'text_only',
-                                                                   False):
+    def pooled_clip_embeddings(self, pool_map: Optional[Tensor], mask_pred: Tensor) -> Tensor:
+        """``F_C^0`` (``B x N x D``): the pooling features ``pool_map`` averaged under each
+        mask, mapped by the CLIP tower's head (FC-CLIP)."""
+        clip = self.text.clip
+        if pool_map is None or clip is None or getattr(clip, 'text_only', False):
             raise ValueError(
                 f"OVSNetHead(fusion={self.fusion!r}) needs the backbone's CLIP pooling features "
                 'and the CLIP itself: use OVSEncoderDecoder with '
                 'CLIPDenseBackbone(with_pool_features=True), or fusion="none".')
-        pooled = mask_pool(self._pool_map, mask_pred.detach() if self.mask_pooling == 'binary'
+        pooled = mask_pool(pool_map, mask_pred.detach() if self.mask_pooling == 'binary'
                            else mask_pred, self.mask_pooling, self.pool_at)
-        visual = self._clip.visual
-        dtype = next(visual.parameters()).dtype
-        return pooled_to_embedding(visual, pooled.to(dtype)).float()
+        dtype = next(clip.visual.parameters()).dtype
+        return pooled_to_embedding(clip.visual, pooled.to(dtype)).float()
 
     def classify(self, fused: Tensor, text: Tensor) -> Tensor:
         """``B x N x (C + 1)`` logits: scaled cosine similarity to the classes, no-object last."""
@@ -287,70 +190,90 @@ class OVSNetHead(Mask2FormerHead):
         cos = fused @ F.normalize(text, dim=-1).T.to(fused.dtype)
         return torch.cat([scale * cos, self.void_logit.expand(*cos.shape[:2], 1)], dim=-1)
 
-    def _forward_head(self, decoder_out: Tensor, mask_feature: Tensor,
-                      attn_mask_target_size: Tuple[int, int]) -> Tuple[Tensor]:
-        decoder_out = self.transformer_decoder.post_norm(decoder_out)
-        mask_embed = self.mask_embed(decoder_out)
-        mask_pred = torch.einsum('bqc,bchw->bqhw', mask_embed, mask_feature)
-        f_q = self.query_proj(decoder_out)
+    def _layer(self, query: Tensor, mask_feature: Tensor, size: Tuple[int, int],
+               pool_map: Optional[Tensor], text: Tensor) -> LayerOutput:
+        """Mask2Former's per-layer head with OVSNet's classification (steps 1-4 above)."""
+        query = self.transformer_decoder.post_norm(query)
+        mask_pred = torch.einsum('bqc,bchw->bqhw', self.mask_embed(query), mask_feature)
+        f_q = self.query_proj(query)
         needs_clip = self.fusion != 'none' or (self.ensemble is not None and not self.training)
-        f_c = self.pooled_clip_embeddings(mask_pred) if needs_clip else None
+        f_c = self.pooled_clip_embeddings(pool_map, mask_pred) if needs_clip else None
         fused = self._fuse(f_q, f_c)
-        self._stash = (f_q, fused, f_c)
-        cls_pred = self.classify(fused, self._current_text(fused.device))
-        attn_mask = F.interpolate(mask_pred, attn_mask_target_size, mode='bilinear',
-                                  align_corners=False)
-        attn_mask = attn_mask.flatten(2).unsqueeze(1).repeat(
-            (1, self.num_heads, 1, 1)).flatten(0, 1)
-        attn_mask = (attn_mask.sigmoid() < 0.5).detach()
-        return cls_pred, mask_pred, attn_mask
+        attn_mask = F.interpolate(mask_pred, size, mode='bilinear', align_corners=False)
+        attn_mask = attn_mask.flatten(2).unsqueeze(1).repeat((1, self.num_heads, 1, 1))
+        attn_mask = (attn_mask.flatten(0, 1).sigmoid() < 0.5).detach()
+        return LayerOutput(self.classify(fused, text), mask_pred, attn_mask, f_q, fused, f_c)
 
-    def expect_pool_features(self, expected: bool) -> None:
-        """Set by :class:`OVSEncoderDecoder`: whether the backbone appends its pooling features
-        to the pixel decoder's levels (then the count of backbone outputs is checked)."""
-        self._expect_pool = bool(expected)
-
-    def forward(self, x: List[Tensor], batch_data_samples: SampleList):
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: List[Tensor], batch_data_samples: SampleList = None
+                ) -> List[LayerOutput]:
+        """Mask2Former's decoder (mmdet's ``Mask2FormerHead.forward``) with every layer's
+        :class:`LayerOutput`; the CLIP pooling features, when the backbone gives them, ride
+        last in ``x``."""
         n_levels = getattr(self.pixel_decoder, 'num_input_levels', len(x))
-        feats = list(x)
-        expect = getattr(self, '_expect_pool', None)
-        if expect is not None and len(feats) != n_levels + int(expect):
+        if self.expect_pool is not None and len(x) != n_levels + int(self.expect_pool):
             raise ValueError(
-                f'OVSNetHead: the backbone gives {len(feats)} feature maps but the head expects '
-                f'{n_levels + int(expect)} ({n_levels} pixel-decoder levels from in_channels'
-                + (' + the CLIP pooling features' if expect else '') + '): make in_channels '
-                'list one width per backbone level (e.g. CLIPDenseBackbone out_indices).')
-        self._pool_map = feats[-1] if len(feats) > n_levels else None  # rides last
-        try:
-            return super().forward(feats[:n_levels], batch_data_samples)
-        finally:
-            self._pool_map = None
+                f'OVSNetHead: the backbone gives {len(x)} feature maps but the head expects '
+                f'{n_levels + int(self.expect_pool)} ({n_levels} pixel-decoder levels from '
+                'in_channels' + (' + the CLIP pooling features' if self.expect_pool else '')
+                + '): make in_channels list one width per backbone level (e.g. '
+                'CLIPDenseBackbone out_indices).')
+        pool_map = x[-1] if len(x) > n_levels else None
+        mask_features, memories = self.pixel_decoder(list(x[:n_levels]))
+        batch = mask_features.shape[0]
+        keys, key_pos = [], []
+        for i in range(self.num_transformer_feat_level):
+            key = self.decoder_input_projs[i](memories[i]).flatten(2).permute(0, 2, 1)
+            keys.append(key + self.level_embed.weight[i].view(1, 1, -1))
+            pad = key.new_zeros((batch, ) + memories[i].shape[-2:], dtype=torch.bool)
+            key_pos.append(self.decoder_positional_encoding(pad).flatten(2).permute(0, 2, 1))
+        query = self.query_feat.weight.unsqueeze(0).repeat((batch, 1, 1))
+        query_pos = self.query_embed.weight.unsqueeze(0).repeat((batch, 1, 1))
+        text = self.text.bank(self.training)
+        outs = [self._layer(query, mask_features, memories[0].shape[-2:], pool_map, text)]
+        for i in range(self.num_transformer_decoder_layers):
+            level = i % self.num_transformer_feat_level
+            attn_mask = outs[-1].attn_mask
+            attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
+            query = self.transformer_decoder.layers[i](
+                query=query, key=keys[level], value=keys[level], query_pos=query_pos,
+                key_pos=key_pos[level], cross_attn_mask=attn_mask,
+                query_key_padding_mask=None, key_padding_mask=None)
+            size = memories[(i + 1) % self.num_transformer_feat_level].shape[-2:]
+            outs.append(self._layer(query, mask_features, size, pool_map, text))
+        return outs
 
     # ------------------------------------------------------------------ training
-    def get_targets(self, *args, **kwargs):
-        targets = super().get_targets(*args, **kwargs)
-        self._last_labels = targets[0]  # the last call is the final decoder layer's
+    def get_targets(self, cls_scores_list, mask_preds_list, batch_gt_instances,
+                    batch_img_metas, *args, **kwargs):
+        targets = super().get_targets(cls_scores_list, mask_preds_list, batch_gt_instances,
+                                      batch_img_metas, *args, **kwargs)
+        sink = batch_img_metas[0].get(MATCHED_LABELS) if batch_img_metas else None
+        if sink is not None:
+            sink.append(targets[0])  # labels per image; num_classes = unmatched
         return targets
 
-    def loss_by_feat(self, all_cls_scores, all_mask_preds, batch_gt_instances,
-                     batch_img_metas) -> Dict[str, Tensor]:
+    def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> Dict[str, Tensor]:
         """Mask2Former's losses (+ Proxy Calibration), computed in fp32 with autocast off: under
         ``--amp`` the head's outputs are fp16, and the matching costs, the point-sampled BCE
         and the dice sums over 12,544 points per mask are not safe in half precision."""
-        device = all_mask_preds[0].device.type
-        with torch.autocast(device_type=device, enabled=False):
-            losses = super().loss_by_feat([c.float() for c in all_cls_scores],
-                                          [m.float() for m in all_mask_preds],
-                                          batch_gt_instances, batch_img_metas)
+        gt_instances, img_metas = self._seg_data_to_instance_data(batch_data_samples)
+        outs = self(x, batch_data_samples)
+        matched: List[List[Tensor]] = []  # every layer's matched labels, the final one last
+        img_metas = [dict(m, **{MATCHED_LABELS: matched}) if i == 0 else m
+                     for i, m in enumerate(img_metas)]
+        with torch.autocast(device_type=outs[-1].masks.device.type, enabled=False):
+            losses = self.loss_by_feat([o.cls.float() for o in outs],
+                                       [o.masks.float() for o in outs], gt_instances, img_metas)
             if self.loss_proxy is not None and self.loss_proxy.loss_weight > 0:
-                f_q, fused, _ = self._stash
-                f_q = f_q.float()
-                labels = torch.stack(self._last_labels)  # B x N, num_classes = unmatched
-                matched = labels < self.num_classes
-                f_t = self.train_text.to(f_q.device)[labels[matched]]
-                f_c = None if self.fusion == 'none' else fused[matched].float()
-                losses[self.loss_proxy.loss_name] = self.loss_proxy(
-                    f_q[matched], f_c, f_t.float())
+                final = outs[-1]
+                labels = torch.stack(matched[-1])
+                hit = labels < self.num_classes
+                f_t = self.text.bank(True).to(final.f_q.device)[labels[hit]].float()
+                f_c = None if self.fusion == 'none' else final.fused[hit].float()
+                losses[self.loss_proxy.loss_name] = self.loss_proxy(final.f_q[hit].float(),
+                                                                    f_c, f_t)
         return losses
 
     # ------------------------------------------------------------------ inference
@@ -359,20 +282,14 @@ class OVSNetHead(Mask2FormerHead):
         """The final layer's class probabilities over the current vocabulary (``B x N x C``,
         the no-object class dropped, FC-CLIP's ensemble applied if configured) and mask logits
         (``B x N x h x w``, at mask resolution)."""
-        from mmseg.structures import SegDataSample
-        samples = [SegDataSample(metainfo=m) for m in batch_img_metas]
-        all_cls, all_masks = self(x, samples)
-        logits = all_cls[-1]
-        if self.ensemble is not None:
-            text = self._current_text(logits.device)
-            clip_scale = self._clip.model.logit_scale.exp().clamp(max=100).float()
-            clip_logits = clip_scale * F.normalize(self._stash[2], dim=-1) @ text.T
-            probs = geometric_ensemble(logits, clip_logits, self.test_seen if not self.training
-                                       and self.test_seen is not None else None,
-                                       **self.ensemble)
-        else:
-            probs = F.softmax(logits, dim=-1)[..., :-1]
-        return probs, all_masks[-1]
+        final = self(x, [SegDataSample(metainfo=m) for m in batch_img_metas])[-1]
+        if self.ensemble is None:
+            return F.softmax(final.cls, dim=-1)[..., :-1], final.masks
+        text = self.text.bank(self.training)
+        clip_scale = self.text.clip.model.logit_scale.exp().clamp(max=100).float()
+        clip_logits = clip_scale * F.normalize(final.f_c, dim=-1) @ text.T
+        seen = None if self.training else self.text.seen()
+        return geometric_ensemble(final.cls, clip_logits, seen, **self.ensemble), final.masks
 
     def predict(self, x: Tuple[Tensor], batch_img_metas: List[dict], test_cfg: ConfigType,
                 size: Optional[Sequence[int]] = None) -> Tensor:
@@ -389,4 +306,28 @@ class OVSNetHead(Mask2FormerHead):
 
     def extra_repr(self) -> str:
         return (f'fusion={self.fusion}, gfa={self.gfa_cfg if self.fusion == "gfa" else None}, '
-                f'no_object={self.no_object}, classes={len(self.train_vocabulary)}')
+                f'no_object={self.no_object}, classes={len(self.text.train_vocabulary)}')
+
+
+def _check_class_counts(vocab: Vocabulary, kwargs: dict) -> int:
+    """``num_classes`` from the training vocabulary, refusing a config that says otherwise,
+    and Mask2Former's class loss by default (CE weight 2, the no-object class at 0.1)."""
+    given = kwargs.get('num_classes')
+    if given is not None and given != len(vocab):
+        raise ValueError(
+            f'OVSNetHead: num_classes={given} but the training vocabulary ({vocab.source}) '
+            f'has {len(vocab)} classes. The head takes its classes from the vocabulary: set '
+            f'decode_head.num_classes={len(vocab)} or None (a stock Mask2Former config sets '
+            f'150), or use a {given}-class vocabulary.')
+    kwargs.setdefault('loss_cls', dict(type='mmdet.CrossEntropyLoss', use_sigmoid=False,
+                                       loss_weight=2.0, reduction='mean',
+                                       class_weight=[1.0] * len(vocab) + [0.1]))
+    kwargs['loss_cls'] = ConfigDict(kwargs['loss_cls'])
+    weight = kwargs['loss_cls'].get('class_weight')
+    if weight is not None and len(weight) != len(vocab) + 1:
+        raise ValueError(
+            f'OVSNetHead: loss_cls.class_weight has {len(weight)} entries but the vocabulary '
+            f'({vocab.source}) has {len(vocab)} classes (+ 1 no-object = {len(vocab) + 1}): '
+            f'give {len(vocab) + 1} weights, e.g. class_weight=[1.0] * {len(vocab)} + [0.1], '
+            'or drop loss_cls for that default.')
+    return len(vocab)

@@ -1,9 +1,9 @@
 from .clip_ood_classifier import CLIPOODClassifier
 from .ebm_prompt_classifier import EBMPromptClassifier
+from .score_components import (AdaNegScore, CSPScore, DeltaEnergyScore, EnergyScore, GLMCMScore,
+                               MaxLogitScore, MCMScore, MSPScore, NegLabelScore, OODScore,
+                               build_scores)
 from .synood_classifier import ResidualProjection, SynOODClassifier
-from .score_components import (AdaNegScore, CSPScore, DeltaEnergyScore, EnergyScore,
-                               GLMCMScore, MaxLogitScore, MCMScore, MSPScore, NegLabelScore,
-                               OODScore, build_scores)
 
 __all__ = [
     'CLIPOODClassifier', 'EBMPromptClassifier', 'AdaNegScore', 'CSPScore', 'GLMCMScore',

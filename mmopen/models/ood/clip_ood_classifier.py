@@ -8,33 +8,16 @@ from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 
 from mmopen.clip import CLIP_MEAN, CLIP_STD, FrozenCLIP
+from mmopen.clip.text_classifier import TextClassifier
+from mmopen.clip.vocabularies import Vocabulary
 from mmopen.ood.csp import CSP_TEMPLATES
-from mmopen.ood.neg_labels import NegLabels, read_neg_labels
+from mmopen.ood.neg_bank import load_neg_bank
+from mmopen.ood.neg_labels import read_neg_labels
 from .score_components import CSPScore, build_scores
 
 DEFAULT_SCORES = (dict(type='MSPScore'), dict(type='MaxLogitScore'), dict(type='EnergyScore'),
                   dict(type='MCMScore'), dict(type='NegLabelScore'),
                   dict(type='DeltaEnergyScore'))
-
-
-def load_neg_bank(clip: FrozenCLIP, neg_labels: Union[str, NegLabels, Sequence[str]],
-                  noun_templates: Sequence[str], adj_templates: Sequence[str],
-                  csp_templates: Sequence[str] = CSP_TEMPLATES,
-                  adjectives_first: bool = False) -> torch.Tensor:
-    """Text embeddings of negative labels (nouns, then adjectives, then CSP's conjugated
-    labels; ``adjectives_first``: adjectives, then nouns, as the AdaNeg release stacks them),
-    each kind averaged over its templates. The order decides which labels share a group of
-    NegLabel's fixed permutation."""
-    if isinstance(neg_labels, str):
-        neg_labels = read_neg_labels(neg_labels)
-    elif not isinstance(neg_labels, NegLabels):
-        neg_labels = NegLabels(list(neg_labels), [])
-    parts = [(neg_labels.nouns, noun_templates), (neg_labels.adjectives, adj_templates)]
-    if adjectives_first:
-        parts.reverse()
-    parts.append((neg_labels.conjugated, csp_templates))
-    return torch.cat([clip.text_embeddings([[w] for w in words], templates)
-                      for words, templates in parts if words])
 
 
 def clip_data_preprocessor(cfg: Optional[dict]):
@@ -89,7 +72,8 @@ class CLIPOODClassifier(BaseModel):
         self.clip = FrozenCLIP(**clip)
         self.scores = build_scores(scores)
         self.cls_tau = cls_tau
-        id_bank = self.build_id_bank(vocabulary, templates)
+        self.vocabulary = Vocabulary.load(vocabulary)
+        id_bank = self.build_id_bank(self.vocabulary, templates)
         self.num_classes = id_bank.shape[0]
         self.neg_perm = None
         if neg_labels is not None:
@@ -125,9 +109,13 @@ class CLIPOODClassifier(BaseModel):
         # one bank, one matmul per batch for both similarity blocks
         self.register_buffer('text_bank', torch.cat([id_bank, neg_bank]), persistent=False)
 
-    def build_id_bank(self, vocabulary, templates) -> torch.Tensor:
-        """L2-normalised text embeddings of the ID classes (``C x D``)."""
-        return self.clip.text_embeddings(vocabulary, templates)
+    def build_id_bank(self, vocabulary: Vocabulary, templates) -> torch.Tensor:
+        """L2-normalised text embeddings of the ID classes (``C x D``), by the model's
+        :class:`~mmopen.clip.TextClassifier` over its CLIP."""
+        self.text = TextClassifier(vocabulary, dict(model_name=self.clip.model_name,
+                                                    weights=self.clip.weights), templates)
+        self.text.share_clip(self.clip)
+        return self.text.embeddings(vocabulary)
 
     def _order_negatives(self, neg_bank: torch.Tensor) -> Tuple[torch.Tensor, bool]:
         """Store the negatives in the order the scores read them (NegLabel's fixed group

@@ -7,7 +7,6 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from mmopen.clip.prompting import check_supported, context_prompts, encode_text_with_context
-from mmopen.clip.vocabularies import class_names
 from mmopen.ood.ebm import delta_energy_lower_bound
 from mmopen.ood.scores import delta_energy
 from .clip_ood_classifier import CLIPOODClassifier
@@ -59,7 +58,7 @@ class EBMPromptClassifier(CLIPOODClassifier):
     def build_id_bank(self, vocabulary, templates) -> torch.Tensor:
         model = self.clip.model
         check_supported(model)
-        names = class_names(vocabulary)
+        names = list(vocabulary.names)
         width = model.token_embedding.weight.shape[1]
         if self._ctx_init:
             init_tokens = self.clip.tokenizer([self._ctx_init])

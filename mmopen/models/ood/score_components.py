@@ -6,12 +6,13 @@ Configs name them in a classifier's ``scores`` list, e.g.
 (``id_sims``: ``B x C``; ``neg_sims``: ``B x N`` or ``None``), returning ``B`` scores,
 higher = more in-distribution.
 """
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from mmpretrain.registry import MODELS
 
 from mmopen.ood import scores as ood_scores
+from mmopen.ood.adaneg import adaneg_scores, stream_order
 
 
 class OODScore:
@@ -178,11 +179,6 @@ class GLMCMScore(OODScore):
         return ood_scores.gl_mcm(id_sims, local_sims, self.temperature, self.lambda_local)
 
 
-#: stream scores bound to a text bank, by :attr:`AdaNegScore.key` (a digest of the bank and the
-#: settings, the same in every process of a distributed run); ``OODMetric`` finds them here.
-STREAM_SCORES: Dict[str, 'AdaNegScore'] = {}
-
-
 @MODELS.register_module()
 class AdaNegScore(OODScore):
     """AdaNeg (:mod:`mmopen.ood.adaneg`): a test-time score over a stream.
@@ -232,19 +228,19 @@ class AdaNegScore(OODScore):
         digest.update(repr((sorted(self.settings.items()), neg_ordered, self.stream_seed,
                             self.id_ood_ratio)).encode())
         self.key = f'{self.name}:{digest.hexdigest()[:16]}'
-        STREAM_SCORES[self.key] = self
         return self.key
 
     def stream_inputs(self, features: torch.Tensor, **_) -> dict:
         if self.key is None:
             raise RuntimeError(f'{self.name}: bind() the text bank first (CLIPOODClassifier '
                                'does when it is built).')
-        return dict(key=self.key, inputs=dict(feature=features.float().cpu()))
+        # the score itself rides along by reference: OODMetric keeps it (per process) to run
+        # the stream; the gathered results carry only the key and the features
+        return dict(key=self.key, score=self, inputs=dict(feature=features.float().cpu()))
 
     def run(self, id_feats: torch.Tensor, ood_feats: torch.Tensor):
         """The stream of one OOD set: ``(ID scores, OOD scores)`` of the samples in it, each in
         its set's order (ID samples left out by ``id_ood_ratio`` are not scored)."""
-        from mmopen.ood.adaneg import adaneg_scores, stream_order
         n_id = id_feats.shape[0]
         order = stream_order(n_id, ood_feats.shape[0], self.stream_seed, self.id_ood_ratio)
         feats = torch.cat([id_feats, ood_feats])[order]

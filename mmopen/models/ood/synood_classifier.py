@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from mmopen.ood.synood.manifest import read_manifest
 from .clip_ood_classifier import CLIPOODClassifier
 
 
@@ -100,7 +101,6 @@ class SynOODClassifier(CLIPOODClassifier):
     def _mined_subset(mined_from: Optional[str], num_negatives: int) -> torch.Tensor:
         if mined_from is None:
             return torch.arange(num_negatives)
-        from mmopen.synood.dataset_writer import read_manifest
         records = read_manifest(mined_from)['records']
         idx = sorted({int(r['neg_index']) for r in records})
         if not idx:

@@ -1,17 +1,18 @@
 """``SeeCLIPClassifier``: SeeCLIP (semantic-enhanced CLIP) for open-set domain generalisation,
 as an mmpretrain model.
 
-A frozen CLIP, a :class:`SeeCLIPPromptLearner` (the only trainable part), ``C + 1`` outputs: the
-known classes, then "unknown". Training minimises :func:`mmopen.seeclip.losses.seeclip_losses`;
+A frozen CLIP, a :class:`SeeCLIPPromptLearner` (the only trainable part), ``C + 1`` outputs:
+the known classes, then "unknown". Training minimises
+:func:`mmopen.osdg.seeclip.losses.seeclip_losses`;
 optionally a fraction of every batch is turned into pseudo-unknowns online
-(:class:`mmopen.seeclip.PseudoUnknownGenerator`, labelled ``C``) -- for small runs; large runs
+(:class:`mmopen.osdg.seeclip.PseudoUnknownGenerator`, labelled ``C``) -- for small runs; large runs
 pre-generate them with ``tools/seeclip/generate_pseudo_unknowns.py`` and train on
 ``OSDGDataset(pseudo_unknowns=...)``. Prediction is the argmax over the ``C + 1`` softmax
 probabilities; each prediction carries ``pred_score`` (``C + 1`` probabilities) and
 ``ood_scores = {'SeeCLIP': 1 - p_unknown}`` (higher = more known), which ``OSDGMetric`` and
 ``OODMetric`` read, and ``semantic_tokens``, the probe of its tokens
-(:func:`mmopen.seeclip.semantic_tokens.token_diagnostics`: pairwise cosine, attention entropy),
-which ``OSDGMetric`` averages into ``osdg/token_cos`` and ``osdg/attention_entropy``.
+(:func:`mmopen.osdg.seeclip.semantic_tokens.token_diagnostics`: pairwise cosine, attention
+entropy), which ``OSDGMetric`` averages into ``osdg/token_cos`` and ``osdg/attention_entropy``.
 """
 from typing import List, Optional, Sequence, Union
 
@@ -21,26 +22,31 @@ from mmengine.model import BaseModel
 from mmpretrain.registry import MODELS
 
 from mmopen.clip import FrozenCLIP
-from mmopen.seeclip.losses import seeclip_losses
-from mmopen.seeclip.semantic_tokens import token_diagnostics
+from mmopen.clip.dense import dense_features
+from mmopen.clip.preprocess import clip_input_size, clip_normalise
+from mmopen.clip.vocabularies import Vocabulary
+from mmopen.osdg.benchmarks import load_osdg_benchmark
+from mmopen.osdg.seeclip.losses import seeclip_losses
+from mmopen.osdg.seeclip.pseudo_unknowns import PseudoUnknownGenerator
+from mmopen.osdg.seeclip.semantic_tokens import token_diagnostics
 from ..ood.clip_ood_classifier import clip_data_preprocessor
 from .seeclip_prompt_learner import SeeCLIPPromptLearner
 
 
-def resolve_class_names(classes: Union[str, dict, Sequence[str], None],
-                        benchmark: Union[str, dict, None]) -> List[str]:
-    """Known-class prompt names: an explicit list, else the known classes of an OSDG benchmark
-    (a shipped name, a JSON file or a dict; :func:`mmopen.datasets.load_osdg_benchmark`)."""
+def resolve_vocabulary(classes: Union[Vocabulary, str, dict, Sequence[str], None],
+                        benchmark: Union[str, dict, None]) -> Vocabulary:
+    """The known classes as a :class:`~mmopen.clip.Vocabulary` (their display names are the
+    prompt names): ``classes`` (a ``Vocabulary``, a vocabulary file or shipped name, or a list
+    of names), else the known classes of an OSDG benchmark (a shipped name, a JSON file or a
+    dict; :func:`mmopen.osdg.load_osdg_benchmark`)."""
     if classes is not None:
-        if isinstance(classes, str):
-            from mmopen.clip.vocabularies import class_names
-            return list(class_names(classes))
-        return [str(c) for c in classes]
+        if isinstance(classes, (Vocabulary, str)):
+            return Vocabulary.load(classes)
+        return Vocabulary.load([[str(c)] for c in classes])
     if benchmark is None:
         raise ValueError('SeeCLIPClassifier needs the known classes: set `classes` (a list or a '
                          'vocabulary file) or `benchmark` (e.g. "pacs").')
-    from mmopen.datasets.osdg_benchmarks import load_osdg_benchmark
-    return list(load_osdg_benchmark(benchmark).known_prompt_names)
+    return Vocabulary.load([[n] for n in load_osdg_benchmark(benchmark).known_prompt_names])
 
 
 @MODELS.register_module()
@@ -50,7 +56,7 @@ class SeeCLIPClassifier(BaseModel):
     Args:
         clip: ``FrozenCLIP`` arguments (an open_clip model with its own text tower and a
             ViT or ConvNeXt image tower, whose patch embeddings give the semantic tokens).
-        classes / benchmark: the known classes (see :func:`resolve_class_names`).
+        classes / benchmark: the known classes (see :func:`resolve_vocabulary`).
         num_queries, n_unknown_ctx, unknown_word, init_std, attention, temperature, seed: the
             prompt learner's (:class:`SeeCLIPPromptLearner`).
         margin: repulsion margin ``m`` (0.5).
@@ -79,7 +85,8 @@ class SeeCLIPClassifier(BaseModel):
         super().__init__(data_preprocessor=clip_data_preprocessor(data_preprocessor),
                          init_cfg=init_cfg)
         self.clip = FrozenCLIP(**clip)
-        names = resolve_class_names(classes, benchmark)
+        self.vocabulary = resolve_vocabulary(classes, benchmark)
+        names = list(self.vocabulary.names)
         model = self.clip.model
         self.prompt_learner = SeeCLIPPromptLearner(
             names, self.clip.tokenizer, self.clip.embed_dim,
@@ -127,8 +134,6 @@ class SeeCLIPClassifier(BaseModel):
     def semantic_tokens_of_images(self, images01: torch.Tensor) -> torch.Tensor:
         """Semantic tokens of images in ``[0, 1]`` (resized to the CLIP input size),
         differentiable w.r.t. the images (the pseudo-unknown guidance)."""
-        from mmopen.clip.dense import dense_features
-        from mmopen.synood.classifiers import clip_input_size, clip_normalise
         size = clip_input_size(self.clip.model)
         x = images01.float()
         if x.shape[-1] != size:
@@ -150,7 +155,6 @@ class SeeCLIPClassifier(BaseModel):
 
     def _pseudo_generator(self):
         if self._pseudo_gen is None:
-            from mmopen.seeclip.pseudo_unknowns import PseudoUnknownGenerator
             cfg = {k: v for k, v in self.pseudo_cfg.items() if k not in ('fraction', 'seed')}
             cfg.setdefault('device', str(next(self.prompt_learner.parameters()).device))
             self._pseudo_gen = PseudoUnknownGenerator(class_names=self.class_names, **cfg)

@@ -1,7 +1,7 @@
 """``SeeCLIPPromptLearner``: SeeCLIP's semantic-enhanced prompts over a frozen CLIP.
 
 For an image with global feature ``v_dom`` (the domain token: the L2-normalised global image
-embedding) and semantic tokens ``s_1 .. s_K`` (:mod:`mmopen.seeclip.semantic_tokens`):
+embedding) and semantic tokens ``s_1 .. s_K`` (:mod:`mmopen.osdg.seeclip.semantic_tokens`):
 
 * known prompt of class ``c``: ``[SOS] Phi(v_dom) Psi_1(s_1) .. Psi_K(s_K) <tokens of c> . [EOS]``
   -- the class name is kept (the released code drops it, which leaves the known prompts with
@@ -10,9 +10,10 @@ embedding) and semantic tokens ``s_1 .. s_K`` (:mod:`mmopen.seeclip.semantic_tok
 
 ``Phi`` and ``Psi_k`` are linear maps from the CLIP embedding width ``D`` into the text tower's
 token-embedding width ``W`` (the paper's ``Linear(d, d)`` where the two widths coincide). The
-prompts are encoded by the frozen text tower (:func:`mmopen.clip.prompting.encode_text_with_context`),
-so every image gets its own ``C + 1`` text features, as in conditional prompt learning: the
-text tower runs ``B (C + 1)`` prompts per batch.
+prompts are encoded by the frozen text tower
+(:func:`mmopen.clip.prompting.encode_text_with_context`), so every image gets its own ``C + 1``
+text features, as in conditional prompt learning: the text tower runs ``B (C + 1)`` prompts per
+batch.
 """
 import math
 from typing import List, NamedTuple, Sequence
@@ -23,8 +24,8 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from mmopen.clip.prompting import check_supported, context_prompts, encode_text_with_context
-from mmopen.seeclip.semantic_tokens import (ATTENTION_MODES, SemanticTokens, flatten_patches,
-                                            orthonormal_queries, semantic_tokens)
+from mmopen.osdg.seeclip.semantic_tokens import (ATTENTION_MODES, SemanticTokens, flatten_patches,
+                                                 orthonormal_queries, semantic_tokens)
 
 
 class SeeCLIPPrompts(NamedTuple):
@@ -48,7 +49,7 @@ class SeeCLIPPromptLearner(nn.Module):
         init_std: std of the normal initialisation of the unknown context.
         attention: ``'competitive'`` (default: the queries share each patch) or
             ``'independent'`` (the paper's softmax over patches); see
-            :mod:`mmopen.seeclip.semantic_tokens`.
+            :mod:`mmopen.osdg.seeclip.semantic_tokens`.
         temperature: initial temperature of the queries' cosine logits (0.1); learnt, kept in
             ``[0.01, 1]``.
         seed: seed of the initialisation (orthonormal queries; the projections use PyTorch's

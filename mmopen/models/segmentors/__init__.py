@@ -1,3 +1,3 @@
-from .ovs_encoder_decoder import OVSEncoderDecoder, chunked_semantic_argmax
+from .ovs_encoder_decoder import OVSEncoderDecoder
 
-__all__ = ['OVSEncoderDecoder', 'chunked_semantic_argmax']
+__all__ = ['OVSEncoderDecoder']

@@ -19,20 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmopen.clip import CLIP_MEAN, CLIP_STD
-
-
-def clip_normalise(images: torch.Tensor) -> torch.Tensor:
-    """Images in ``[0, 1]`` -> CLIP's input normalisation (``CLIP_MEAN`` / ``CLIP_STD`` are in
-    0-255 pixel units, as mmpretrain's data preprocessors use them)."""
-    mean = images.new_tensor(CLIP_MEAN).view(1, 3, 1, 1) / 255
-    std = images.new_tensor(CLIP_STD).view(1, 3, 1, 1) / 255
-    return (images - mean) / std
-
-
-def clip_input_size(clip) -> int:
-    size = clip.visual.image_size
-    return int(size[0] if isinstance(size, (tuple, list)) else size)
+from mmopen.clip import FrozenCLIP
+from mmopen.clip.preprocess import clip_input_size, clip_normalise
 
 
 def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -71,7 +59,6 @@ class CLIPLogits(nn.Module):
                  templates: Union[str, Sequence[str]] = ('the nice {}', ),
                  input_size: Optional[int] = None):
         super().__init__()
-        from mmopen.clip import FrozenCLIP
         self.clip = clip if isinstance(clip, FrozenCLIP) else FrozenCLIP(**clip)
         self.register_buffer('text', self.clip.text_embeddings(vocabulary, templates))
         self.input_size = int(input_size or clip_input_size(self.clip))

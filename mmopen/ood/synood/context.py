@@ -23,6 +23,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mmopen.clip import FrozenCLIP
+from mmopen.clip.preprocess import clip_input_size, clip_normalise
+from mmopen.clip.vocabularies import class_names
+from mmopen.diffusion.images import from_uint8
+from mmopen.ood.neg_labels import read_neg_labels
+
 DEFAULT_TEMPLATE = 'A photo only remain {}.'
 
 
@@ -59,7 +65,6 @@ class VocabularyContext:
 
     def __init__(self, clip, vocabulary: Union[str, Sequence[str]],
                  templates: Union[str, Sequence[str]] = ('a photo of a {}.', ), top_k: int = 3):
-        from mmopen.clip import FrozenCLIP
         self.clip = clip if isinstance(clip, FrozenCLIP) else FrozenCLIP(**clip)
         self.words = self._read_words(vocabulary)
         if not self.words:
@@ -68,13 +73,11 @@ class VocabularyContext:
             raise ValueError(f'top_k={top_k}: must be >= 1.')
         self.top_k = top_k
         self.text = self.clip.text_embeddings([[w] for w in self.words], templates)
-        from .classifiers import clip_input_size
         self.input_size = clip_input_size(self.clip)
 
     @staticmethod
     def _read_words(vocabulary) -> List[str]:
         if isinstance(vocabulary, str):
-            from mmopen.ood.neg_labels import read_neg_labels
             if osp.isfile(vocabulary):
                 try:
                     labels = read_neg_labels(vocabulary)
@@ -82,14 +85,11 @@ class VocabularyContext:
                             list(labels.conjugated))
                 except ValueError:
                     pass
-            from mmopen.clip.vocabularies import class_names
             return class_names(vocabulary)
         return [str(w) for w in vocabulary]
 
     @torch.no_grad()
     def image_embeddings(self, images: Sequence[np.ndarray]) -> torch.Tensor:
-        from .classifiers import clip_normalise
-        from .inpainting import from_uint8
         x = clip_normalise(from_uint8(images, self.input_size))
         device = next(self.clip.parameters()).device
         return F.normalize(self.clip.encode_image(x.to(device)).float(), dim=-1).cpu()

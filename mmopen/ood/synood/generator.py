@@ -1,24 +1,19 @@
 """The SynOOD generator: seed image -> context prompt -> guided inpainting -> mined negative
-label. Shared by :class:`mmopen.synood.SynOODTransform` (online, in a pipeline) and
+label. Shared by :class:`mmopen.datasets.SynOODTransform` (online, in a pipeline) and
 ``tools/synood/generate.py`` (offline, a whole data set)."""
-import hashlib
 from typing import Dict, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import torch
 
+from mmopen.clip import FrozenCLIP
+from mmopen.clip.vocabularies import load_vocabulary
+from mmopen.diffusion.images import check_fit, from_uint8, to_uint8
+from mmopen.diffusion.inpainting import GuidanceSettings, GuidedInpainter
+from mmopen.diffusion.loading import load_inpaint_model
 from .classifiers import CLIPLogits, build_guidance_classifier
 from .context import DEFAULT_TEMPLATE, build_context_provider, format_prompt
-from .inpainting import (GuidanceSettings, GuidedInpainter, check_fit, from_uint8,
-                         load_inpaint_model, to_uint8)
 from .mining import NegativeLabelMiner
-
-
-def sample_seed(base: int, key: str) -> int:
-    """A per-image seed from the run's seed and the image's path: the same image gets the same
-    noise whichever process, shard or batch it falls in."""
-    digest = hashlib.sha256(f'{int(base)}:{key}'.encode()).digest()
-    return int.from_bytes(digest[:4], 'little') & 0x7FFFFFFF
 
 
 class SynOODSample(NamedTuple):
@@ -48,7 +43,7 @@ class SynOODGenerator:
         resolution: square size the seeds are made (SD-2: 512).
         seed_fit: how a seed becomes square: ``'crop'`` (centre crop, then resize; keeps the
             aspect ratio) or ``'squash'`` (resize to a square, as the SynOOD release loads its
-            seeds; :func:`mmopen.synood.inpainting.from_uint8`).
+            seeds; :func:`mmopen.diffusion.images.from_uint8`).
         device: ``'cpu'``, ``'cuda'``, ``'cuda:N'`` (default: CUDA when available).
         fp16: half precision for the diffusion components (CUDA only).
     """
@@ -66,8 +61,6 @@ class SynOODGenerator:
                  device: Optional[str] = None,
                  fp16: bool = False,
                  seed_fit: str = 'crop'):
-        from mmopen.clip import FrozenCLIP
-        from mmopen.clip.vocabularies import load_vocabulary
         device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         format_prompt(template, '')  # validate early
         self.seed_fit = check_fit(seed_fit)  # before the models load

@@ -6,7 +6,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .classifiers import clip_input_size, clip_normalise
+from mmopen.clip import FrozenCLIP
+from mmopen.clip.preprocess import clip_input_size, clip_normalise
+from mmopen.diffusion.images import from_uint8
+from mmopen.ood.neg_bank import load_neg_bank
+from mmopen.ood.neg_labels import read_neg_labels
 
 
 class NegativeLabelMiner:
@@ -21,9 +25,6 @@ class NegativeLabelMiner:
     def __init__(self, clip, neg_labels: str,
                  neg_noun_templates: Sequence[str] = ('the nice {}', ),
                  neg_adj_templates: Sequence[str] = ('This is a {} photo', )):
-        from mmopen.clip import FrozenCLIP
-        from mmopen.models.ood.clip_ood_classifier import load_neg_bank
-        from mmopen.ood.neg_labels import read_neg_labels
         self.clip = clip if isinstance(clip, FrozenCLIP) else FrozenCLIP(**clip)
         labels = read_neg_labels(neg_labels)
         # the bank's row order: nouns, adjectives, then CSP's conjugated labels
@@ -33,8 +34,8 @@ class NegativeLabelMiner:
 
     @torch.no_grad()
     def __call__(self, images: Union[torch.Tensor, Sequence[np.ndarray]]) -> torch.Tensor:
-        """Index (into the negative labels: nouns, adjectives, conjugated) of each image's label."""
-        from .inpainting import from_uint8
+        """Index (into the negative labels: nouns, adjectives, conjugated) of each image's
+        label."""
         x = images if isinstance(images, torch.Tensor) else from_uint8(images)
         x = F.interpolate(x.float(), size=(self.input_size, ) * 2, mode='bicubic',
                           align_corners=False, antialias=x.shape[-1] > self.input_size).clamp(0, 1)

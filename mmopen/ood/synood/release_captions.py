@@ -7,7 +7,7 @@ MLLM's description of the image without its main object::
     {"train/n01440764/n01440764_10026.JPEG": "a river bank with green plants"}
 
 and builds each prompt from the first 73 characters of it (``"A photo only remain {}."``,
-``datasets.py``). :class:`mmopen.synood.CaptionContext` reads
+``datasets.py``). :class:`mmopen.ood.synood.CaptionContext` reads
 ``{"image": "<path>", "caption": "<text>"}`` lines; :func:`convert_release_captions` writes
 them, cut to ``max_chars`` as the release cuts them (``0``: whole).
 """

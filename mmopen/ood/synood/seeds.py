@@ -2,15 +2,11 @@
 bytes per pixel (``file size / (W * H)``), a proxy for how much an image holds (k = 50)."""
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, NamedTuple, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from PIL import Image
 
-
-class Seed(NamedTuple):
-    path: str        # as given (relative to the data root, or absolute)
-    label: int
-    complexity: float
+from mmopen.utils.sharded_writer import Seed
 
 
 def bytes_per_pixel(path: str) -> float:

@@ -1,15 +1,16 @@
 """SeeCLIP's pseudo-unknowns (SeeCLIP §3.4, semantic-guided diffusion).
 
 A known image's semantic tokens ``s_k`` are perturbed (``s_k + N(0, sigma^2)``,
-:func:`mmopen.seeclip.semantic_tokens.perturb_tokens`) and a diffusion model generates an image
-*whose own semantic tokens are the perturbed ones*: close to the known class in most respects,
-different in some of the parts the queries attend to -- a hard unknown, labelled "unknown".
+:func:`mmopen.osdg.seeclip.semantic_tokens.perturb_tokens`) and a diffusion model generates an
+image *whose own semantic tokens are the perturbed ones*: close to the known class in most
+respects, different in some of the parts the queries attend to -- a hard unknown, labelled
+"unknown".
 
 The paper says the perturbed tokens are used "as control conditions" and gives no more; the
 released code prompts Stable Diffusion 1.5 with ``"A {domain} image of an unknown class"``, the
 known class names as negative prompt, guidance 15 and 20 steps, and uses no token at all. Here
 both are kept and the tokens become the control the paper describes, without training a new
-conditioning network, through the guided sampler of :mod:`mmopen.synood.inpainting` (the same
+conditioning network, through the guided sampler of :mod:`mmopen.diffusion.inpainting` (the same
 loading path and sampler as SynOOD):
 
 * the model is a local SD-2-inpainting-compatible folder with a whole-image mask, started from
@@ -30,8 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmopen.synood.inpainting import (GuidanceSettings, GuidedInpainter, from_uint8,
-                                      load_inpaint_model, to_uint8)
+from mmopen.diffusion.images import from_uint8, to_uint8
+from mmopen.diffusion.inpainting import GuidanceSettings, GuidedInpainter
+from mmopen.diffusion.loading import load_inpaint_model
 from .semantic_tokens import perturb_tokens
 
 DEFAULT_PROMPT = 'A {domain} image of an unknown class'
@@ -68,7 +70,7 @@ class PseudoUnknownGenerator:
         class_names: the known classes: the negative prompt is ``', '.join(class_names)``.
         sigma: the token perturbation (0.2).
         prompt: the positive prompt, with ``{domain}``.
-        guidance: :class:`mmopen.synood.GuidanceSettings` overrides of
+        guidance: :class:`mmopen.diffusion.GuidanceSettings` overrides of
             :data:`DEFAULT_GUIDANCE`.
         resolution: square size of the generated images.
         device / fp16: as for SynOOD (fp16 needs CUDA).

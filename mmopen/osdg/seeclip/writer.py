@@ -1,5 +1,6 @@
 """Pre-generating SeeCLIP pseudo-unknowns as a data set: the sharded, resumable, atomic loop
-of SynOOD (:func:`mmopen.synood.dataset_writer.generate_shard`) with SeeCLIP's generator.
+SynOOD writes with too (:func:`mmopen.utils.sharded_writer.generate_shard`), with SeeCLIP's
+generator and records.
 
 ``tools/seeclip/generate_pseudo_unknowns.py`` picks the source images
 (:func:`select_sources`: per domain and class, a seeded choice of the source-domain training
@@ -13,8 +14,8 @@ from typing import List, NamedTuple, Sequence
 
 import numpy as np
 
-
-from mmopen.synood.seeds import Seed
+from mmopen.diffusion.images import from_uint8, to_uint8
+from mmopen.utils.sharded_writer import Seed
 
 
 class PseudoUnknownSample(NamedTuple):
@@ -56,7 +57,7 @@ def domain_of(path: str) -> str:
 
 class PseudoUnknownSource:
     """The ``generate`` interface of ``generate_shard`` over a
-    :class:`~mmopen.seeclip.PseudoUnknownGenerator` and a ``SeeCLIPClassifier`` (whose learned
+    :class:`~mmopen.osdg.seeclip.PseudoUnknownGenerator` and a ``SeeCLIPClassifier`` (whose learned
     queries give the semantic tokens)."""
 
     def __init__(self, model, generator):
@@ -64,7 +65,6 @@ class PseudoUnknownSource:
         self.generator = generator
 
     def generate(self, images, paths, labels, seeds) -> List[PseudoUnknownSample]:
-        from mmopen.synood.inpainting import from_uint8, to_uint8
         domains = [domain_of(p) for p in paths]
         x = from_uint8(images, self.generator.resolution)
         out = self.generator(x, domains, seeds, self.model.semantic_tokens_of_images)

@@ -1,6 +1,7 @@
 """OVSNetHead in a model: gradients, one CLIP per model, FC-CLIP mask pooling, Mask2Former
-inference order, vocabularies resolved once, Proxy Calibration wiring, the stock Mask2Former
-config."""
+inference order, vocabularies resolved once, no state kept between calls, Proxy Calibration
+wiring, the stock Mask2Former config."""
+import copy
 import os.path as osp
 import textwrap
 
@@ -91,7 +92,7 @@ def test_one_clip_per_model(weights, tmp_path, monkeypatch):
     assert list(cold.state_dict()) == list(warm.state_dict())
     assert not [n for n, m in cold.decode_head.named_modules() if isinstance(m, FrozenCLIP)]
     assert not any(k.startswith('decode_head') and 'clip' in k for k in cold.state_dict())
-    assert cold.decode_head._clip is cold.backbone.clip
+    assert cold.decode_head.text.clip is cold.backbone.clip
 
 
 def test_full_image_mask_pooling_is_encode_image(ovs_model):
@@ -100,11 +101,7 @@ def test_full_image_mask_pooling_is_encode_image(ovs_model):
     x = torch.randn(2, 3, 64, 64)
     head = ovs_model.decode_head
     feats = ovs_model.backbone(x)
-    head._pool_map = feats[-1]
-    try:
-        got = head.pooled_clip_embeddings(torch.full((2, 3, 16, 16), 5.0))
-    finally:
-        head._pool_map = None
+    got = head.pooled_clip_embeddings(feats[-1], torch.full((2, 3, 16, 16), 5.0))
     ref = ovs_model.backbone.clip.model.encode_image(x)
     for q in range(3):
         assert torch.allclose(got[:, q], ref, atol=1e-5)
@@ -127,14 +124,14 @@ def test_inference_upsamples_mask_logits_before_the_sigmoid(ovs_model, monkeypat
 
 
 def test_test_vocabulary_is_encoded_once(ovs_model, monkeypatch):
-    import mmopen.models.decode_heads.ovsnet_head as head_mod
-    head = ovs_model.decode_head
+    from mmopen.clip.vocabularies import Vocabulary
+    text = ovs_model.decode_head.text
     ovs_model.eval()
-    head.set_test_vocabulary(VOCAB + ['sky, heaven', 'car', 'others, background'])
-    assert head.test_text.shape[0] == 8 and head.test_seen.tolist() == [True] * 5 + [False] * 3
+    text.set_test_vocabulary(VOCAB + ['sky, heaven', 'car', 'others, background'])
+    assert text.test_bank.shape[0] == 8 and text.seen().tolist() == [True] * 5 + [False] * 3
     calls = []
-    monkeypatch.setattr(head_mod, 'load_vocabulary', lambda *a: calls.append(a))
-    monkeypatch.setattr(head, 'text_embeddings', lambda *a: calls.append(a))
+    monkeypatch.setattr(Vocabulary, 'load', classmethod(lambda cls, *a: calls.append(a)))
+    monkeypatch.setattr(text, 'embeddings', lambda *a: calls.append(a))
     with torch.no_grad():
         preds = ovs_model.predict(torch.randn(2, 3, 64, 64), samples(2))
     assert calls == []  # no parsing or encoding per decoder layer or per batch
@@ -142,19 +139,47 @@ def test_test_vocabulary_is_encoded_once(ovs_model, monkeypatch):
     assert labels.shape == (2, 64, 64) and labels.max() < 8
 
 
+def test_the_head_keeps_no_state_between_calls(weights):
+    """``loss`` and ``predict`` in any order on one head give what they give on fresh heads:
+    nothing one call writes is read by the next (the pooling map, the matched labels and the
+    final layer's embeddings travel as values). A head that kept, say, the last pooling map
+    or the last matched labels would differ here after a call with other inputs."""
+    model = build(weights)
+    x, other = torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)
+    data, metas = samples(2), [s.metainfo for s in samples(2)]
+
+    def loss(m, inputs=x):
+        m.train()
+        torch.manual_seed(1)  # the matching's and the loss's point sampling
+        return {k: v.detach() for k, v in m.loss(inputs, data).items()}
+
+    def predict(m, inputs=x):
+        m.eval()
+        with torch.no_grad():
+            return m.decode_head.predict_components(m.extract_feat(inputs), metas)
+
+    ref_loss, ref_pred = loss(copy.deepcopy(model)), predict(copy.deepcopy(model))
+    for op in (predict, loss, loss, predict, loss, predict):
+        (loss if op is predict else predict)(model, other)  # another call in between
+        got, ref = (op(model), ref_loss if op is loss else ref_pred)
+        values = zip(got.values(), ref.values()) if op is loss else zip(got, ref)
+        for a, b in values:  # same operations in the same order: equal to float rounding
+            assert torch.allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_a_fixed_test_vocabulary_is_kept_unless_overridden(weights):
     model = build(weights, test_vocabulary=['ball', 'box'])
-    head = model.decode_head
-    head.set_test_vocabulary(['wall', 'grass', 'sky'])  # what OpenVocabularyHook does
-    assert head.test_vocabulary == [['ball'], ['box']] and head.test_text.shape[0] == 2
-    head.set_test_vocabulary(['wall', 'grass', 'sky'], override_config=True)  # tools, demo
-    assert head.test_text.shape[0] == 3
+    text = model.decode_head.text
+    text.set_test_vocabulary(['wall', 'grass', 'sky'])  # what OpenVocabularyHook does
+    assert text.test_vocabulary.to_list() == [['ball'], ['box']] and text.bank(False).shape[0] == 2
+    text.set_test_vocabulary(['wall', 'grass', 'sky'], override_config=True)  # tools, demo
+    assert text.test_bank.shape[0] == 3
 
 
 def test_training_vocabulary_is_checked_against_the_dataset(ovs_model):
-    ovs_model.decode_head.check_train_vocabulary([[v] for v in VOCAB])
+    ovs_model.decode_head.text.check_train_vocabulary([[v] for v in VOCAB])
     with pytest.raises(ValueError, match='differ.*ball.*box'):
-        ovs_model.decode_head.check_train_vocabulary(['wall', 'grass', 'box', 'ball', 'tent'])
+        ovs_model.decode_head.text.check_train_vocabulary(['wall', 'grass', 'box', 'ball', 'tent'])
 
 
 def test_backbone_and_head_must_share_one_clip(weights, tiny_clip_files):
@@ -165,7 +190,7 @@ def test_backbone_and_head_must_share_one_clip(weights, tiny_clip_files):
     other = tiny_clip_files[('mmopen-tiny-convnext', 'bin')]
     cfg.model.decode_head.text_encoder = dict(model_name='mmopen-tiny-convnext', weights=other)
     cfg.model.decode_head.vocabulary = VOCAB
-    with pytest.raises(ValueError, match="not the backbone's CLIP"):
+    with pytest.raises(ValueError, match='is not the shared CLIP'):
         MODELS.build(cfg.model)
 
 
@@ -198,7 +223,7 @@ def test_scalar_no_object_option(weights):
 
 
 def test_geometric_ensemble_matches_a_loop():
-    from mmopen.models.decode_heads.vocabulary_ensemble import geometric_ensemble
+    from mmopen.ovs import geometric_ensemble
     g = torch.Generator().manual_seed(0)
     logits, clip_logits = torch.randn(2, 3, 5, generator=g), torch.randn(2, 3, 4, generator=g)
     seen = torch.tensor([True, False, True, False])
@@ -217,7 +242,7 @@ def test_geometric_ensemble_matches_a_loop():
 def test_ensemble_inference_runs(weights):
     model = build(weights, ensemble=dict(alpha=0.4, beta=0.8), fusion='none')
     model.eval()
-    model.decode_head.set_test_vocabulary(VOCAB + ['sky'])
+    model.decode_head.text.set_test_vocabulary(VOCAB + ['sky'])
     with torch.no_grad():
         probs, _ = model.decode_head.predict_components(
             model.extract_feat(torch.randn(1, 3, 64, 64)), [samples(1)[0].metainfo])
@@ -257,5 +282,6 @@ def test_stock_mask2former_config_with_ovsnet_head(weights, tmp_path):
     assert torch.isfinite(total)
     total.backward()
     assert model.decode_head.query_proj.weight.grad is not None
-    assert isinstance(model.decode_head._clip, FrozenCLIP) and model.decode_head._clip.text_only
+    clip = model.decode_head.text.clip
+    assert isinstance(clip, FrozenCLIP) and clip.text_only
     assert not [m for m in model.modules() if isinstance(m, FrozenCLIP)]

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from mmopen.models.layers import GFADivergenceError, gfa
+from mmopen.ovs import GFADivergenceError, gfa
 
 
 def _unit(x):

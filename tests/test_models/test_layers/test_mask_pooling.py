@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from mmopen.models.layers import mask_pool
+from mmopen.ovs import mask_pool
 
 
 def test_binary_and_sigmoid_pooling_match_a_loop():

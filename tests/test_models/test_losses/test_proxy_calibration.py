@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmopen.models.losses import mixed_alignment_loss, proxy_calibration_loss
+from mmopen.ovs import mixed_alignment_loss, proxy_calibration_loss
 
 
 def _unit(v):

@@ -32,8 +32,8 @@ def test_classifier_scores_equal_the_pure_functions(classifier, quickstart_neg_l
     assert classifier.neg_ordered  # the bank was stored in NegLabel's group order once
     # The stored bank's negatives are a permutation of the label file's embeddings: undo it
     # and compare with the plain (gathering) NegLabel on the original order.
+    from mmopen.ood.neg_bank import load_neg_bank
     from mmopen.ood.neg_labels import read_neg_labels
-    from mmopen.models.ood.clip_ood_classifier import load_neg_bank
     raw = load_neg_bank(classifier.clip, read_neg_labels(quickstart_neg_labels),
                         ('the nice {}', ), ('This is a {} photo', ))
     img = torch.nn.functional.normalize(classifier.clip.encode_image(x).float(), dim=-1)
@@ -67,7 +67,6 @@ def test_new_scores_in_the_classifier(tiny_clip_files, tmp_path):
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
 
-    from mmopen.models.ood.score_components import STREAM_SCORES
     from mmopen.ood.csp import CSP_TEMPLATES
     from mmopen.ood.neg_labels import NegLabels, write_neg_labels
     init_default_scope('mmpretrain')
@@ -100,6 +99,6 @@ def test_new_scores_in_the_classifier(tiny_clip_files, tmp_path):
     noun = clf.clip.text_embeddings(['circle'], ('the nice {}', ))
     assert torch.allclose(neg[:1], noun, atol=1e-6)
     stream = preds[0].ood_stream['AdaNeg']
-    assert STREAM_SCORES[stream['key']].neg_bank.shape[0] == 8
+    assert stream['score'].key == stream['key'] and stream['score'].neg_bank.shape[0] == 8
     assert torch.allclose(stream['inputs']['feature'], norm(glob, dim=-1)[0], atol=1e-5)
     assert 'AdaNeg' not in preds[0].ood_scores

@@ -15,8 +15,9 @@ NAMES = ['circle', 'square', 'great white shark']
 
 @pytest.fixture()
 def model(tiny_clip_files):
-    import mmopen  # noqa: F401
     from mmpretrain.registry import MODELS
+
+    import mmopen  # noqa: F401
     return MODELS.build(dict(
         type='SeeCLIPClassifier', classes=NAMES,
         clip=dict(model_name='mmopen-tiny-vit',
@@ -69,7 +70,7 @@ def test_each_image_gets_prompts_from_its_own_tokens(model):
 
 
 def test_a_repulsion_step_moves_the_unknown_prompt_away_from_the_class_prompts(model):
-    from mmopen.seeclip.losses import repulsion_loss
+    from mmopen.osdg.seeclip.losses import repulsion_loss
     x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     labels = torch.tensor([0, 1, 2, 0])
     _, prompts = model.logits(x)
@@ -126,7 +127,7 @@ def test_same_seed_same_learner(tiny_clip_files):
 def test_default_loss_weights_and_margin_are_the_papers(model):
     import inspect
 
-    from mmopen.seeclip.losses import repulsion_loss, seeclip_losses
+    from mmopen.osdg.seeclip.losses import repulsion_loss, seeclip_losses
     assert model.loss_weights == dict(rep=1.0, coh=0.5, reg=0.01) and model.margin == 0.5
     params = inspect.signature(seeclip_losses).parameters
     assert (params['w_rep'].default, params['w_coh'].default, params['w_reg'].default,

@@ -29,9 +29,10 @@ def _config(path, **decode_head):
 
 
 def _build(cfg):
-    import mmopen  # noqa: F401
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+
+    import mmopen  # noqa: F401
     init_default_scope('mmseg')
     return MODELS.build(cfg.model)
 
@@ -79,7 +80,7 @@ def test_readme_snippet_trains_and_predicts_without_with_pool_features(tiny_path
 
 def test_num_classes_that_is_not_the_vocabularys_names_both_numbers(tiny_path):
     with pytest.raises(ValueError, match=r'num_classes=150 but the training vocabulary '
-                       r"'voc_20' has 20 classes"):
+                       r'\(voc_20\) has 20 classes'):
         _build(_config(tiny_path, vocabulary='voc_20'))
     # num_classes=None: derived from the vocabulary; the stock class weights (151) then clash
     with pytest.raises(ValueError, match=r'class_weight has 151 entries .* 20 classes'):

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 import mmopen  # noqa: F401
-from mmopen.models.segmentors import chunked_semantic_argmax
+from mmopen.ovs import chunked_semantic_argmax
 from tests.test_models.test_decode_heads.test_ovsnet_head import VOCAB, build, samples
 
 
@@ -49,7 +49,7 @@ def test_chunked_path_equals_the_full_logit_path(tiny_clip_files):
     weights = tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
     model = build(weights)
     model.eval()
-    model.decode_head.set_test_vocabulary(VOCAB + ['sky', 'car'])
+    model.decode_head.text.set_test_vocabulary(VOCAB + ['sky', 'car'])
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         chunked = model.predict(x, samples(2))
