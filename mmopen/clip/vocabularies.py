@@ -176,6 +176,13 @@ class Vocabulary(Sequence):
                 for c, mine in zip(other, self._classes)))
         return NotImplemented
 
+    def __add__(self, other: Union['Vocabulary', str, Sequence]) -> 'Vocabulary':
+        """The classes of both, in order (repeats refused as by :meth:`load`)."""
+        return Vocabulary.load(self.to_list() + Vocabulary.load(other).to_list())
+
+    def __radd__(self, other: Sequence) -> 'Vocabulary':
+        return Vocabulary.load(Vocabulary.load(other).to_list() + self.to_list())
+
     def __hash__(self) -> int:
         return hash(self._classes)
 

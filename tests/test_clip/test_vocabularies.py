@@ -98,3 +98,20 @@ def test_the_papers_imagenet_list_is_loaded_with_a_logged_allowance(tmp_path, mo
     with pytest.raises(ValueError, match=r"'b'.*classes 1 and 3"):
         check_unique(classes, allowed=[(0, 2)])
     assert check_unique(classes, allowed=[(0, 2), (1, 3)]) == classes
+
+
+def test_a_vocabulary_is_a_value():
+    """Equal by classes (not by source), hashable, immutable, concatenated with repeats refused,
+    and handed on unparsed."""
+    from mmopen.clip.vocabularies import Vocabulary
+    a, b = Vocabulary.load(['sofa, couch', 'cat']), Vocabulary.load([['sofa', 'couch'], ['cat']])
+    assert a == b and hash(a) == hash(b) and a.digest == b.digest and a == [['sofa', 'couch'],
+                                                                           ['cat']]
+    assert Vocabulary.load(a) is a and a.names == ('sofa', 'cat')
+    assert (a + ['dog']).names == ('sofa', 'cat', 'dog') and (['dog'] + a).names[0] == 'dog'
+    with pytest.raises(ValueError, match='more than once'):
+        a + ['cat']
+    with pytest.raises(AttributeError):
+        a.classes = ()
+    assert a.seen(['couch', 'bird']) == (True, False) and a.unseen(['couch']) == (False, True)
+    assert a.digest != Vocabulary.load(['cat', 'sofa, couch']).digest  # order is part of it
