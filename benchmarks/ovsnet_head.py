@@ -169,10 +169,10 @@ def measure_inference(size, vocab, repeats):
     """Run in a fresh process: time and peak-memory growth of whole-model inference."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
+    import mmopen  # noqa: F401  # isort: skip
     from mmseg.registry import MODELS
     from mmseg.structures import SegDataSample
 
-    import mmopen  # noqa: F401
     cfg = Config.fromfile(CONFIG)
     cfg.model.backbone.weights = None
     cfg.model.decode_head.text_encoder.weights = None

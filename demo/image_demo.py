@@ -32,9 +32,9 @@ def main(argv=None) -> int:
         raise SystemExit(f'Image {args.image!r} does not exist.')
     import torch
     from mmengine.config import Config
+    import mmopen  # noqa: F401  # isort: skip
     from mmseg.apis import inference_model, init_model
 
-    import mmopen  # noqa: F401
     from mmopen.clip.text_classifier import text_classifiers
     from mmopen.clip.vocabularies import load_vocabulary
     from mmopen.datasets.vocab_seg_dataset import vocabulary_palette

@@ -6,11 +6,11 @@ import textwrap
 
 
 def test_components_are_in_host_registries():
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import MODELS as PRETRAIN_MODELS
     from mmseg.registry import DATASETS as SEG_DATASETS
     from mmseg.registry import MODELS as SEG_MODELS
 
-    import mmopen  # noqa: F401
     assert SEG_MODELS.get('CLIPDenseBackbone') is not None
     assert PRETRAIN_MODELS.get('CLIPDenseBackbone') is not None
     assert SEG_DATASETS.get('VocabSegDataset') is not None

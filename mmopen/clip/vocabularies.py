@@ -177,11 +177,12 @@ class Vocabulary(Sequence):
         return NotImplemented
 
     def __add__(self, other: Union['Vocabulary', str, Sequence]) -> 'Vocabulary':
-        """The classes of both, in order (repeats refused as by :meth:`load`)."""
-        return Vocabulary.load(self.to_list() + Vocabulary.load(other).to_list())
+        """The classes of both, in order (repeats refused as by :meth:`load`); an empty list
+        adds nothing."""
+        return Vocabulary.load(self.to_list() + _classes_of(other))
 
     def __radd__(self, other: Sequence) -> 'Vocabulary':
-        return Vocabulary.load(Vocabulary.load(other).to_list() + self.to_list())
+        return Vocabulary.load(_classes_of(other) + self.to_list())
 
     def __hash__(self) -> int:
         return hash(self._classes)
@@ -224,6 +225,14 @@ class Vocabulary(Sequence):
 
 
 VocabularyLike = Union[Vocabulary, str, Sequence]
+
+
+def _classes_of(vocabulary: VocabularyLike) -> List[List[str]]:
+    """Synonym lists of a vocabulary; ``[]`` for an empty list (a vocabulary of its own must
+    have a class, an addition may be empty)."""
+    if not isinstance(vocabulary, str) and len(vocabulary) == 0:
+        return []
+    return Vocabulary.load(vocabulary).to_list()
 
 
 def load_vocabulary(vocabulary: VocabularyLike) -> Vocabulary:

@@ -109,6 +109,7 @@ def test_a_vocabulary_is_a_value():
                                                                            ['cat']]
     assert Vocabulary.load(a) is a and a.names == ('sofa', 'cat')
     assert (a + ['dog']).names == ('sofa', 'cat', 'dog') and (['dog'] + a).names[0] == 'dog'
+    assert a + [] == a and [] + a == a  # an empty addition (a curve's first step)
     with pytest.raises(ValueError, match='more than once'):
         a + ['cat']
     with pytest.raises(AttributeError):

@@ -19,9 +19,9 @@ def _img(path):
 def _build(cfg_name, root, monkeypatch):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import DATASETS
 
-    import mmopen  # noqa: F401
     cfg = Config.fromfile(osp.join(BASE, cfg_name))
     monkeypatch.chdir(root)
     init_default_scope('mmpretrain')

@@ -373,9 +373,9 @@ def test_val_holds_out_pseudo_unknowns_per_domain_and_source_class(tmp_path, fak
 
 
 def test_build_from_registry_with_pipeline(fake):
+    import mmopen  # noqa: F401  registers OSDGDataset  # isort: skip
     from mmpretrain.registry import DATASETS
 
-    import mmopen  # noqa: F401  registers OSDGDataset
     root, bench = fake
     ds = DATASETS.build(dict(
         type='OSDGDataset', benchmark=bench, data_root=root, target_domain='photo', split='test',

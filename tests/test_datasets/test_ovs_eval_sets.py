@@ -12,9 +12,9 @@ BASE = osp.join(REPO, 'configs', 'ovsnet', '_base_', 'datasets')
 def test_ade847_layout_and_wide_labels(tmp_path, monkeypatch):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
+    import mmopen  # noqa: F401  # isort: skip
     from mmseg.registry import DATASETS
 
-    import mmopen  # noqa: F401
     img_dir = tmp_path / 'data/ADE20K_2021_17_01/images_detectron2/validation'
     ann_dir = tmp_path / 'data/ADE20K_2021_17_01/annotations_detectron2/validation'
     os.makedirs(img_dir)

@@ -109,9 +109,9 @@ def test_score_of_a_sample_does_not_depend_on_its_batch(fn):
 
 
 def test_registered_components(tmp_path):
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import MODELS
 
-    import mmopen  # noqa: F401
     from mmopen.models.ood import build_scores
     scores = build_scores([dict(type='MSPScore'), dict(type='NegLabelScore', groups=4),
                            dict(type='DeltaEnergyScore', top_c=2, name='dE2')])

@@ -18,9 +18,9 @@ def _mmpretrain_scope():
 
 @pytest.fixture(scope='module')
 def model(seeclip_assets):
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import MODELS
 
-    import mmopen  # noqa: F401
     return MODELS.build(dict(
         type='SeeCLIPClassifier', clip=dict(model_name='mmopen-tiny-vit',
                                             weights=seeclip_assets['clip']),

@@ -159,9 +159,9 @@ def _tiny_resnet_config(path, num_classes):
 
 def test_mmpretrain_classifier_logits_and_class_count_check(tmp_path):
     from mmengine.config import Config
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import MODELS
 
-    import mmopen  # noqa: F401
     cfg5 = _tiny_resnet_config(tmp_path / 'r18_5.py', 5)
     cfg10 = _tiny_resnet_config(tmp_path / 'r18_10.py', 10)
     net = MODELS.build(Config.fromfile(cfg5).model)

@@ -18,9 +18,9 @@ S2 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage2-neg-features_qu
 def _build(cfg_path):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import DATASETS, MODELS
 
-    import mmopen  # noqa: F401
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(cfg_path)
     return cfg, MODELS.build(cfg.model), DATASETS.build(cfg.train_dataloader.dataset)

@@ -25,9 +25,9 @@ def _sample(synood_data, rel, label):
 
 def test_registered_in_mmengine_and_found_by_mmpretrain():
     from mmengine.registry import TRANSFORMS as ROOT
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import TRANSFORMS
 
-    import mmopen  # noqa: F401
     from mmopen.datasets import SynOODTransform
     assert ROOT.get('SynOODTransform') is SynOODTransform
     assert TRANSFORMS.get('SynOODTransform') is SynOODTransform

@@ -139,9 +139,9 @@ def test_openbench_build_tool(quickstart_data, tmp_path, monkeypatch):
     # the evaluation config reads it: PNG sources included, class ids above 255 intact
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
+    import mmopen  # noqa: F401  # isort: skip
     from mmseg.registry import DATASETS
 
-    import mmopen  # noqa: F401
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'ovsnet', '_base_', 'datasets',
                                    'openbench_val.py'))
     cfg.test_dataloader.dataset.update(data_root=out,
@@ -188,10 +188,10 @@ def test_vocab_size_curve_against_a_reference(quickstart_data, tmp_path):
             f'model.decode_head.vocabulary={seg}/classes_seen.txt']
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
+    import mmopen  # noqa: F401  # isort: skip
     from mmseg.apis import init_model
     from mmseg.registry import DATASETS
 
-    import mmopen  # noqa: F401
     from mmopen.clip.vocabularies import load_vocabulary
     cfg = Config.fromfile(QS)
     cfg.merge_from_dict(dict(o.split('=', 1) for o in opts))

@@ -35,11 +35,11 @@ def main(argv=None) -> int:
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
     from mmengine.utils import ProgressBar
+    import mmopen  # noqa: F401  # isort: skip
     from mmseg.apis import init_model
     from mmseg.evaluation import IoUMetric
     from mmseg.registry import DATASETS
 
-    import mmopen  # noqa: F401
     from mmopen.clip.text_classifier import text_classifiers
     from mmopen.clip.vocabularies import load_vocabulary
     from mmopen.utils.io import save_figure_atomic, write_json_atomic

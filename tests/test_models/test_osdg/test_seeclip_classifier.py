@@ -15,9 +15,9 @@ NAMES = ['circle', 'square', 'great white shark']
 
 @pytest.fixture()
 def model(tiny_clip_files):
+    import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import MODELS
 
-    import mmopen  # noqa: F401
     return MODELS.build(dict(
         type='SeeCLIPClassifier', classes=NAMES,
         clip=dict(model_name='mmopen-tiny-vit',

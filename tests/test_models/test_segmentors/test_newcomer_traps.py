@@ -30,9 +30,9 @@ def _config(path, **decode_head):
 
 def _build(cfg):
     from mmengine.registry import init_default_scope
+    import mmopen  # noqa: F401  # isort: skip
     from mmseg.registry import MODELS
 
-    import mmopen  # noqa: F401
     init_default_scope('mmseg')
     return MODELS.build(cfg.model)
 
