@@ -13,10 +13,10 @@ from mmopen.clip import FrozenCLIP
 from mmopen.clip.constants import CLIP_MEAN, CLIP_STD
 from mmopen.ood.neg_labels import read_neg_labels
 from mmopen.testing import ood_world as w
+from tests.assets import private_copy
 from tests.conftest import REPO, TEST_SEED
 
 SIZE = 96  # the open world's image size (make_quickstart_data.py --world-size)
-STEPS = 1000  # tools/misc/setup_quickstart.py's --steps for the ConvNeXt CLIP
 
 
 def _batch(images):
@@ -28,15 +28,10 @@ def _batch(images):
 @pytest.fixture(scope='module')
 def world_data(tmp_path_factory):
     """Quickstart data with the open world (small segmentation and classification parts) and
-    the tiny CLIP pre-trained on it as ``make quickstart-data`` does (same steps)."""
-    from mmopen.testing.quickstart_data import write_quickstart_data
-    from mmopen.testing.tiny_clip import write_clip_file
-    root = tmp_path_factory.mktemp('qs_world') / 'quickstart'
-    assert write_quickstart_data(str(root), seg_train=48, seg_val=4, cls_train=8, cls_val=2,
-                                 ood=2, seed=TEST_SEED, log=lambda *_: None)
-    write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
-                    'safetensors', seed=TEST_SEED, pretrain_on=str(root), steps=STEPS)
-    return str(root)
+    the tiny CLIP pre-trained on it as ``make quickstart-data`` does (same steps): a private
+    copy of ``tests/assets.py``'s ``world`` entry."""
+    return osp.join(private_copy('world', str(tmp_path_factory.mktemp('qs_world'))),
+                    'quickstart')
 
 
 @pytest.fixture(scope='module')

@@ -17,23 +17,22 @@ from tests.conftest import TEST_SEED
 
 
 @pytest.fixture(scope='session')
-def synood_data(tmp_path_factory):
-    from mmopen.testing.quickstart_data import write_quickstart_data
-    from mmopen.testing.tiny_clip import write_clip_file
-    root = tmp_path_factory.mktemp('synood_qs') / 'quickstart'
-    assert write_quickstart_data(str(root), seg_train=32, seg_val=4, cls_train=32, cls_val=4,
-                                 ood=8, world_id=0, seed=TEST_SEED)
-    write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
-                    'safetensors', seed=TEST_SEED, pretrain_on=str(root), steps=200)
-    return str(root)
+def synood_asset(tmp_path_factory):
+    """A private copy of ``tests/assets.py``'s ``synood`` entry: the data and its tiny CLIP
+    in ``quickstart/``, the tiny inpainting model pre-trained on its ID images in
+    ``tiny_inpaint/``."""
+    from tests.assets import private_copy
+    return private_copy('synood', str(tmp_path_factory.mktemp('synood_qs')))
 
 
 @pytest.fixture(scope='session')
-def tiny_inpaint(synood_data, tmp_path_factory):
-    from mmopen.testing.tiny_diffusion import quickstart_pairs, write_tiny_inpaint
-    images, prompts = quickstart_pairs(synood_data)
-    out = str(tmp_path_factory.mktemp('inpaint') / 'tiny_inpaint')
-    return write_tiny_inpaint(out, images, prompts, seed=TEST_SEED, log=lambda msg: None)
+def synood_data(synood_asset):
+    return osp.join(synood_asset, 'quickstart')
+
+
+@pytest.fixture(scope='session')
+def tiny_inpaint(synood_asset):
+    return osp.join(synood_asset, 'tiny_inpaint')
 
 
 @pytest.fixture(scope='session')
