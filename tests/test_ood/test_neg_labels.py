@@ -1,5 +1,4 @@
 """WordNet reading, negative-label files and NegMining."""
-import os.path as osp
 
 import pytest
 import torch
@@ -66,16 +65,11 @@ def test_neg_mining_keeps_least_similar_fraction():
 
 
 def test_mining_tool_end_to_end(tiny_clip_files, tmp_path):
-    import subprocess
-    import sys
+    from tests.tool_runner import run_tool
     out = str(tmp_path / 'neg.txt')
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    res = subprocess.run(
-        [sys.executable, 'tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-vit',
-         '--clip-weights', tiny_clip_files[('mmopen-tiny-vit', 'bin')], '--id-vocab', 'voc_20',
-         '--max-words', '400', '--chunk', '128', '--out', out],
-        cwd=repo, capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    run_tool(['tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-vit',
+              '--clip-weights', tiny_clip_files[('mmopen-tiny-vit', 'bin')], '--id-vocab',
+              'voc_20', '--max-words', '400', '--chunk', '128', '--out', out])
     labels = read_neg_labels(out)
     # the candidates: the first 400 WordNet nouns / adjectives that are not VOC class names,
     # adjectives that are also among those nouns dropped; 15% of each kept

@@ -120,10 +120,9 @@ def test_two_processes_make_the_set_one_process_does(gen_config, one_process, tm
 
 
 def test_resuming_with_other_settings_is_refused(gen_config, one_process):
-    out = subprocess.run([sys.executable, 'tools/synood/generate.py', gen_config, '--out',
-                          one_process, '--no-progress', '--cfg-options',
-                          'synood.guidance.step_size=1.0'], cwd=REPO, env=_env(),
-                         capture_output=True, text=True)
+    out = run_tool(['tools/synood/generate.py', gen_config, '--out', one_process,
+                    '--no-progress', '--cfg-options', 'synood.guidance.step_size=1.0'], _env(),
+                   check=False)
     assert out.returncode != 0
     assert 'other settings' in out.stderr and "['synood']" in out.stderr
 
@@ -131,11 +130,9 @@ def test_resuming_with_other_settings_is_refused(gen_config, one_process):
 def test_empty_seed_list_and_amp_without_cuda(gen_config, tmp_path, synood_data):
     empty = tmp_path / 'empty.txt'
     empty.write_text('')
-    out = subprocess.run([sys.executable, 'tools/synood/generate.py', gen_config, '--out',
-                          str(tmp_path / 'o'), '--cfg-options', f'seed_data.ann_file={empty}'],
-                         cwd=REPO, env=_env(), capture_output=True, text=True)
+    out = run_tool(['tools/synood/generate.py', gen_config, '--out', str(tmp_path / 'o'),
+                    '--cfg-options', f'seed_data.ann_file={empty}'], _env(), check=False)
     assert out.returncode != 0 and 'seed list is empty' in out.stderr
-    out = subprocess.run([sys.executable, 'tools/synood/generate.py', gen_config, '--out',
-                          str(tmp_path / 'o'), '--amp', '--device', 'cpu'], cwd=REPO,
-                         env=_env(), capture_output=True, text=True)
+    out = run_tool(['tools/synood/generate.py', gen_config, '--out', str(tmp_path / 'o'),
+                    '--amp', '--device', 'cpu'], _env(), check=False)
     assert out.returncode != 0 and '--amp needs CUDA' in out.stderr

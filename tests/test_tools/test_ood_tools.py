@@ -132,8 +132,8 @@ def test_eval_scores_tool(tmp_path):
     assert osp.getsize(tmp_path / 'plots' / 'hist_sun.png') > 1000
     bad = tmp_path / 'bad.txt'
     bad.write_text('1.0 nan 2.0')
-    res = subprocess.run([sys.executable, 'tools/ood/eval_scores.py', str(tmp_path / 'id.npy'),
-                          str(bad)], cwd=REPO, capture_output=True, text=True)
+    res = run_tool(['tools/ood/eval_scores.py', str(tmp_path / 'id.npy'), str(bad)],
+                   check=False)
     assert res.returncode != 0 and 'NaN or infinite' in res.stderr
 
 
@@ -230,8 +230,7 @@ def test_clean_ood_list_tool(tmp_path):
                           ann_file='SUN/clean_list.txt')
     assert [osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))] == [
         'img0.jpg', 'img3.jpg']
-    bad = subprocess.run([sys.executable, 'tools/ood/clean_ood_list.py', '--root',
-                          str(tmp_path / 'nowhere'), '--images', 'x', '--exclude',
-                          str(tmp_path / 'overlap.txt'), '--out', str(tmp_path / 'o.txt')],
-                         cwd=REPO, capture_output=True, text=True)
+    bad = run_tool(['tools/ood/clean_ood_list.py', '--root', str(tmp_path / 'nowhere'),
+                    '--images', 'x', '--exclude', str(tmp_path / 'overlap.txt'), '--out',
+                    str(tmp_path / 'o.txt')], check=False)
     assert bad.returncode != 0 and 'nowhere' in bad.stderr

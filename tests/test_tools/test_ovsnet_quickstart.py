@@ -72,10 +72,20 @@ def ovs(quickstart_data, tmp_path_factory):
     work = str(folder / 'train')
     run_tool(['tools/train.py', open_cfg, '--work-dir', work], env)
     return dict(open=open_cfg, seen=str(seen_cfg), env=env, folder=folder, seg=seg,
-                ckpt=osp.join(work, f'iter_{ITERS}.pth'))
+                ckpt=osp.join(work, f'iter_{ITERS}.pth'), results={})
 
 
 def _test(ovs, cfg, ckpt, name, *extra, dist=False):
+    """``tools/test.py`` (``dist``: ``dist_test.sh`` on 2 processes) of ``cfg`` with ``ckpt``:
+    its JSON metrics and output. An evaluation the module already ran (same config, checkpoint,
+    options and launcher) is not run again: the tests share it."""
+    key = (cfg, ckpt, extra, dist)
+    if key not in ovs['results']:
+        ovs['results'][key] = _run_test(ovs, cfg, ckpt, name, *extra, dist=dist)
+    return ovs['results'][key]
+
+
+def _run_test(ovs, cfg, ckpt, name, *extra, dist=False):
     out_json = str(ovs['folder'] / f'{name}.json')
     opts = ['--cfg-options', *extra] if extra else []
     if dist:
