@@ -14,7 +14,7 @@ import logging
 import os
 import os.path as osp
 from functools import cached_property
-from typing import Iterator, List, Sequence, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 from mmengine.logging import print_log
 
@@ -248,3 +248,17 @@ def class_names(vocabulary: VocabularyLike) -> List[str]:
 def seen_mask(vocabulary: VocabularyLike, seen: VocabularyLike) -> List[bool]:
     """:meth:`Vocabulary.seen` as a list."""
     return list(Vocabulary.load(vocabulary).seen(seen))
+
+
+def metainfo_vocabulary(meta: Optional[dict], source: str) -> Optional[Vocabulary]:
+    """The classes a dataset's metainfo declares, with their synonyms (its ``vocabulary``, a
+    :class:`Vocabulary` for ``VocabSegDataset``, else its ``classes``) as a
+    :class:`Vocabulary` named ``source``; ``None`` when it declares none. Classes the dataset
+    parsed already are wrapped and checked, not parsed again."""
+    vocab = (meta or {}).get('vocabulary') or (meta or {}).get('classes')
+    if not vocab:
+        return None
+    if isinstance(vocab, Vocabulary):
+        return vocab
+    classes = [tuple(v) if isinstance(v, (list, tuple)) else (v, ) for v in vocab]
+    return Vocabulary(check_unique(classes, source), source)

@@ -6,7 +6,7 @@ from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from mmopen.clip.text_classifier import text_classifiers
-from mmopen.clip.vocabularies import Vocabulary, check_unique
+from mmopen.clip.vocabularies import Vocabulary, metainfo_vocabulary
 
 
 def _unwrap(model):
@@ -16,16 +16,8 @@ def _unwrap(model):
 def dataset_vocabulary(dataset) -> Optional[Vocabulary]:
     """The dataset's classes with their synonyms (``vocabulary`` metainfo, a ``Vocabulary``
     for ``VocabSegDataset``, else ``classes``), or ``None`` when it declares none."""
-    meta = getattr(dataset, 'metainfo', None) or {}
-    vocab = meta.get('vocabulary') or meta.get('classes')
-    if not vocab:
-        return None
-    if isinstance(vocab, Vocabulary):
-        return vocab
-    # parsed by the dataset already: wrapped, checked, not parsed again
-    source = f'the classes of {type(dataset).__name__}'
-    classes = [tuple(v) if isinstance(v, (list, tuple)) else (v, ) for v in vocab]
-    return Vocabulary(check_unique(classes, source), source)
+    return metainfo_vocabulary(getattr(dataset, 'metainfo', None),
+                               f'the classes of {type(dataset).__name__}')
 
 
 @HOOKS.register_module()

@@ -1,13 +1,13 @@
 """``OpenVocabIoUMetric``: mmseg's ``IoUMetric`` plus the mean IoU over the classes seen in
 training, over the unseen ones, and their harmonic mean (hIoU, the zero-shot segmentation
 protocol of Xian et al. 2019, ZegFormer and others)."""
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Sequence, Union
 
 import numpy as np
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 
-from mmopen.clip.vocabularies import Vocabulary
+from mmopen.clip.vocabularies import Vocabulary, metainfo_vocabulary
 from mmopen.ovs.metrics import seen_unseen_iou
 
 
@@ -33,8 +33,10 @@ class OpenVocabIoUMetric(IoUMetric):
         inter, union = sum(columns[0]), sum(columns[1])
         with np.errstate(invalid='ignore', divide='ignore'):
             iou = (inter.double() / union.double()).numpy()
-        meta: Optional[dict] = self.dataset_meta or {}
-        classes = meta.get('vocabulary') or [[c] for c in meta['classes']]
-        seen = Vocabulary(classes, 'the dataset').seen(self.seen_classes)  # parsed already
+        vocab = metainfo_vocabulary(self.dataset_meta, 'the dataset\'s classes')
+        if vocab is None:
+            raise ValueError('OpenVocabIoUMetric needs the dataset\'s classes (dataset_meta '
+                             '"classes" or "vocabulary") to tell seen from unseen classes.')
+        seen = vocab.seen(self.seen_classes)
         metrics.update({k: round(v, 2) for k, v in seen_unseen_iou(iou, seen).items()})
         return metrics

@@ -116,3 +116,22 @@ def test_a_vocabulary_is_a_value():
         a.classes = ()
     assert a.seen(['couch', 'bird']) == (True, False) and a.unseen(['couch']) == (False, True)
     assert a.digest != Vocabulary.load(['cat', 'sofa, couch']).digest  # order is part of it
+
+
+def test_a_datasets_metainfo_is_wrapped_not_parsed_again(monkeypatch):
+    """The hook and the seen / unseen metric read the dataset's classes through one helper: a
+    plain class list becomes one-name classes, synonym lists stay synonyms, a Vocabulary is
+    passed through, and nothing is parsed from text again."""
+    from mmopen.clip import vocabularies as v
+    vocab = v.Vocabulary.load(['cat, kitty', 'dog'])
+    calls = []
+    monkeypatch.setattr(v, 'parse_class', lambda entry: calls.append(entry) or [entry])
+    assert v.metainfo_vocabulary(dict(vocabulary=vocab, classes=('x', )), 'd') is vocab
+    got = v.metainfo_vocabulary(dict(classes=('cat', 'dog, puppy')), 'the classes of D')
+    assert got.to_list() == [['cat'], ['dog, puppy']]  # a class name keeps its comma
+    got = v.metainfo_vocabulary(dict(vocabulary=[['cat', 'kitty'], ['dog']]), 'd')
+    assert got == vocab and got.source == 'd'
+    assert calls == []
+    assert v.metainfo_vocabulary({}, 'd') is None and v.metainfo_vocabulary(None, 'd') is None
+    with pytest.raises(ValueError, match='the classes of D lists the same class'):
+        v.metainfo_vocabulary(dict(classes=('cat', 'Cat')), 'the classes of D')
