@@ -17,10 +17,10 @@ PYTEST_ARGS ?=
 # must come from one matching build of the registry (see requirements/torch.txt).
 PIP_REGISTRY := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
-.PHONY: install install-test quickstart quickstart-data quickstart-ood test lint clean-venv
+.PHONY: install install-test test-assets quickstart quickstart-data quickstart-ood test lint clean-venv
 
 install: $(STAMPS)/mmopen $(STAMPS)/wordnet
-install-test: $(STAMPS)/tests
+install-test: $(STAMPS)/tests test-assets
 
 $(STAMPS)/venv:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,13 @@ $(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen $(STAMPS)/wordnet
 	$(BIN)/pip install -q -r requirements/tests.txt
 	touch $@
 
+# The test suite's pre-trained inputs (tests/assets.py: the quickstart worlds and the tiny CLIP
+# and inpainting models pre-trained on them), built once per machine and code version into
+# $MMOPEN_TEST_ASSETS (~/.cache/mmopen/test-assets; ~20 min on 2 cores when none is there) and
+# reused while the code that builds them is unchanged.
+test-assets: $(STAMPS)/tests
+	HF_HUB_OFFLINE=1 $(BIN)/python -m tests.assets
+
 # The quickstart worlds, one per seed (seed 0 in $(QS_DIR), seed s in $(QS_DIR)-seed<s>): the
 # synthetic data, the tiny CLIPs and inpainting models pre-trained on it, the mined negative
 # pools; made in parallel, each step redone only when out of date (tools/misc/setup_quickstart.py).
@@ -98,11 +105,14 @@ quickstart-ood: quickstart-data
 	$(BIN)/python tools/test.py configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py \
 		none --work-dir $(QS_WORK)-ood
 
+# The suite on TEST_WORKERS pytest-xdist workers (one file per worker at a time, one compute
+# thread each); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: install-test
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # ruff (ruff.toml: pycodestyle, pyflakes, 99 columns) and isort (.isort.cfg: OpenMMLab's order)
-lint: install-test
+lint: $(STAMPS)/tests
 	$(BIN)/ruff check .
 	$(BIN)/isort --check-only --diff .
 

@@ -67,6 +67,72 @@ socket.socket.connect = _guarded_connect
 socket.socket.connect_ex = _guarded_connect_ex
 
 
+# The modules with the longest set-ups (trained quickstart chains, real-size models) start first,
+# so that with several workers (``make test`` runs ``pytest -n 2 --dist loadfile``) none of them
+# is left to run alone at the end; the rest keep their order.
+SLOW_FIRST = (
+    'test_tools/test_seeclip_quickstart.py', 'test_tools/test_check_configs.py',
+    'test_synood/test_finetuning.py', 'test_tools/test_ovsnet_quickstart.py',
+    'test_tools/test_quickstart.py', 'test_synood/test_generate_tool.py',
+    'test_tools/test_ood_tools.py', 'test_ood/test_released_pools.py',
+)
+
+
+def pytest_configure(config):
+    """A pytest-xdist worker computes with one thread: the workers share the cores, and
+    threads beyond them only contend (the learning tests hold with ``OMP_NUM_THREADS=1``)."""
+    if os.environ.get('PYTEST_XDIST_WORKER') and 'OMP_NUM_THREADS' not in os.environ:
+        os.environ['OMP_NUM_THREADS'] = '1'
+        if 'torch' in sys.modules:
+            sys.modules['torch'].set_num_threads(1)
+
+
+# fixtures that copy an entry of tests/assets.py -> the entry
+ASSET_FIXTURES = {'quickstart_data': 'quickstart', 'synood_asset': 'synood',
+                  'world_data': 'world', 'seeclip_assets': 'seeclip'}
+
+
+def pytest_collection_finish(session):
+    """Build the pre-trained inputs the selected tests use before the first test starts, so
+    that no test's time limit includes pre-training (``make test`` builds them all in its
+    set-up; then this finds them built)."""
+    needed = {ASSET_FIXTURES[name] for item in session.items
+              for name in getattr(item, 'fixturenames', ()) if name in ASSET_FIXTURES}
+    if needed:
+        from tests.assets import asset_path
+        for name in sorted(needed):
+            asset_path(name)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item):
+        rel = osp.relpath(str(item.path), osp.join(REPO, 'tests'))
+        return SLOW_FIRST.index(rel) if rel in SLOW_FIRST else len(SLOW_FIRST)
+    items.sort(key=rank)  # stable: each module's tests keep their order
+
+
+def _drop_new_default_scopes():
+    """Yield, then remove the mmengine default scopes created meanwhile: a registry build
+    resolves in the scope the last one names, so a scope one test module set (``mmseg`` by a
+    segmentation run) would otherwise decide where the next module's ``mmpretrain`` builds
+    look, and the result would depend on which modules a worker happened to run before."""
+    from mmengine.registry import DefaultScope
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in [n for n in DefaultScope._instance_dict if n not in before]:
+        DefaultScope._instance_dict.pop(name)
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _module_default_scope():
+    yield from _drop_new_default_scopes()
+
+
+@pytest.fixture(autouse=True)
+def _test_default_scope():
+    yield from _drop_new_default_scopes()
+
+
 @pytest.fixture(scope='session')
 def repo_root() -> str:
     return REPO
@@ -91,15 +157,11 @@ def tiny_clip_files(tmp_path_factory):
 def quickstart_data(tmp_path_factory):
     """A small copy of the quickstart data and its tiny CLIP (pre-trained on it, as
     ``make quickstart-data`` does) in a temp folder; without the open world of the OOD
-    quickstart (``tests/test_ood/test_quickstart_world.py`` makes its own)."""
-    from mmopen.testing.quickstart_data import write_quickstart_data
-    from mmopen.testing.tiny_clip import write_clip_file
-    root = tmp_path_factory.mktemp('qs') / 'quickstart'
-    assert write_quickstart_data(str(root), seg_train=48, seg_val=16, cls_train=8, cls_val=4,
-                                 ood=8, world_id=0, seed=TEST_SEED)
-    write_clip_file('mmopen-tiny-convnext', str(root / 'tiny_clip_convnext.safetensors'),
-                    'safetensors', seed=TEST_SEED, pretrain_on=str(root), steps=200)
-    return str(root)
+    quickstart (``tests/test_ood/test_quickstart_world.py`` has its own). Built once per
+    machine and code version (``tests/assets.py``)."""
+    from tests.assets import private_copy
+    return osp.join(private_copy('quickstart', str(tmp_path_factory.mktemp('qs'))),
+                    'quickstart')
 
 
 @pytest.fixture(scope='session')
@@ -125,19 +187,11 @@ def quickstart_neg_labels(quickstart_data):
 def seeclip_assets(tmp_path_factory):
     """The SeeCLIP quickstart's data, tiny CLIP ViT and tiny inpainting model of seed
     :data:`TEST_SEED`, written by the tools ``make quickstart-data`` runs, in its layout:
-    ``{'root', 'osdg', 'clip', 'inpaint', 'env'}``."""
-    import sys
-
-    from tests.tool_runner import run_tool
-    root = str(tmp_path_factory.mktemp('seeclip_qs'))
-    osdg = osp.join(root, 'osdg')
+    ``{'root', 'osdg', 'clip', 'inpaint', 'env'}`` (a private copy of ``tests/assets.py``'s
+    entry)."""
+    from tests.assets import private_copy
+    root = private_copy('seeclip', str(tmp_path_factory.mktemp('seeclip_qs')))
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable)
-    clip = osp.join(root, 'tiny_clip_vit_osdg.safetensors')
-    inpaint = osp.join(root, 'tiny_inpaint_osdg')
-    seed = ['--seed', str(TEST_SEED)]
-    run_tool(['tools/misc/make_osdg_quickstart_data.py', osdg] + seed, env)
-    run_tool(['tools/misc/make_tiny_clip.py', '--model', 'mmopen-tiny-vit', '--pretrain-on',
-              osdg, '--out', clip] + seed, env)
-    run_tool(['tools/misc/make_tiny_inpaint.py', '--out', inpaint, '--pretrain-on', osdg] + seed,
-             env)
-    return dict(root=root, osdg=osdg, clip=clip, inpaint=inpaint, env=env)
+    return dict(root=root, osdg=osp.join(root, 'osdg'), env=env,
+                clip=osp.join(root, 'tiny_clip_vit_osdg.safetensors'),
+                inpaint=osp.join(root, 'tiny_inpaint_osdg'))
