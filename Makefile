@@ -106,10 +106,12 @@ quickstart-ood: quickstart-data
 		none --work-dir $(QS_WORK)-ood
 
 # The suite on TEST_WORKERS pytest-xdist workers (one file per worker at a time, one compute
-# thread each); TEST_WORKERS=0 runs it in this process.
+# thread each, in tests/conftest.py's order: the longest modules first); TEST_WORKERS=0 runs it
+# in this process.
 TEST_WORKERS ?= 2
 test: install-test
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(TEST_WORKERS) --dist loadfile \
+		--no-loadscope-reorder $(PYTEST_ARGS)
 
 # ruff (ruff.toml: pycodestyle, pyflakes, 99 columns) and isort (.isort.cfg: OpenMMLab's order)
 lint: $(STAMPS)/tests
