@@ -168,12 +168,9 @@ def quickstart_data(tmp_path_factory):
 def quickstart_neg_labels(quickstart_data):
     """A negative-label file mined (from the first 1000 WordNet nouns / adjectives) with the
     quickstart's tiny CLIP."""
-    import importlib.util
+    from tests.tool_runner import load_tool
     path = os.path.join(quickstart_data, 'cls', 'neg_labels.txt')
-    spec = importlib.util.spec_from_file_location(
-        'mine_neg_labels', os.path.join(REPO, 'tools', 'ood', 'mine_neg_labels.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/ood/mine_neg_labels.py')
     assert tool.main([
         '--clip-model', 'mmopen-tiny-convnext', '--clip-weights',
         os.path.join(quickstart_data, 'tiny_clip_convnext.safetensors'), '--id-vocab',

@@ -38,12 +38,9 @@ def test_clip_fp16_image_and_text_towers(tiny_clip_files, device):
 
 # ------------------------------------------------------------------ --amp training
 def test_train_amp_without_cuda_exits_with_a_message(monkeypatch):
-    import importlib.util
+    from tests.tool_runner import load_tool
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    spec = importlib.util.spec_from_file_location('mmopen_train', osp.join(REPO, 'tools',
-                                                                          'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_tool('tools/train.py')
     cfg = osp.join(REPO, 'configs', 'ovsnet', 'quickstart',
                    'ovsnet_clip-tiny-convnext_quickstart.py')
     with pytest.raises(SystemExit, match='--amp needs a CUDA device'):

@@ -1,7 +1,6 @@
 """The tiny CLIP of the quickstart has learned the open world (a model that learned nothing
 fails): it classifies the ID classes zero-shot, it matches images of the non-ID concepts to their
 words, and the negatives mined from the world's lexicon are lexicon words."""
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -14,7 +13,8 @@ from mmopen.clip.constants import CLIP_MEAN, CLIP_STD
 from mmopen.ood.neg_labels import read_neg_labels
 from mmopen.testing import ood_world as w
 from tests.assets import private_copy
-from tests.conftest import REPO, TEST_SEED
+from tests.conftest import TEST_SEED
+from tests.tool_runner import load_tool
 
 SIZE = 96  # the open world's image size (make_quickstart_data.py --world-size)
 
@@ -42,10 +42,7 @@ def clip(world_data):
 
 @pytest.fixture(scope='module')
 def mined(world_data, tmp_path_factory):
-    spec = importlib.util.spec_from_file_location(
-        'mine_neg_labels', osp.join(REPO, 'tools', 'ood', 'mine_neg_labels.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/ood/mine_neg_labels.py')
     world = osp.join(world_data, 'world')
     out = str(tmp_path_factory.mktemp('mined') / 'neg_labels.txt')
     assert tool.main(['--clip-model', 'mmopen-tiny-convnext', '--clip-weights',

@@ -1,14 +1,11 @@
 """One summary of OOD results: the metric's and the score-file tool's numbers are the same
 computation, groups are means of their sets, and tables list every (score, set) row once."""
-import importlib.util
-import os.path as osp
 
 import numpy as np
 import pytest
 
 from mmopen.ood import format_tables, ood_metrics, summarize
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.tool_runner import load_tool
 
 
 def _scores(seed=0):
@@ -44,10 +41,7 @@ def test_the_score_file_tool_computes_what_the_metric_computes():
     for s in ood:
         results += [dict(set=s, gt=-1, pred=-1, scores=dict(A=float(v))) for v in ood[s]['A']]
     metric_out = OODMetric().compute_metrics(results)
-    spec = importlib.util.spec_from_file_location(
-        'eval_scores', osp.join(REPO, 'tools', 'ood', 'eval_scores.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/ood/eval_scores.py')
     tool_out = tool.compute(id_scores['A'], {s: v['A'] for s, v in ood.items()}, name='A')
     assert tool_out == {k: v for k, v in metric_out.items() if k.startswith('A/')}
 
