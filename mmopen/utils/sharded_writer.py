@@ -12,12 +12,17 @@ Layout of ``OUT``::
     OUT/logs/rank0.log           what each process did
     OUT/manifest.json            header + every record, in seed order (written last)
 
-Process ``r`` of ``W`` takes seeds ``r, r + W, r + 2W, ...``; every image's noise comes from
-its own seed (:func:`sample_seed` of the run seed and the source path) and every
-image is generated alone, so the set does not depend on ``W``. An image and its record are each
-written to a temporary name and renamed; a run killed at any point leaves finished items whole,
-and the next run skips them (an item counts as finished when its record exists), removes the
-temporary files of the items it redoes, and carries on.
+The seeds are cut into blocks of ``batch_size`` consecutive seeds (the generator's batch: one
+image at a time by default) and process ``r`` of ``W`` takes blocks ``r, r + W, r + 2W, ...``.
+Every image's noise comes from its own seed (:func:`sample_seed` of the run seed and the source
+path) and every block is generated with the same companions whatever ``W``, so the set does not
+depend on ``W``. An image and its record are each written to a temporary name and renamed; a run
+killed at any point leaves finished items whole, and the next run skips them (an item counts as
+finished when its record exists): a block with unfinished items is generated again whole, so its
+images have the same batch companions as in an uninterrupted run, and only the unfinished ones
+are written. Other batch sizes give the same images up to floating-point rounding (the
+generators treat each image of a batch alone), not byte for byte: the batch size is part of the
+run's settings.
 """
 import glob
 import hashlib
@@ -33,6 +38,7 @@ import numpy as np
 from PIL import Image
 
 from .io import atomic_path, write_json_atomic
+from .progress import progress_bar
 
 MANIFEST_VERSION = 1
 FORMATS = {'jpg': 'JPEG', 'png': 'PNG'}
@@ -104,61 +110,89 @@ def save_image(img: np.ndarray, path: str, fmt: str, quality: int = 95) -> None:
         Image.fromarray(img).save(tmp, format=FORMATS[fmt], **kw)
 
 
+def seed_blocks(num_seeds: int, batch_size: int, rank: int = 0, world: int = 1) -> List[range]:
+    """The blocks (generator batches) of process ``rank`` of ``world``: blocks of ``batch_size``
+    consecutive seed indices (the last one shorter), dealt out in turn."""
+    if batch_size < 1:
+        raise ValueError(f'batch_size={batch_size}: generate at least one image per batch.')
+    blocks = [range(b, min(b + batch_size, num_seeds)) for b in range(0, num_seeds, batch_size)]
+    return blocks[rank::world]
+
+
+def batch_size(value) -> dict:
+    """The run-header entry of a batch size: ``{}`` for one image per call (the header runs
+    have always had), else ``{'batch_size': n}``; a size below 1 is refused."""
+    n = int(value)
+    if n < 1:
+        raise SystemExit(f'--batch-size / batch_size = {value}: generate at least one image '
+                         'per call.')
+    return {} if n == 1 else dict(batch_size=n)
+
+
 def generate_shard(make_generator: Callable[[], object], seeds: Sequence[Seed], data_root: str,
                    out: str, base_seed: int, rank: int = 0, world: int = 1, fmt: str = 'jpg',
                    quality: int = 95, logger: Optional[logging.Logger] = None,
                    progress: bool = True,
                    record_of: Optional[Callable[[object], dict]] = None,
-                   desc: str = 'generate') -> Dict[str, int]:
-    """Generate this process's share of ``seeds`` into ``out``; returns counts of generated and
-    skipped (already finished) items. The generator is built only when there is work.
+                   desc: str = 'generate', batch_size: int = 1) -> Dict[str, int]:
+    """Generate this process's share of ``seeds`` into ``out``, ``batch_size`` images per call
+    of the generator (:func:`seed_blocks`); returns counts of generated and skipped (already
+    finished) items. The generator is built only when there is work.
 
-    ``generator.generate([rgb], [path], [label], [noise seed])`` must return one sample with an
-    ``image`` (RGB ``uint8``); ``record_of(sample)`` gives the fields its record adds to the
-    common ones (index, image, source, source label, complexity, seed; none without it):
-    :func:`mmopen.ood.synood.manifest.synood_record` for SynOOD,
+    ``generator.generate([rgb, ...], [path, ...], [label, ...], [noise seed, ...])`` must return
+    one sample per input with an ``image`` (RGB ``uint8``); ``record_of(sample)`` gives the
+    fields its record adds to the common ones (index, image, source, source label, complexity,
+    seed; none without it): :func:`mmopen.ood.synood.manifest.synood_record` for SynOOD,
     :func:`mmopen.osdg.seeclip.writer.pseudo_unknown_record` for SeeCLIP."""
     if fmt not in FORMATS:
         raise ValueError(f'image format {fmt!r}: one of {sorted(FORMATS)}.')
     log = logger.info if logger else (lambda msg: None)
     os.makedirs(osp.join(out, 'images'), exist_ok=True)
     os.makedirs(osp.join(out, 'meta'), exist_ok=True)
-    mine = list(range(rank, len(seeds), world))
-    todo = [i for i in mine if not osp.isfile(item_paths(out, i, fmt)[1])]
+    blocks = seed_blocks(len(seeds), batch_size, rank, world)
+    mine = [i for block in blocks for i in block]
+    todo = {i for i in mine if not osp.isfile(item_paths(out, i, fmt)[1])}
     log(f'rank {rank}/{world}: {len(mine)} seeds, {len(mine) - len(todo)} already finished, '
         f'{len(todo)} to generate')
     counts = dict(generated=0, skipped=len(mine) - len(todo))
     if not todo:
         return counts
     generator = make_generator()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(todo), desc=f'{desc} rank {rank}', unit='img', dynamic_ncols=True)
+    bar = progress_bar(len(todo), f'{desc} rank {rank}', 'img',
+                       enabled=None if progress else False)
     start = time.time()
-    for i in todo:
-        seed = seeds[i]
-        img_path, meta_path = item_paths(out, i, fmt)
-        _remove_stale([img_path, meta_path])
-        source = osp.join(data_root, seed.path) if data_root else seed.path
-        with Image.open(source) as im:
-            rgb = np.asarray(im.convert('RGB'))
-        noise_seed = sample_seed(base_seed, seed.path)
-        sample = generator.generate([rgb], [seed.path], [seed.label], [noise_seed])[0]
-        save_image(sample.image, img_path, fmt, quality)
-        record = dict(index=i, image=osp.relpath(img_path, out), source=seed.path,
-                      source_label=seed.label, complexity=seed.complexity, seed=noise_seed,
-                      **(record_of(sample) if record_of else {}))
-        write_json_atomic(record, meta_path)
-        counts['generated'] += 1
-        if bar is not None:
+    for block in blocks:
+        if not todo.intersection(block):
+            continue
+        rgbs = []
+        for i in block:
+            source = osp.join(data_root, seeds[i].path) if data_root else seeds[i].path
+            with Image.open(source) as im:
+                rgbs.append(np.asarray(im.convert('RGB')))
+        noise_seeds = [sample_seed(base_seed, seeds[i].path) for i in block]
+        samples = generator.generate(rgbs, [seeds[i].path for i in block],
+                                     [seeds[i].label for i in block], noise_seeds)
+        if len(samples) != len(block):
+            raise RuntimeError(f'The generator returned {len(samples)} samples for a batch of '
+                               f'{len(block)} images.')
+        for i, noise_seed, sample in zip(block, noise_seeds, samples):
+            if i not in todo:  # finished before: its files stay as they are
+                continue
+            seed = seeds[i]
+            img_path, meta_path = item_paths(out, i, fmt)
+            _remove_stale([img_path, meta_path])
+            save_image(sample.image, img_path, fmt, quality)
+            record = dict(index=i, image=osp.relpath(img_path, out), source=seed.path,
+                          source_label=seed.label, complexity=seed.complexity, seed=noise_seed,
+                          **(record_of(sample) if record_of else {}))
+            write_json_atomic(record, meta_path)
+            counts['generated'] += 1
             bar.update(1)
-        extra = f' neg={record["neg_label"]!r}' if 'neg_label' in record else ''
-        losses = record.get('losses') or [float('nan')]
-        log(f'{i:07d} {seed.path} -> {record["image"]}{extra} '
-            f'loss {losses[0]:.4f} -> {losses[-1]:.4f}')
-    if bar is not None:
-        bar.close()
+            extra = f' neg={record["neg_label"]!r}' if 'neg_label' in record else ''
+            losses = record.get('losses') or [float('nan')]
+            log(f'{i:07d} {seed.path} -> {record["image"]}{extra} '
+                f'loss {losses[0]:.4f} -> {losses[-1]:.4f}')
+    bar.close()
     log(f'rank {rank}: generated {counts["generated"]} in {time.time() - start:.1f} s')
     return counts
 
@@ -216,7 +250,8 @@ def run_shards(make_generator: Callable[[], object], seeds: Sequence[Seed], data
                progress: bool = True, record_of: Optional[Callable[[object], dict]] = None,
                desc: str = 'generate') -> None:
     """The whole run of one process: check (or write) ``run.json``, generate this process's
-    share, wait for the others, and (rank 0) write the manifest; leaves the process group."""
+    share (``header['batch_size']`` images per generator call, 1 when absent), wait for the
+    others, and (rank 0) write the manifest; leaves the process group."""
     import torch
     distributed = world > 1 or (torch.distributed.is_available()
                                 and torch.distributed.is_initialized())
@@ -229,7 +264,7 @@ def run_shards(make_generator: Callable[[], object], seeds: Sequence[Seed], data
     fmt = header['image_format']
     counts = generate_shard(make_generator, seeds, data_root, out, header['seed'], rank, world,
                             fmt, logger=logger, progress=progress, record_of=record_of,
-                            desc=desc)
+                            desc=desc, batch_size=int(header.get('batch_size', 1)))
     if distributed:
         torch.distributed.barrier()
     if rank == 0:

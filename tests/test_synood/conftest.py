@@ -89,7 +89,8 @@ def id_samples(synood_data):
 
 @pytest.fixture(scope='session')
 def synood_manifest(generator, synood_data, tmp_path_factory):
-    """A SynOOD data set of the test data (4 seeds per class), written in-process."""
+    """A SynOOD data set of the test data (4 seeds per class), written in-process, 4 images per
+    generator call."""
     from mmopen.ood.synood import read_image_list, select_seeds, synood_record
     from mmopen.utils.sharded_writer import generate_shard, write_manifest
     base = osp.join(synood_data, 'cls', 'imagenet')
@@ -97,7 +98,7 @@ def synood_manifest(generator, synood_data, tmp_path_factory):
                          data_root=base)
     out = str(tmp_path_factory.mktemp('synood_set'))
     generate_shard(lambda: generator, seeds, base, out, TEST_SEED, fmt='png', progress=False,
-                   record_of=synood_record)
+                   record_of=synood_record, batch_size=4)
     header = dict(seed=TEST_SEED, num_seeds=len(seeds), image_format='png', num_id_classes=5,
                   data_root=base, ann_file='meta/train.txt', k=4)
     return write_manifest(out, len(seeds), header, 'png')

@@ -17,14 +17,15 @@ from tests.tool_runner import REPO, free_port, run_tool
 
 @pytest.fixture(scope='module')
 def gen_config(tmp_path_factory, generator_cfg, synood_data):
-    """The quickstart generation config on the test data: 4 seeds per class (20 images)."""
+    """The quickstart generation config on the test data: 4 seeds per class (20 images), 4 per
+    generator call (blocks 0-3, 4-7, ...: two processes take 3 and 2 blocks)."""
     cfg = dict(generator_cfg)
     cfg.pop('device')
     path = tmp_path_factory.mktemp('gen_cfg') / 'generate.py'
     seed_data = dict(data_root=osp.join(synood_data, 'cls', 'imagenet'),
                      ann_file='meta/train.txt', data_prefix='train', k=4)
     path.write_text(f'synood = {cfg!r}\nseed_data = {seed_data!r}\nseed = {TEST_SEED}\n'
-                    "image_format = 'png'\n")
+                    "image_format = 'png'\nbatch_size = 4\n")
     return str(path)
 
 
@@ -114,9 +115,9 @@ def test_two_processes_make_the_set_one_process_does(gen_config, one_process, tm
     with open(osp.join(out, 'manifest.json')) as f, \
             open(osp.join(one_process, 'manifest.json')) as g:
         assert json.load(f) == json.load(g)
-    for rank in (0, 1):
+    for rank, count in ((0, 12), (1, 8)):
         with open(osp.join(out, 'logs', f'rank{rank}.log')) as f:
-            assert 'generated 10' in f.read()
+            assert f'generated {count}' in f.read()
 
 
 def test_resuming_with_other_settings_is_refused(gen_config, one_process):

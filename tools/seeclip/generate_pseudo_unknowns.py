@@ -10,12 +10,14 @@ written as a data set that ``OSDGDataset(pseudo_unknowns=OUT)`` adds to training
 CONFIG is a SeeCLIP training config with a ``pseudo_unknown_generation`` dict:
 ``inpaint_model`` (a local SD-2-inpainting-compatible folder, as for SynOOD), ``sigma``,
 ``prompt``, ``guidance``, ``resolution`` (the :class:`mmopen.osdg.seeclip.PseudoUnknownGenerator`
-arguments), ``per_group`` (source images per domain and class), ``seed``, ``image_format`` and
-``out_dir``. The semantic tokens come from the config's model: its prompt learner as
-initialised, or as trained with ``--checkpoint`` (e.g. a run without pseudo-unknowns, then a
-second run with them). The run is resumable and sharded exactly like SynOOD's generation
-(:mod:`mmopen.utils.sharded_writer`): run the same command again after an interruption;
-progress goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
+arguments), ``per_group`` (source images per domain and class), ``seed``, ``image_format``,
+``out_dir`` and ``batch_size`` (images per generator call, 1 by default; ``--batch-size``
+overrides it: other sizes give the same images up to floating-point rounding). The semantic
+tokens come from the config's model: its prompt learner as initialised, or as trained with
+``--checkpoint`` (e.g. a run without pseudo-unknowns, then a second run with them). The run
+is resumable and sharded exactly like SynOOD's generation (:mod:`mmopen.utils.sharded_writer`):
+run the same command again after an interruption; progress goes to a bar (on a terminal) and to
+``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
 """
 import argparse
 import os.path as osp
@@ -29,7 +31,9 @@ from mmopen.osdg.seeclip.pseudo_unknowns import PseudoUnknownGenerator  # noqa: 
 from mmopen.osdg.seeclip.writer import (PseudoUnknownSource, pseudo_unknown_record,  # noqa: E402
                                         select_sources)
 from mmopen.utils import resolve_checkpoint  # noqa: E402
-from mmopen.utils.sharded_writer import init_ranks, run_shards, shard_logger  # noqa: E402
+from mmopen.utils.progress import disable_progress  # noqa: E402
+from mmopen.utils.sharded_writer import (batch_size, init_ranks, run_shards,  # noqa: E402
+                                         shard_logger)
 
 GENERATOR_KEYS = ('inpaint_model', 'sigma', 'prompt', 'guidance', 'resolution')
 
@@ -47,7 +51,11 @@ def parse_args(argv=None):
                         'torchrun process takes cuda:LOCAL_RANK)')
     parser.add_argument('--amp', action='store_true', help='fp16 diffusion components (CUDA)')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
-    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--batch-size', type=int,
+                        help='images per generator call (default: the config\'s '
+                        'pseudo_unknown_generation.batch_size, else 1)')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='no progress bar (there is none when stderr is not a terminal)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, e.g. pseudo_unknown_generation.sigma=0.3')
     return parser.parse_args(argv)
@@ -78,6 +86,7 @@ def main(argv=None) -> int:
     from mmengine.config import Config
 
     args = parse_args(argv)
+    disable_progress(args.no_progress)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -100,7 +109,8 @@ def main(argv=None) -> int:
                   num_seeds=len(seeds), image_format=fmt, data_root=osp.abspath(data_root),
                   per_group=int(gen.get('per_group', 4)),
                   checkpoint=file_digest(args.checkpoint) if args.checkpoint else None,
-                  generator={k: gen[k] for k in GENERATOR_KEYS if k in gen})
+                  generator={k: gen[k] for k in GENERATOR_KEYS if k in gen},
+                  **batch_size(args.batch_size or gen.get('batch_size', 1)))
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
     logger = shard_logger(out, rank, 'mmopen.osdg.seeclip.generate')
     logger.info(f'SeeCLIP pseudo-unknowns: {len(seeds)} sources from {data_root}, {world} '

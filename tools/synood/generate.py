@@ -11,9 +11,12 @@ CONFIG holds ``synood`` (the :class:`mmopen.ood.synood.SynOODGenerator` argument
 interruption and finished images are kept (see :mod:`mmopen.utils.sharded_writer`). Progress
 goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
 
-Every image is generated alone from its own seed, so the set does not depend on the number of
-processes: byte for byte when the processes compute alike (the same GPU model; on CPU, the same
-number of threads per process, e.g. ``OMP_NUM_THREADS=1``, which torchrun sets).
+Every image has its own seed and the generator takes the seeds in fixed blocks of
+``--batch-size`` (the config's ``batch_size``; 1 by default), so the set does not depend on the
+number of processes: byte for byte when the processes compute alike (the same GPU model; on
+CPU, the same number of threads per process, e.g. ``OMP_NUM_THREADS=1``, which torchrun sets).
+Batches of several images keep a GPU (or CPU) busy with fewer calls; they give the same images
+as batches of one up to floating-point rounding, so a resumed run keeps its batch size.
 """
 import argparse
 import os.path as osp
@@ -25,7 +28,9 @@ import mmopen  # noqa: E402,F401  (compatibility fixes first)
 from mmopen.clip.vocabularies import load_vocabulary  # noqa: E402
 from mmopen.ood.synood import (SynOODGenerator, read_image_list, select_seeds,  # noqa: E402
                                synood_record)
-from mmopen.utils.sharded_writer import init_ranks, run_shards, shard_logger  # noqa: E402
+from mmopen.utils.progress import disable_progress  # noqa: E402
+from mmopen.utils.sharded_writer import (batch_size, init_ranks, run_shards,  # noqa: E402
+                                         shard_logger)
 
 
 def parse_args(argv=None):
@@ -38,7 +43,11 @@ def parse_args(argv=None):
     parser.add_argument('--amp', action='store_true',
                         help='fp16 diffusion components (CUDA only)')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
-    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--batch-size', type=int,
+                        help='images per generator call (default: the config\'s batch_size, '
+                        'else 1)')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='no progress bar (there is none when stderr is not a terminal)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, e.g. seed_data.k=10')
     return parser.parse_args(argv)
@@ -48,6 +57,7 @@ def main(argv=None) -> int:
     from mmengine.config import Config
 
     args = parse_args(argv)
+    disable_progress(args.no_progress)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -62,11 +72,13 @@ def main(argv=None) -> int:
     samples = read_image_list(osp.join(sd.data_root, sd.ann_file), sd.get('data_prefix', ''))
     seeds = select_seeds(samples, k=sd.get('k', 50), data_root=sd.data_root)
     fmt = cfg.get('image_format', 'jpg')
+    batch = batch_size(args.batch_size or cfg.get('batch_size', 1))
     header = dict(seed=int(cfg.get('seed', 0)), num_seeds=len(seeds), image_format=fmt,
                   num_id_classes=len(load_vocabulary(gen_cfg['vocabulary'])),
                   data_root=osp.abspath(sd.data_root), ann_file=sd.ann_file, k=sd.get('k', 50),
                   vocabulary=gen_cfg['vocabulary'], neg_labels=gen_cfg['neg_labels'],
-                  synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')})
+                  synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')},
+                  **batch)
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
     logger = shard_logger(out, rank, 'mmopen.ood.synood.generate')
     logger.info(f'SynOOD generation: {len(seeds)} seeds ({sd.get("k", 50)} per class) from '
