@@ -32,6 +32,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def one_thread():
+    """One compute thread, as the tools ran with (OMP_NUM_THREADS=1): the same kernels' sums."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def load_tool(path: str):
     """A tool script (``tools/...py``, relative to the repository) as a module."""
     name = 'tool_' + os.path.splitext(os.path.basename(path))[0]

@@ -80,12 +80,14 @@ def default_cache() -> str:
 
 def _versions_key() -> str:
     """Random weights depend on the libraries that initialise them: one cache per version set."""
-    import diffusers
-    import open_clip
+    from importlib.metadata import version
+
     import torch
-    import transformers
-    text = ' '.join([torch.__version__, open_clip.__version__, diffusers.__version__,
-                     transformers.__version__, 'v1'])
+
+    # the other versions from the installed metadata (the same strings as their __version__):
+    # importing diffusers and transformers costs seconds
+    text = ' '.join([torch.__version__, version('open_clip_torch'), version('diffusers'),
+                     version('transformers'), 'v1'])
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 

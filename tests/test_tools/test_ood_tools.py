@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.tool_runner import free_port, run_tool
+from tests.tool_runner import free_port, one_thread, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS_OOD = osp.join(REPO, 'configs', 'ood', 'quickstart',
@@ -234,3 +234,51 @@ def test_clean_ood_list_tool(tmp_path):
                     '--images', 'x', '--exclude', str(tmp_path / 'overlap.txt'), '--out',
                     str(tmp_path / 'o.txt')], check=False)
     assert bad.returncode != 0 and 'nowhere' in bad.stderr
+
+
+def test_ood_inferencer_matches_tools_test_and_thresholds_at_95_tpr(ood_cfg, tmp_path):
+    """``OODInferencer`` on the benchmark's images in the test loader's order and batches gives
+    ``tools/test.py``'s per-image scores (saved with ``--save-scores``; same pipeline and
+    batches, one thread: equal up to the float32 -> float64 cast, hence the 1e-6 tolerance);
+    thresholds from the saved ID scores keep >= 95% of the ID images in and are written to the
+    CSV."""
+    import csv
+
+    from mmopen.apis import OODInferencer
+    from mmopen.ood.score_files import load_scores
+    saved = str(tmp_path / 'scores')
+    run_tool(['tools/test.py', ood_cfg, 'none', '--work-dir', str(tmp_path / 'w'),
+              '--save-scores', saved], dict(os.environ, OMP_NUM_THREADS='1'))
+    ref = load_scores(saved)
+    sets = [ref['id_set']] + ref['ood_sets']
+    paths = [p for s in sets for p in ref['image_paths'][s]]
+    with one_thread():
+        ood = OODInferencer(ood_cfg, 'none', device='cpu', show_progress=False,
+                            threshold_from=saved)
+        rows = ood(paths, batch_size=16, out_dir=str(tmp_path / 'out'))['predictions']
+    assert [r['image'] for r in rows] == paths
+    stream = set(ref.get('stream_scores', []))
+    assert set(rows[0]['scores']) == set(ref['scores']) and stream == {'AdaNeg'}
+    start = 0
+    for s in sets:
+        n = len(ref['image_paths'][s])
+        block = rows[start:start + n]
+        start += n
+        want = ref['id_scores'] if s == ref['id_set'] else ref['ood_scores'][s]
+        for name in ref['scores']:
+            if name in stream:  # the call's own stream: finite, one value per image
+                assert np.isfinite([r['scores'][name] for r in block]).all()
+                continue
+            np.testing.assert_allclose([r['scores'][name] for r in block], want[name],
+                                       rtol=0, atol=1e-6, err_msg=f'{name} on {s}')
+    n_id = len(ref['image_paths'][ref['id_set']])
+    assert set(ood.thresholds) == set(ref['scores'])
+    for name, t in ood.thresholds.items():
+        if name in stream:  # another stream than the saved run's: its own ID scores
+            continue
+        kept = [not r['is_ood'][name] for r in rows[:n_id]]
+        assert 0.95 <= np.mean(kept) < 0.95 + 2 / n_id, name  # the largest such threshold
+    with open(tmp_path / 'out' / 'ood_predictions.csv', newline='') as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == len(rows) and float(table[3]['MCM']) == rows[3]['scores']['MCM']
+    assert table[0]['pred_class'] == rows[0]['pred_class'] and 'NegLabel_is_ood' in table[0]

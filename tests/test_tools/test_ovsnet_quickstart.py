@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from tests.conftest import TEST_SEED
-from tests.tool_runner import free_port, run_tool
+from tests.tool_runner import free_port, one_thread, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
@@ -136,3 +136,57 @@ def test_single_and_two_process_evaluation_agree(ovs):
     double, _ = _test(ovs, ovs['open'], ovs['ckpt'], 'double', dist=True)
     for k in ('mIoU', 'aAcc', 'mAcc', 'mIoU_unseen'):
         assert single[k] == pytest.approx(double[k], abs=METRIC_ATOL), k
+
+
+def test_inferencer_matches_tools_test_and_takes_a_vocabulary_per_call(ovs):
+    """``OpenVocabSegInferencer`` on the validation images in the test loader's batches gives
+    ``tools/test.py``'s label maps (same pipeline, same batches, one thread: equal); a
+    vocabulary given to one call applies to that call only, as a fresh inferencer built with
+    it would segment; the written label maps, masks and legend agree with the prediction."""
+    import pickle
+
+    import numpy as np
+    from PIL import Image
+
+    from mmopen.apis import OpenVocabSegInferencer
+    dump = str(ovs['folder'] / 'preds.pkl')
+    run_tool(['tools/test.py', ovs['open'], ovs['ckpt'], '--work-dir',
+              str(ovs['folder'] / 'dump'), '--out', dump], ovs['env'])
+    with open(dump, 'rb') as f:
+        ref = pickle.load(f)
+    paths = [r['img_path'] for r in ref]
+    with one_thread():
+        seg = OpenVocabSegInferencer(ovs['open'], ovs['ckpt'], device='cpu',
+                                     show_progress=False)
+        assert len(seg.vocabulary) == 8
+        got = seg(paths, batch_size=4)['predictions']
+        assert len(got) == len(ref) == 16
+        for r, g in zip(ref, got):
+            assert np.array_equal(g['sem_seg'], r['pred_sem_seg']['data'][0].numpy())
+        seen = osp.join(ovs['seg'], 'classes_seen.txt')
+        narrow = seg(paths[:4], vocabulary=seen, batch_size=4, return_vis=True,
+                     out_dir=str(ovs['folder'] / 'inferred'))
+        fresh = OpenVocabSegInferencer(ovs['open'], ovs['ckpt'], vocabulary=seen,
+                                       device='cpu', show_progress=False)(paths[:4],
+                                                                          batch_size=4)
+        again = seg(paths[:4], batch_size=4)['predictions']  # back to the 8 classes
+    assert [p['classes'] for p in narrow['predictions']][0] == \
+        ['wall', 'grass', 'floor', 'ball', 'box', 'tent']
+    for a, b in zip(narrow['predictions'], fresh['predictions']):
+        assert np.array_equal(a['sem_seg'], b['sem_seg']) and a['sem_seg'].max() < 6
+    assert any(not np.array_equal(a['sem_seg'], g['sem_seg'])
+               for a, g in zip(narrow['predictions'], got))  # unseen pixels moved
+    for a, g in zip(again, got):
+        assert np.array_equal(a['sem_seg'], g['sem_seg'])
+    first = narrow['predictions'][0]
+    stem = osp.splitext(osp.basename(paths[0]))[0]
+    written = np.asarray(Image.open(ovs['folder'] / 'inferred' / 'pred' / f'{stem}.png'))
+    assert np.array_equal(written, first['sem_seg'])
+    for p in first['present']:
+        assert np.array_equal(first['masks'][p['class']], first['sem_seg'] == p['label'])
+        assert p['pixels'] == int((first['sem_seg'] == p['label']).sum())
+    with open(ovs['folder'] / 'inferred' / 'pred' / f'{stem}.json') as f:
+        meta = json.load(f)
+    assert [p['class'] for p in meta['present']] == [p['class'] for p in first['present']]
+    vis = narrow['visualization'][0]
+    assert vis.shape[0] == 128 and vis.shape[1] > 128 and vis.dtype == np.uint8

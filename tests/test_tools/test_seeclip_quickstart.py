@@ -17,7 +17,7 @@ import os.path as osp
 import pytest
 
 from tests.conftest import TEST_SEED
-from tests.tool_runner import free_port, load_tool, run_tool
+from tests.tool_runner import free_port, load_tool, one_thread, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join('configs', 'seeclip', 'quickstart')
@@ -150,3 +150,37 @@ def test_single_and_two_process_evaluation_agree(see):
         tol = 1e-5 if k.split('/')[-1] in ('token_cos', 'token_spread', 'attention_entropy') \
             else 1e-6
         assert a[k] == pytest.approx(b[k], abs=tol), k
+
+
+def test_osdg_inferencer_matches_tools_test(see):
+    """``OSDGInferencer`` on the held-out style's test images, in the test loader's order and
+    batches, gives ``tools/test.py``'s ``C + 1`` probabilities (dumped with ``--out``; same
+    pipeline and batches, one thread: equal up to float32 rounding, 1e-6) and calls "unknown"
+    exactly the images whose arg-max is the unknown column."""
+    import pickle
+
+    import numpy as np
+
+    from mmopen.apis import OSDGInferencer
+    ckpt = f'best_osdg_hscore:{osp.join(see["work"], "on")}'
+    dump = osp.join(see['work'], 'preds.pkl')
+    run_tool(['tools/test.py', see['on'], ckpt, '--work-dir', osp.join(see['work'], 'dump'),
+              '--out', dump], dict(see['env'], OMP_NUM_THREADS='1'))
+    with open(dump, 'rb') as f:
+        ref = pickle.load(f)
+    paths = [r['img_path'] for r in ref]
+    with one_thread():
+        osdg = OSDGInferencer(see['on'], ckpt, device='cpu', show_progress=False)
+        rows = osdg(paths, batch_size=32, out_dir=osp.join(see['work'], 'osdg_out'))
+    rows = rows['predictions']
+    assert len(rows) == len(ref) == 120 and osdg.classes[-1] == 'unknown'
+    probs = np.array([list(r['probabilities'].values()) for r in rows])
+    want = np.stack([r['pred_score'].numpy() for r in ref])
+    np.testing.assert_allclose(probs, want, rtol=0, atol=1e-6)
+    for r, w in zip(rows, want):
+        assert r['class'] == osdg.classes[int(w.argmax())]
+        assert r['p_unknown'] == pytest.approx(float(w[-1]), abs=1e-6)
+    unknown = sum(r['class'] == 'unknown' for r in rows)
+    assert 0 < unknown < len(rows)
+    with open(osp.join(see['work'], 'osdg_out', 'osdg_predictions.csv')) as f:
+        assert len(f.read().splitlines()) == len(rows) + 1

@@ -1,0 +1,238 @@
+"""What mmopen's inferencers share (mmengine's ``BaseInferencer``, as mmseg's and mmpretrain's):
+
+* the model from a config given as a path, a ``Config``, or a config *name* (the file name
+  without ``.py`` of a config under the repository's ``configs/``, e.g.
+  ``'ovsnet_clip-tiny-convnext_quickstart'``), and weights given as the tools take them: a
+  checkpoint file, ``last:WORK_DIR``, ``best:WORK_DIR``, ``best_<KEY>:WORK_DIR``, or ``'none'``
+  (``None``) for models whose weights all come from their own files (zero-shot CLIP models);
+* the config's test pipeline without annotation loading, so an image goes through exactly what
+  ``tools/test.py`` runs on it;
+* inputs: image paths, folders (their image files, sorted by name), or RGB ``uint8`` arrays
+  (``H x W x 3``, as PIL, Gradio and matplotlib hold them), alone or in a list.
+"""
+import csv
+import difflib
+import glob
+import io
+import os
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Union
+
+import numpy as np
+from mmcv.transforms import Compose
+from mmengine.config import Config, ConfigDict
+from mmengine.infer import BaseInferencer
+from mmengine.logging import print_log
+from mmengine.registry import TRANSFORMS, init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+import mmopen  # noqa: F401  (registers mmopen's modules; compatibility fixes first)
+from mmopen.utils import resolve_checkpoint
+from mmopen.utils.io import write_text_atomic
+from mmopen.utils.progress import show_progress as progress_wanted
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_ROOT = osp.join(REPO, 'configs')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+InputType = Union[str, np.ndarray]
+InputsType = Union[InputType, Sequence[InputType]]
+ConfigType = Union[Config, ConfigDict]
+
+
+def find_config(name: str, root: str = CONFIG_ROOT) -> str:
+    """A config path: ``name`` itself when it is a file, else the one ``<name>.py`` under
+    ``root`` (the repository's ``configs/``)."""
+    if osp.isfile(name):
+        return name
+    stem = osp.basename(name)[:-3] if name.endswith('.py') else osp.basename(name)
+    found = sorted(glob.glob(osp.join(glob.escape(root), '**', f'{stem}.py'), recursive=True))
+    found = [f for f in found if f'{os.sep}_base_{os.sep}' not in f]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise ValueError(f'Config name {name!r} matches {len(found)} configs: '
+                         f'{[osp.relpath(f, root) for f in found]}; give the path.')
+    names = [osp.basename(f)[:-3] for f in glob.glob(osp.join(glob.escape(root), '**', '*.py'),
+                                                      recursive=True)]
+    close = difflib.get_close_matches(stem, names, n=3, cutoff=0.5)
+    hint = f' Did you mean {close}?' if close else ''
+    raise FileNotFoundError(f'No config file {name!r} and no config named {stem!r} under '
+                            f'{root}.{hint} Give a config path, or the name of one that '
+                            'mmopen.apis.list_models() lists.')
+
+
+def list_models(pattern: str = '', root: str = CONFIG_ROOT) -> List[str]:
+    """The config names under ``root`` (``configs/``) that contain ``pattern``."""
+    names = [osp.basename(f)[:-3] for f in glob.glob(osp.join(glob.escape(root), '**', '*.py'),
+                                                      recursive=True)
+             if f'{os.sep}_base_{os.sep}' not in f]
+    return sorted(n for n in names if pattern in n)
+
+
+def load_config(model: Union[str, Config, dict], cfg_options: Optional[dict] = None) -> Config:
+    """A ``Config`` from a path, a config name, a ``Config`` or a dict (copied), with
+    ``cfg_options`` (``{'a.b': value}``, as ``--cfg-options``) merged in."""
+    if isinstance(model, str):
+        cfg = Config.fromfile(find_config(model))
+    elif isinstance(model, Config):
+        cfg = model.copy()
+    elif isinstance(model, dict):
+        cfg = Config(dict(model))
+    else:
+        raise TypeError(f'model must be a config path, a config name or a Config, got '
+                        f'{type(model).__name__}.')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def checkpoint_file(weights: Optional[str]) -> Optional[str]:
+    """A weights argument -> a checkpoint file, or ``None`` for ``None`` / ``'none'``."""
+    if weights is None or weights == 'none':
+        return None
+    try:
+        return resolve_checkpoint(str(weights))
+    except SystemExit as e:  # the tools' message, as an exception an API caller can catch
+        raise FileNotFoundError(str(e)) from None
+
+
+def expand_inputs(inputs: InputsType) -> List[InputType]:
+    """Paths, folders (their image files, sorted) and RGB arrays, as a flat list; checks each."""
+    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    out: List[InputType] = []
+    for item in items:
+        if isinstance(item, np.ndarray):
+            if item.ndim != 3 or item.shape[2] != 3 or item.dtype != np.uint8:
+                raise ValueError(f'An image array must be H x W x 3 RGB uint8, got shape '
+                                 f'{item.shape} and dtype {item.dtype}.')
+            out.append(item)
+        elif isinstance(item, (str, os.PathLike)):
+            path = os.fspath(item)
+            if osp.isdir(path):
+                files = sorted(osp.join(path, f) for f in os.listdir(path)
+                               if f.lower().endswith(IMAGE_EXTENSIONS))
+                if not files:
+                    raise FileNotFoundError(f'Folder {path!r} holds no image file '
+                                            f'({", ".join(IMAGE_EXTENSIONS)}).')
+                out.extend(files)
+            elif osp.isfile(path):
+                out.append(path)
+            else:
+                raise FileNotFoundError(f'Image {path!r} does not exist.')
+        else:
+            raise TypeError(f'An input must be an image path, a folder or an RGB array, got '
+                            f'{type(item).__name__}.')
+    return out
+
+
+def input_name(item: InputType, index: int) -> str:
+    """The output file stem of an input: its file name, or ``array_<index>``."""
+    if isinstance(item, str):
+        return osp.splitext(osp.basename(item))[0]
+    return f'array_{index:05d}'
+
+
+def read_rgb(item: InputType) -> np.ndarray:
+    """The RGB ``uint8`` pixels of an input (as given, for an array)."""
+    if isinstance(item, np.ndarray):
+        return item
+    from PIL import Image
+    with Image.open(item) as im:
+        return np.asarray(im.convert('RGB'))
+
+
+def write_csv(path: str, header: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """``rows`` under ``header`` as a CSV file (written atomically; floats as ``repr``, so they
+    read back exactly)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    write_text_atomic(buf.getvalue(), path)
+
+
+class MMOpenInferencer(BaseInferencer):
+    """mmengine's ``BaseInferencer`` with the loading rules of this module.
+
+    Args:
+        model: a config path, a config name under ``configs/``, or a ``Config``.
+        weights: a checkpoint file, ``last:`` / ``best:`` / ``best_<KEY>:WORK_DIR``, or
+            ``'none'`` / ``None`` (zero-shot: every weight comes from the model's own files).
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:1'``... (default: CUDA when available).
+        cfg_options: config overrides, ``{'model.decode_head.num_queries': 50}``.
+        show_progress: a bar over the batches (default: when stderr is a terminal and
+            ``MMOPEN_NO_PROGRESS`` is not set).
+    """
+    default_scope = 'mmengine'  # the host library of the model: 'mmseg' or 'mmpretrain'
+
+    def __init__(self,
+                 model: Union[str, Config],
+                 weights: Optional[str] = None,
+                 device: Optional[str] = None,
+                 cfg_options: Optional[dict] = None,
+                 show_progress: Optional[bool] = None) -> None:
+        cfg = load_config(model, cfg_options)
+        init_default_scope(self.default_scope)
+        self.weights = checkpoint_file(weights)
+        super().__init__(model=cfg, weights=self.weights, device=device,
+                         scope=self.default_scope,
+                         show_progress=progress_wanted() if show_progress is None
+                         else show_progress)
+
+    # ------------------------------------------------------------------ loading
+    def _load_weights_to_model(self, model, checkpoint: Optional[dict], cfg) -> None:
+        if checkpoint is not None:
+            _load_checkpoint_to_model(model, checkpoint)
+        else:
+            print_log(f'{type(model).__name__}: no checkpoint; the weights are the model\'s '
+                      'own files (zero-shot) and its initialisation.', logger='current')
+
+    def _init_visualizer(self, cfg):
+        return None  # the inferencers draw their own pictures (with a legend)
+
+    def _loading_transform(self, pipeline_cfg: list):
+        for i, t in enumerate(pipeline_cfg):
+            if t.get('type') == 'LoadImageFromFile':
+                with TRANSFORMS.switch_scope_and_registry(self.default_scope) as registry:
+                    return i, registry.build(t)
+        return None, None
+
+    def _init_pipeline(self, cfg: ConfigType) -> Callable:
+        """The config's test pipeline without annotation loading; image loading as the config
+        does it for paths (the same decoder), and straight from the pixels for arrays."""
+        dataset = cfg.test_dataloader.dataset
+        pipeline_cfg = [dict(t) for t in dataset.get('pipeline', [])]
+        if not pipeline_cfg:
+            raise ValueError('The config\'s test_dataloader.dataset has no pipeline: the '
+                             'inferencer runs the test pipeline on each image.')
+        pipeline_cfg = [t for t in pipeline_cfg
+                        if not str(t.get('type', '')).startswith('LoadAnnotations')
+                        and t.get('type') != 'LoadDepthAnnotation']
+        index, loader = self._loading_transform(pipeline_cfg)
+        if loader is None:
+            raise ValueError('The config\'s test pipeline has no LoadImageFromFile: the '
+                             'inferencer needs to know where images enter it.')
+        with TRANSFORMS.switch_scope_and_registry(self.default_scope) as registry:
+            rest = Compose([registry.build(t) for t in pipeline_cfg[index + 1:]])
+
+        def load(item):
+            if isinstance(item, np.ndarray):
+                bgr = np.ascontiguousarray(item[..., ::-1])
+                return dict(img=bgr, img_shape=bgr.shape[:2], ori_shape=bgr.shape[:2],
+                            img_path=None)
+            results = loader(dict(img_path=item))
+            if results is None:
+                raise ValueError(f'Could not read image {item!r}.')
+            return results
+
+        return Compose([load, rest])
+
+    def _inputs_to_list(self, inputs: InputsType) -> list:
+        return expand_inputs(inputs)
+
+    def _init_collate(self, cfg) -> Callable:
+        from mmengine.dataset import pseudo_collate
+        return pseudo_collate
+
