@@ -3,6 +3,7 @@
 #
 #   make quickstart   set up, write the synthetic quickstart worlds (3 seeds), run the tour
 #   make test         set up (plus test tools) and run the test suite
+#   make demo         the web demo on the quickstart's models (after make quickstart)
 #   make lint         ruff and isort over the tree (CI runs it before the tests)
 #
 PYTHON ?= python3
@@ -17,10 +18,11 @@ PYTEST_ARGS ?=
 # must come from one matching build of the registry (see requirements/torch.txt).
 PIP_REGISTRY := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
-.PHONY: install install-test test-assets quickstart quickstart-data quickstart-ood test lint clean-venv
+.PHONY: install install-test test-assets quickstart quickstart-data quickstart-ood test lint clean-venv \
+	demo browser
 
 install: $(STAMPS)/mmopen $(STAMPS)/wordnet
-install-test: $(STAMPS)/tests test-assets
+install-test: $(STAMPS)/tests $(STAMPS)/demo browser test-assets
 
 $(STAMPS)/venv:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +80,23 @@ $(STAMPS)/tests: requirements/tests.txt $(STAMPS)/mmopen $(STAMPS)/wordnet
 	$(BIN)/pip install -q -r requirements/tests.txt
 	touch $@
 
+# The web demo's packages (requirements/demo.txt), apart from the core set-up.
+$(STAMPS)/demo: requirements/demo.txt $(STAMPS)/mmopen
+	$(BIN)/pip install -q -r requirements/demo.txt
+	touch $@
+
+# Debian's Chromium and ChromeDriver for the web demo's browser test. Where they cannot be
+# installed (no root or no apt-get) this says so and the test skips, naming why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "Chromium and ChromeDriver present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver) || echo "Could not install chromium: the browser test skips"; \
+	else \
+		echo "Chromium not installed (needs root and apt-get: chromium chromium-driver); the browser test skips"; \
+	fi
+
 # The test suite's pre-trained inputs (tests/assets.py: the quickstart worlds and the tiny CLIP
 # and inpainting models pre-trained on them), built once per machine and code version into
 # $MMOPEN_TEST_ASSETS (~/.cache/mmopen/test-assets; ~20 min on 2 cores when none is there) and
@@ -112,6 +131,14 @@ TEST_WORKERS ?= 2
 test: install-test
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(TEST_WORKERS) --dist loadfile \
 		--no-loadscope-reorder $(PYTEST_ARGS)
+
+# The web demo (demo/web_demo.py) on the quickstart tour's seed-0 models: run make quickstart
+# first. Serves http://localhost:8501 until interrupted; DEMO_ARGS passes other models
+# (e.g. DEMO_ARGS="--seg-config CONFIG --seg-weights CKPT").
+DEMO_ARGS ?=
+demo: $(STAMPS)/demo
+	$(BIN)/streamlit run demo/web_demo.py --server.headless true \
+		--browser.gatherUsageStats false -- $(DEMO_ARGS)
 
 # ruff (ruff.toml: pycodestyle, pyflakes, 99 columns) and isort (.isort.cfg: OpenMMLab's order)
 lint: $(STAMPS)/tests

@@ -190,3 +190,111 @@ def test_inferencer_matches_tools_test_and_takes_a_vocabulary_per_call(ovs):
     assert [p['class'] for p in meta['present']] == [p['class'] for p in first['present']]
     vis = narrow['visualization'][0]
     assert vis.shape[0] == 128 and vis.shape[1] > 128 and vis.dtype == np.uint8
+
+
+def test_web_demo_in_a_real_browser(ovs, ood_cfg, tmp_path):
+    """``demo/web_demo.py`` served by Streamlit, driven by headless Chromium: an uploaded
+    validation image segmented over typed classes (one with a synonym) shows the inferencer's
+    picture pixel for pixel and a legend of the classes it found, largest first; the OOD tab
+    shows the inferencer's ID prediction and scores. A screenshot is written to
+    ``$MMOPEN_SCREENSHOTS`` (default: the test's temp folder) for the README."""
+    import io
+    import time
+
+    import numpy as np
+    from PIL import Image
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from mmopen.apis import OODInferencer, OpenVocabSegInferencer
+    from mmopen.apis.base import read_rgb
+    from tests.browser import chrome, chromium_or_skip, fetch, streamlit_server
+    chromium_or_skip()
+    image = osp.join(ovs['seg'], 'images', 'validation', 'qs_000003.jpg')
+    classes = ['wall', 'grass, lawn', 'floor', 'ball', 'box', 'tent', 'kite', 'tire']
+    env = dict(ovs['env'], HF_HUB_OFFLINE='1', MMOPEN_NO_PROGRESS='1', TMPDIR=str(tmp_path))
+    args = ['--seg-config', ovs['open'], '--seg-weights', ovs['ckpt'], '--ood-config',
+            ood_cfg, '--ood-weights', 'none', '--ood-thresholds', str(tmp_path / 'none'),
+            '--classes', 'wall']
+    shots = os.environ.get('MMOPEN_SCREENSHOTS', str(tmp_path))
+    with streamlit_server('demo/web_demo.py', args, env) as url, \
+            chrome(str(tmp_path / 'profile')) as driver:
+        # Streamlit re-renders the page after every input: read it with scripts (atomic), and
+        # wait through the elements a re-render replaces
+        wait = WebDriverWait(driver, 240, ignored_exceptions=(StaleElementReferenceException,
+                                                              NoSuchElementException))
+
+        def media():
+            return driver.execute_script(
+                'return Array.from(document.images).filter(i => i.src.includes("/media/") && '
+                'i.complete && i.naturalWidth > 0).map(i => i.src)')
+
+        def tables():
+            """Each table as ``{column: [cells]}`` (Streamlit's index column left out)."""
+            grids = driver.execute_script(
+                'return Array.from(document.querySelectorAll(\'[data-testid="stTable"]\'))'
+                '.map(t => Array.from(t.querySelectorAll("tr")).map(r => Array.from('
+                'r.querySelectorAll("th, td")).map(c => c.innerText.trim())))')
+            return [{name: [row[i] for row in grid[1:]] for i, name in enumerate(grid[0])
+                     if name} for grid in grids if grid]
+
+        def texts(test_id):
+            return driver.execute_script(
+                f'return Array.from(document.querySelectorAll(\'[data-testid="{test_id}"]\'))'
+                '.map(e => e.innerText)')
+
+        def click(label, role='button'):
+            xpath = (f"//button[.//p[text()='{label}']]" if role == 'button' else
+                     f"//*[@role='tab'][.//p[text()='{label}']]")
+            wait.until(lambda d: d.find_element(By.XPATH, xpath).click() or True)
+
+        driver.get(url)
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(
+            image) or True)
+        wait.until(lambda d: len(media()) == 1)  # the upload's preview: the page re-ran
+        time.sleep(1)
+
+        def type_classes(d):
+            box = d.find_element(By.CSS_SELECTOR, 'textarea')
+            box.send_keys(Keys.CONTROL, 'a')
+            box.send_keys(Keys.DELETE)
+            box.send_keys('\n'.join(classes))
+            box.send_keys(Keys.CONTROL, Keys.ENTER)
+            return True
+
+        wait.until(type_classes)
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'textarea').get_attribute(
+            'value') == '\n'.join(classes))
+        time.sleep(1)
+        click('Segment')
+        wait.until(lambda d: len(media()) == 2 and tables())
+        shown = [np.asarray(Image.open(io.BytesIO(fetch(src))).convert('RGB'))
+                 for src in media()]
+        legend = tables()[0]
+        found = [t for t in texts('stImageCaption') if 'classes found' in t]
+        os.makedirs(shots, exist_ok=True)
+        driver.save_screenshot(osp.join(shots, 'web_demo.png'))
+        click('OOD detection', role='tab')
+        click('Score')
+        wait.until(lambda d: any('score' in t for t in tables()))
+        scores = next(t for t in tables() if 'score' in t)
+        said = [t for t in texts('stMarkdownContainer') if 'ID prediction' in t]
+    rgb = read_rgb(image)  # decoded as the page decodes the upload (PIL)
+    with one_thread():
+        want = OpenVocabSegInferencer(ovs['open'], ovs['ckpt'], device='cpu',
+                                      show_progress=False)(rgb, vocabulary=classes,
+                                                           return_vis=True, opacity=0.6)
+        ood = OODInferencer(ood_cfg, 'none', device='cpu', show_progress=False)(rgb)
+    picture = want['visualization']
+    result = [s for s in shown if s.shape == picture.shape]
+    assert len(result) == 1 and np.array_equal(result[0], picture)
+    present = want['predictions']['present']
+    assert len(present) >= 2 and found == [f'{len(present)} of 8 classes found']
+    assert legend['class'] == [p['class'] for p in present]
+    assert legend['area'] == [f'{100 * p["fraction"]:.1f}%' for p in present]
+    pred = ood['predictions']
+    assert said == [f'ID prediction: {pred["pred_class"]} (p = {pred["pred_score"]:.3f})']
+    assert scores['score'] == list(pred['scores']) and len(pred['scores']) == 8
+    assert scores['value'] == [f'{v:.4f}' for v in pred['scores'].values()]
