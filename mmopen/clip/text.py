@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from mmopen.utils.io import atomic_path
+from mmopen.utils.progress import progress_bar
 
 CACHE_ENV = 'MMOPEN_CACHE_DIR'
 _MEMORY: Dict[str, torch.Tensor] = {}
@@ -55,7 +56,8 @@ def ensemble_embeddings(encode: Callable[[List[str]], torch.Tensor],
                         templates: Sequence[str],
                         batch_size: int = 1024) -> torch.Tensor:
     """Encode every (synonym, template) prompt with ``encode`` (a list of strings -> ``N x D``)
-    and return the normalised per-class means (``C x D``, float32)."""
+    in chunks of ``batch_size`` and return the normalised per-class means (``C x D``, float32).
+    More than one chunk shows a progress bar on a terminal (:mod:`mmopen.utils.progress`)."""
     prompts: List[str] = []
     owner: List[int] = []
     for c, names in enumerate(vocabulary):
@@ -64,8 +66,15 @@ def ensemble_embeddings(encode: Callable[[List[str]], torch.Tensor],
                 prompts.append(t.format(name))
                 owner.append(c)
     chunks = []
-    for i in range(0, len(prompts), batch_size):
-        chunks.append(F.normalize(encode(prompts[i:i + batch_size]).float(), dim=-1))
+    starts = range(0, len(prompts), batch_size)
+    # a bar (on a terminal) when the encoding takes more than one chunk: a real vocabulary's
+    # prompts through a real-size text tower on CPU take minutes
+    with progress_bar(len(starts), f'text embeddings ({len(vocabulary)} classes, '
+                      f'{len(prompts)} prompts)', 'chunk',
+                      enabled=None if len(starts) > 1 else False) as bar:
+        for i in starts:
+            chunks.append(F.normalize(encode(prompts[i:i + batch_size]).float(), dim=-1))
+            bar.update(1)
     emb = torch.cat(chunks)
     index = torch.tensor(owner, device=emb.device)
     sums = torch.zeros(len(vocabulary), emb.shape[1], device=emb.device).index_add_(0, index, emb)

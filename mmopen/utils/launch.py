@@ -7,6 +7,7 @@ from mmengine.config import Config, DictAction
 
 # (this module's import ran mmopen/__init__: the registration and the compatibility fixes)
 from mmopen.compat import trust_checkpoint
+from .progress import disable_progress
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +23,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '--trust-checkpoint', action='append', default=[], metavar='PATH',
         help='load this checkpoint file with weights_only=False (it may carry arbitrary '
         'pickled objects; only for files you trust). Repeatable.')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='no progress bars (text embeddings of large vocabularies; there '
+                        'are none when stderr is not a terminal)')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -31,6 +35,7 @@ def prepare_config(args: argparse.Namespace) -> Config:
     mmopen's components and compatibility fixes; trust the checkpoints named by the user."""
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
+    disable_progress(getattr(args, 'no_progress', False))
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'Config file {args.config!r} does not exist.')
     cfg = Config.fromfile(args.config)

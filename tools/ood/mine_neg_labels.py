@@ -54,6 +54,7 @@ from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels  # noqa: E40
 from mmopen.ood.word_pools import (check_lexnames, lexname_words, pool_candidates,  # noqa: E402
                                    read_word_lists)
 from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas  # noqa: E402
+from mmopen.utils.progress import disable_progress, progress_bar  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -103,6 +104,8 @@ def parse_args(argv=None):
     p.add_argument('--max-words', type=int, default=0,
                    help='use only the first N candidates of each part of speech (quick runs)')
     p.add_argument('--out', required=True, help='output label file')
+    p.add_argument('--no-progress', action='store_true',
+                   help='no progress bar (there is none when stderr is not a terminal)')
     return p.parse_args(argv)
 
 
@@ -110,7 +113,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
     from mmengine.logging import MMLogger
-    from mmengine.utils import ProgressBar
+
+    disable_progress(args.no_progress)
 
     logger = MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO)
     start = time.time()
@@ -168,7 +172,8 @@ def main(argv=None) -> int:
     clip = FrozenCLIP(args.clip_model, args.clip_weights)
     id_emb = clip.text_embeddings(id_vocab, id_templates)
     total_chunks = sum((len(w) + args.chunk - 1) // args.chunk for w in pools.values())
-    bar = ProgressBar(total_chunks)
+    bar = progress_bar(total_chunks, 'negative-label mining', 'chunk',
+                       enabled=None if not args.no_progress else False)
 
     def encode(words, templates):
         templates = [templates] if isinstance(templates, str) else list(templates)
@@ -176,7 +181,7 @@ def main(argv=None) -> int:
         for i in range(0, len(words), args.chunk):
             parts.append(clip.text_embeddings([[w] for w in words[i:i + args.chunk]],
                                               templates))
-            bar.update()
+            bar.update(1)
         return torch.cat(parts)
 
     if adaneg:
@@ -191,7 +196,7 @@ def main(argv=None) -> int:
         labels = mine_neg_labels(encode, id_emb, pools['noun'], pools['adj'], noun_templates,
                                  adj_template, args.quantile, args.ratio,
                                  max_sim_cutoff=args.max_sim_cutoff)
-    sys.stdout.write('\n')
+    bar.close()
     method = {'csp': 'CSP', 'adaneg': 'AdaNeg'}.get(args.method, 'NegLabel')
     kept = f'count {args.count}' if adaneg else f'ratio {args.ratio}'
     header = [
