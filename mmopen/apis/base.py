@@ -236,3 +236,37 @@ class MMOpenInferencer(BaseInferencer):
         from mmengine.dataset import pseudo_collate
         return pseudo_collate
 
+
+class RowsInferencer(MMOpenInferencer):
+    """An inferencer whose prediction of an image is a row (a dict): :meth:`rows` makes them
+    from the data samples, :meth:`write` writes them to ``out_dir``. A single image gives its
+    row, several a list; ``return_datasamples`` gives the model's data samples instead."""
+    preprocess_kwargs: set = set()
+    forward_kwargs: set = set()
+    visualize_kwargs: set = set()
+    postprocess_kwargs: set = {'out_dir'}
+
+    def __call__(self, inputs: InputsType, batch_size: int = 1, out_dir: str = '',
+                 return_datasamples: bool = False) -> dict:
+        self._call_inputs = self._inputs_to_list(inputs)
+        return super().__call__(self._call_inputs, return_datasamples=return_datasamples,
+                                batch_size=batch_size, out_dir=out_dir)
+
+    def visualize(self, inputs, preds, **kwargs):
+        return None
+
+    def rows(self, inputs: list, preds: list) -> List[dict]:
+        raise NotImplementedError
+
+    def write(self, rows: List[dict], out_dir: str) -> None:
+        raise NotImplementedError
+
+    def postprocess(self, preds: list, visualization, return_datasamples: bool = False,
+                    out_dir: str = '') -> dict:
+        if return_datasamples:
+            return dict(predictions=preds if len(preds) > 1 else preds[0], visualization=[])
+        rows = self.rows(self._call_inputs, preds)
+        if out_dir:
+            self.write(rows, out_dir)
+        return dict(predictions=rows[0] if len(rows) == 1 else rows, visualization=[])
+

@@ -19,7 +19,7 @@ import torch
 
 from mmopen.ood.adaneg import adaneg_scores
 from mmopen.ood.score_files import load_scores
-from .base import InputsType, MMOpenInferencer, write_csv
+from .base import RowsInferencer, write_csv
 
 
 def tpr_thresholds(id_scores: Dict[str, object], tpr: float = 0.95) -> Dict[str, float]:
@@ -39,7 +39,7 @@ def tpr_thresholds(id_scores: Dict[str, object], tpr: float = 0.95) -> Dict[str,
     return out
 
 
-class OODInferencer(MMOpenInferencer):
+class OODInferencer(RowsInferencer):
     """Classify images and score them for OOD detection with a CLIP OOD classifier
     (``CLIPOODClassifier``, ``EBMPromptClassifier``, ``SynOODClassifier``) or any mmpretrain
     classifier (scored with MSP, as ``OODMetric`` does).
@@ -58,10 +58,6 @@ class OODInferencer(MMOpenInferencer):
     ``out_dir/ood_predictions.csv``, one row per image.
     """
     default_scope = 'mmpretrain'
-    preprocess_kwargs: set = set()
-    forward_kwargs: set = set()
-    visualize_kwargs: set = set()
-    postprocess_kwargs: set = {'out_dir'}
 
     def __init__(self,
                  model,
@@ -82,24 +78,12 @@ class OODInferencer(MMOpenInferencer):
         if threshold_from is not None:
             self.thresholds = tpr_thresholds(load_scores(threshold_from)['id_scores'], tpr)
 
-    def __call__(self, inputs: InputsType, batch_size: int = 1, out_dir: str = '',
-                 return_datasamples: bool = False) -> dict:
-        self._call_inputs = self._inputs_to_list(inputs)
-        return super().__call__(self._call_inputs, return_datasamples=return_datasamples,
-                                batch_size=batch_size, out_dir=out_dir)
-
-    def visualize(self, inputs, preds, **kwargs):
-        return None
-
     def _class_name(self, label: int) -> str:
         return self.classes[label] if label < len(self.classes) else str(label)
 
-    def postprocess(self, preds: list, visualization, return_datasamples: bool = False,
-                    out_dir: str = '') -> dict:
-        if return_datasamples:
-            return dict(predictions=preds if len(preds) > 1 else preds[0], visualization=[])
+    def rows(self, inputs: list, preds: list) -> List[dict]:
         rows: List[dict] = []
-        for item, ds in zip(self._call_inputs, preds):
+        for item, ds in zip(inputs, preds):
             probs = ds.pred_score.float()
             label = int(ds.pred_label.reshape(-1)[0])
             scores = ds.get('ood_scores')
@@ -123,9 +107,10 @@ class OODInferencer(MMOpenInferencer):
             for row in rows:
                 row['is_ood'] = {k: row['scores'][k] < t for k, t in self.thresholds.items()
                                  if k in row['scores']}
-        if out_dir:
-            write_predictions(rows, osp.join(out_dir, 'ood_predictions.csv'))
-        return dict(predictions=rows[0] if len(rows) == 1 else rows, visualization=[])
+        return rows
+
+    def write(self, rows: List[dict], out_dir: str) -> None:
+        write_predictions(rows, osp.join(out_dir, 'ood_predictions.csv'))
 
 
 def write_predictions(rows: List[dict], path: str) -> None:

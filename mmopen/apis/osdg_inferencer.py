@@ -9,12 +9,12 @@ generalisation with SeeCLIP).
 import os.path as osp
 from typing import List, Optional
 
-from .base import InputsType, MMOpenInferencer, write_csv
+from .base import RowsInferencer, write_csv
 
 UNKNOWN = 'unknown'
 
 
-class OSDGInferencer(MMOpenInferencer):
+class OSDGInferencer(RowsInferencer):
     """Name the known class of each image or call it unknown, with a ``C + 1``-way open-set
     classifier whose last column is "unknown" (``SeeCLIPClassifier``): the decision is the
     arg-max over the ``C + 1`` probabilities, as ``OSDGMetric`` scores it.
@@ -26,10 +26,6 @@ class OSDGInferencer(MMOpenInferencer):
     ``out_dir/osdg_predictions.csv``.
     """
     default_scope = 'mmpretrain'
-    preprocess_kwargs: set = set()
-    forward_kwargs: set = set()
-    visualize_kwargs: set = set()
-    postprocess_kwargs: set = {'out_dir'}
 
     def __init__(self, model, weights: Optional[str] = None, device: Optional[str] = None,
                  cfg_options: Optional[dict] = None,
@@ -42,21 +38,9 @@ class OSDGInferencer(MMOpenInferencer):
                              'SeeCLIPClassifier.')
         self.classes = list(names) + [UNKNOWN]
 
-    def __call__(self, inputs: InputsType, batch_size: int = 1, out_dir: str = '',
-                 return_datasamples: bool = False) -> dict:
-        self._call_inputs = self._inputs_to_list(inputs)
-        return super().__call__(self._call_inputs, return_datasamples=return_datasamples,
-                                batch_size=batch_size, out_dir=out_dir)
-
-    def visualize(self, inputs, preds, **kwargs):
-        return None
-
-    def postprocess(self, preds: list, visualization, return_datasamples: bool = False,
-                    out_dir: str = '') -> dict:
-        if return_datasamples:
-            return dict(predictions=preds if len(preds) > 1 else preds[0], visualization=[])
+    def rows(self, inputs: list, preds: list) -> List[dict]:
         rows: List[dict] = []
-        for item, ds in zip(self._call_inputs, preds):
+        for item, ds in zip(inputs, preds):
             probs = ds.pred_score.float()
             if probs.numel() != len(self.classes):
                 raise RuntimeError(f'The model gave {probs.numel()} probabilities for '
@@ -67,9 +51,10 @@ class OSDGInferencer(MMOpenInferencer):
                              **{'class': self.classes[label]}, p_unknown=float(probs[-1]),
                              known_class=self.classes[known], p_known_class=float(probs[known]),
                              probabilities={c: float(p) for c, p in zip(self.classes, probs)}))
-        if out_dir:
-            write_csv(osp.join(out_dir, 'osdg_predictions.csv'),
-                      ['image', 'class', 'p_unknown', 'known_class', 'p_known_class'],
-                      [[r['image'] or f'array_{i:05d}', r['class'], r['p_unknown'],
-                        r['known_class'], r['p_known_class']] for i, r in enumerate(rows)])
-        return dict(predictions=rows[0] if len(rows) == 1 else rows, visualization=[])
+        return rows
+
+    def write(self, rows: List[dict], out_dir: str) -> None:
+        write_csv(osp.join(out_dir, 'osdg_predictions.csv'),
+                  ['image', 'class', 'p_unknown', 'known_class', 'p_known_class'],
+                  [[r['image'] or f'array_{i:05d}', r['class'], r['p_unknown'],
+                    r['known_class'], r['p_known_class']] for i, r in enumerate(rows)])

@@ -66,7 +66,16 @@ def test_one_process_writes_the_set_and_its_manifest(one_process):
     assert [r['source_label'] for r in records] == [c for c in range(5) for _ in range(4)]
     assert sum(r['losses'][-1] < r['losses'][0] for r in records) >= 18
     with open(osp.join(one_process, 'logs', 'rank0.log')) as f:
-        assert 'generated 20' in f.read()
+        log = f.read()
+    assert 'generated 20' in log and 'contact sheet:' in log
+    # the contact sheet: each seed next to its image, its negative label and losses
+    with open(osp.join(one_process, 'contact_sheet.html')) as f:
+        page = f.read()
+    assert page.count('<tr><td>') == 20 and osp.getsize(
+        osp.join(one_process, 'contact_sheet.png')) > 1000
+    for r in records:
+        assert f'&quot;{r["neg_label"]}&quot;'.replace("'", '&#x27;') in page
+        assert f'loss {r["losses"][0]:.3f} -&gt; {r["losses"][-1]:.3f}' in page
 
 
 def test_sigkill_then_rerun_finishes_without_redoing(gen_config, one_process, tmp_path):

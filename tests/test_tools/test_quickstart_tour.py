@@ -2,6 +2,7 @@
 on metrics files in the tools' own formats), means and sample standard deviations over the
 seeds, claims that count the seeds they hold in, and the seeded copies of the configs."""
 import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -83,10 +84,20 @@ def test_summary_means_spreads_and_claims(tmp_path):
     for seed, shift in ((0, 0.0), (1, 2.0), (2, 4.0)):
         for step in tour.steps(work, seed, data):
             if step.result:
-                import os
                 os.makedirs(osp.dirname(step.result), exist_ok=True)
         _write_results(tour, work, data, seed, shift)
+    # seed 1's generation steps wrote their contact sheets (SynOOD's PNG and HTML, SeeCLIP's PNG)
+    sheets = [osp.join(tour.world_root(data, 1), f) for f in (
+        'synood/contact_sheet.png', 'synood/contact_sheet.html',
+        'osdg_pseudo_unknowns/contact_sheet.png')]
+    for path in sheets:
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        open(path, 'w').close()
     text = tour.report(work, [0, 1, 2], data)
+    listed = text[text.index('Contact sheets'):].splitlines()[1:4]
+    assert [line.split(': ', 1)[1] for line in listed] == [osp.relpath(p, tour.REPO)
+                                                           for p in sheets]
+    assert listed[0].startswith('  seed 1, SynOOD') and listed[2].startswith('  seed 1, SeeCLIP')
     summary = json.load(open(osp.join(work, 'summary.json')))
     rows = {(r['method'], r['metric']): r for r in summary['rows']}
     seen = rows[('OVSNet', 'mIoU, training vocabulary (6 seen classes)')]

@@ -118,6 +118,10 @@ def test_generation_lowers_the_token_distance_and_resumes(see):
     assert sum(last) / len(last) < 0.9 * sum(first) / len(first)
     assert sum(b < a for a, b in zip(first, last)) >= 0.9 * len(records)
     assert {r['domain'] for r in records} == {'photo', 'painting', 'sketch'}
+    with open(osp.join(see['pseudo'], 'contact_sheet.html')) as f:
+        page = f.read()  # each source next to its pseudo-unknown, class and domain named
+    assert page.count('<tr><td>') == 48 and page.count(') -&gt; unknown') == 48
+    assert 'contact sheet:' in see['gen_log']
     # a second run finds every item finished; other settings are refused
     again = run_tool(['tools/seeclip/generate_pseudo_unknowns.py', see['on'], '--checkpoint',
                       f'best:{osp.join(see["work"], "off")}', '--no-progress'] + GEN_BATCH,

@@ -41,7 +41,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -456,12 +456,35 @@ def report(work: str, seeds: Sequence[int], data: str, seconds: Optional[Dict] =
             + f'\n\nThe commands of seed {seeds[0]} (the other seeds run copies of the configs '
             f'in {osp.relpath(seed_dir(work, 1), REPO) if len(seeds) > 1 else "-"}/configs '
             f'pointed at their own world):\n\n{commands}\n'
+            + sheets_text(contact_sheets(data, seeds))
             + (f'\nTotal {total:.0f} s.\n' if total is not None else ''))
     write_text_atomic(text, osp.join(work, 'summary.md'))
     write_json_atomic(dict(seeds=list(seeds), rows=rows, claims=claims, values={
         str(s): v for s, v in per_seed.items()}, seconds=seconds or {}),
         osp.join(work, 'summary.json'))
     return text
+
+
+def contact_sheets(data: str, seeds: Sequence[int]) -> List[Tuple[int, str, str]]:
+    """``(seed, what, path)`` of the contact sheets the generation steps wrote (PNG and HTML:
+    each source image next to the image generated from it)."""
+    out = []
+    for seed in seeds:
+        root = world_root(data, seed)
+        for what, folder in (('SynOOD', 'synood'), ('SeeCLIP', 'osdg_pseudo_unknowns')):
+            for ext in ('png', 'html'):
+                path = osp.join(root, folder, f'contact_sheet.{ext}')
+                if osp.isfile(path):
+                    out.append((seed, what, path))
+    return out
+
+
+def sheets_text(sheets: List[Tuple[int, str, str]]) -> str:
+    if not sheets:
+        return ''
+    lines = [f'  seed {s}, {what}: {osp.relpath(path, REPO)}' for s, what, path in sheets]
+    return ('\nContact sheets (each source image next to the image generated from it, with its '
+            'label and the guidance loss before and after):\n' + '\n'.join(lines) + '\n')
 
 
 def main(argv=None) -> int:

@@ -17,7 +17,9 @@ tokens come from the config's model: its prompt learner as initialised, or as tr
 ``--checkpoint`` (e.g. a run without pseudo-unknowns, then a second run with them). The run
 is resumable and sharded exactly like SynOOD's generation (:mod:`mmopen.utils.sharded_writer`):
 run the same command again after an interruption; progress goes to a bar (on a terminal) and to
-``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
+``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last, then a contact sheet
+(``OUT/contact_sheet.png`` / ``.html``: each source next to its pseudo-unknown, with its class,
+domain and token distance before and after guidance).
 """
 import argparse
 import os.path as osp
@@ -31,6 +33,7 @@ from mmopen.osdg.seeclip.pseudo_unknowns import PseudoUnknownGenerator  # noqa: 
 from mmopen.osdg.seeclip.writer import (PseudoUnknownSource, pseudo_unknown_record,  # noqa: E402
                                         select_sources)
 from mmopen.utils import resolve_checkpoint  # noqa: E402
+from mmopen.utils.contact_sheet import sheet_of_set  # noqa: E402
 from mmopen.utils.progress import disable_progress  # noqa: E402
 from mmopen.utils.sharded_writer import (batch_size, init_ranks, run_shards,  # noqa: E402
                                          shard_logger)
@@ -62,13 +65,15 @@ def parse_args(argv=None):
 
 
 def source_items(cfg):
-    """The training split's data infos, without pseudo-unknowns (the sources)."""
+    """The training split's data infos, without pseudo-unknowns (the sources), its data root
+    and its known class names."""
     from mmpretrain.registry import DATASETS
     ds_cfg = dict(cfg.train_dataloader.dataset)
     ds_cfg.update(pseudo_unknowns=None, pipeline=[])
     ds_cfg.pop('pseudo_unknown_ratio', None)
     dataset = DATASETS.build(ds_cfg)
-    return [dataset.get_data_info(i) for i in range(len(dataset))], ds_cfg['data_root']
+    return ([dataset.get_data_info(i) for i in range(len(dataset))], ds_cfg['data_root'],
+            list(dataset.metainfo['known_classes']))
 
 
 def build_model(cfg, checkpoint, device):
@@ -101,7 +106,7 @@ def main(argv=None) -> int:
     fp16 = bool(args.amp or gen.get('fp16', False))
     rank, world, device = init_ranks(args.launcher, args.device, fp16)
     args.checkpoint = resolve_checkpoint(args.checkpoint) if args.checkpoint else None
-    items, data_root = source_items(cfg)
+    items, data_root, known = source_items(cfg)
     seeds = select_sources(items, data_root, int(gen.get('per_group', 4)),
                            int(gen.get('seed', 0)))
     fmt = gen.get('image_format', 'jpg')
@@ -126,6 +131,9 @@ def main(argv=None) -> int:
     run_shards(make_source, seeds, data_root, out, header, rank, world, logger,
                progress=not args.no_progress, record_of=pseudo_unknown_record,
                desc='SeeCLIP pseudo-unknowns')
+    if rank == 0:
+        png, html = sheet_of_set(out, known)
+        logger.info(f'contact sheet: {png} and {html}')
     return 0
 
 

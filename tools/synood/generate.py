@@ -9,7 +9,9 @@ CONFIG holds ``synood`` (the :class:`mmopen.ood.synood.SynOODGenerator` argument
 (``data_root``, ``ann_file``, ``data_prefix``, ``k``), ``seed`` and ``out_dir``
 (``configs/synood/generate/``). The run is resumable: run the same command again after an
 interruption and finished images are kept (see :mod:`mmopen.utils.sharded_writer`). Progress
-goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last.
+goes to a bar and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last, then a
+contact sheet (``OUT/contact_sheet.png`` / ``.html``: each seed next to its image, with the
+negative label and the loss before and after guidance; ``tools/synood/browse.py`` remakes it).
 
 Every image has its own seed and the generator takes the seeds in fixed blocks of
 ``--batch-size`` (the config's ``batch_size``; 1 by default), so the set does not depend on the
@@ -28,6 +30,7 @@ import mmopen  # noqa: E402,F401  (compatibility fixes first)
 from mmopen.clip.vocabularies import load_vocabulary  # noqa: E402
 from mmopen.ood.synood import (SynOODGenerator, read_image_list, select_seeds,  # noqa: E402
                                synood_record)
+from mmopen.utils.contact_sheet import sheet_of_set  # noqa: E402
 from mmopen.utils.progress import disable_progress  # noqa: E402
 from mmopen.utils.sharded_writer import (batch_size, init_ranks, run_shards,  # noqa: E402
                                          shard_logger)
@@ -86,6 +89,9 @@ def main(argv=None) -> int:
     run_shards(lambda: SynOODGenerator(**gen_cfg), seeds, sd.data_root, out, header, rank,
                world, logger, progress=not args.no_progress, record_of=synood_record,
                desc='SynOOD')
+    if rank == 0:
+        png, html = sheet_of_set(out)
+        logger.info(f'contact sheet: {png} and {html}')
     return 0
 
 
