@@ -15,6 +15,7 @@ zero-shot models). Each model is loaded once per server; classes change per requ
 import argparse
 import os.path as osp
 import sys
+import threading
 
 import numpy as np
 import streamlit as st
@@ -55,6 +56,13 @@ def ood_model(config: str, weights: str, thresholds: str, device):
                          threshold_from=thresholds if osp.isdir(thresholds) else None)
 
 
+@st.cache_resource
+def model_lock():
+    """One lock for the server's sessions: a segmentation call sets the model's vocabulary, so
+    two users' calls must not interleave."""
+    return threading.Lock()
+
+
 def load(loader, *args):
     """A model, or ``None`` after showing why it could not be loaded."""
     try:
@@ -87,7 +95,8 @@ def segmentation_tab(args, rgb):
     if model is None:
         return
     from mmopen.apis.drawing import class_colours
-    result = model(rgb, vocabulary=vocabulary, return_vis=True, opacity=opacity)
+    with model_lock():
+        result = model(rgb, vocabulary=vocabulary, return_vis=True, opacity=opacity)
     pred = result['predictions']
     colours = class_colours(len(pred['classes']))
     vis = result['visualization']
@@ -107,7 +116,8 @@ def ood_tab(args, rgb):
     model = load(ood_model, args.ood_config, args.ood_weights, args.ood_thresholds, args.device)
     if model is None:
         return
-    row = model(rgb)['predictions']
+    with model_lock():
+        row = model(rgb)['predictions']
     st.markdown(f'ID prediction: **{row["pred_class"]}** (p = {row["pred_score"]:.3f})')
     thresholds = model.thresholds or {}
     table = []
