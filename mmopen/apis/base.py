@@ -21,10 +21,12 @@ from typing import Callable, List, Optional, Sequence, Union
 import numpy as np
 from mmcv.transforms import Compose
 from mmengine.config import Config, ConfigDict
+from mmengine.dataset import pseudo_collate
 from mmengine.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.registry import TRANSFORMS, init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from PIL import Image
 
 import mmopen  # noqa: F401  (registers mmopen's modules; compatibility fixes first)
 from mmopen.utils import resolve_checkpoint
@@ -39,22 +41,29 @@ InputsType = Union[InputType, Sequence[InputType]]
 ConfigType = Union[Config, ConfigDict]
 
 
+def _config_names(root: str) -> dict:
+    """``{name: [paths]}`` of the configs under ``root``, ``_base_`` files left out."""
+    names: dict = {}
+    for path in sorted(glob.glob(osp.join(glob.escape(root), '**', '*.py'), recursive=True)):
+        if f'{os.sep}_base_{os.sep}' not in path:
+            names.setdefault(osp.basename(path)[:-3], []).append(path)
+    return names
+
+
 def find_config(name: str, root: str = CONFIG_ROOT) -> str:
     """A config path: ``name`` itself when it is a file, else the one ``<name>.py`` under
     ``root`` (the repository's ``configs/``)."""
     if osp.isfile(name):
         return name
     stem = osp.basename(name)[:-3] if name.endswith('.py') else osp.basename(name)
-    found = sorted(glob.glob(osp.join(glob.escape(root), '**', f'{stem}.py'), recursive=True))
-    found = [f for f in found if f'{os.sep}_base_{os.sep}' not in f]
+    names = _config_names(root)
+    found = names.get(stem, [])
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
         raise ValueError(f'Config name {name!r} matches {len(found)} configs: '
                          f'{[osp.relpath(f, root) for f in found]}; give the path.')
-    names = [osp.basename(f)[:-3] for f in glob.glob(osp.join(glob.escape(root), '**', '*.py'),
-                                                      recursive=True)]
-    close = difflib.get_close_matches(stem, names, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(stem, list(names), n=3, cutoff=0.5)
     hint = f' Did you mean {close}?' if close else ''
     raise FileNotFoundError(f'No config file {name!r} and no config named {stem!r} under '
                             f'{root}.{hint} Give a config path, or the name of one that '
@@ -63,10 +72,7 @@ def find_config(name: str, root: str = CONFIG_ROOT) -> str:
 
 def list_models(pattern: str = '', root: str = CONFIG_ROOT) -> List[str]:
     """The config names under ``root`` (``configs/``) that contain ``pattern``."""
-    names = [osp.basename(f)[:-3] for f in glob.glob(osp.join(glob.escape(root), '**', '*.py'),
-                                                      recursive=True)
-             if f'{os.sep}_base_{os.sep}' not in f]
-    return sorted(n for n in names if pattern in n)
+    return sorted(n for n in _config_names(root) if pattern in n)
 
 
 def load_config(model: Union[str, Config, dict], cfg_options: Optional[dict] = None) -> Config:
@@ -136,7 +142,6 @@ def read_rgb(item: InputType) -> np.ndarray:
     """The RGB ``uint8`` pixels of an input (as given, for an array)."""
     if isinstance(item, np.ndarray):
         return item
-    from PIL import Image
     with Image.open(item) as im:
         return np.asarray(im.convert('RGB'))
 
@@ -149,7 +154,6 @@ def write_csv(path: str, header: Sequence[str], rows: Sequence[Sequence]) -> Non
     writer.writerow(header)
     for row in rows:
         writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     write_text_atomic(buf.getvalue(), path)
 
 
@@ -230,10 +234,12 @@ class MMOpenInferencer(BaseInferencer):
         return Compose([load, rest])
 
     def _inputs_to_list(self, inputs: InputsType) -> list:
-        return expand_inputs(inputs)
+        """The call's inputs, expanded once (``BaseInferencer.__call__`` asks for them) and kept
+        for :meth:`postprocess`, which mmengine does not hand them to."""
+        self._call_inputs = expand_inputs(inputs)
+        return self._call_inputs
 
     def _init_collate(self, cfg) -> Callable:
-        from mmengine.dataset import pseudo_collate
         return pseudo_collate
 
 
@@ -248,8 +254,7 @@ class RowsInferencer(MMOpenInferencer):
 
     def __call__(self, inputs: InputsType, batch_size: int = 1, out_dir: str = '',
                  return_datasamples: bool = False) -> dict:
-        self._call_inputs = self._inputs_to_list(inputs)
-        return super().__call__(self._call_inputs, return_datasamples=return_datasamples,
+        return super().__call__(inputs, return_datasamples=return_datasamples,
                                 batch_size=batch_size, out_dir=out_dir)
 
     def visualize(self, inputs, preds, **kwargs):

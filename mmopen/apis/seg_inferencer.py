@@ -16,11 +16,11 @@ from typing import List, Optional
 
 import numpy as np
 from mmengine.logging import print_log
-from PIL import Image
 
 from mmopen.clip.text_classifier import text_classifiers
 from mmopen.clip.vocabularies import Vocabulary, VocabularyLike
-from mmopen.utils.io import atomic_path, write_json_atomic
+from mmopen.utils.io import write_json_atomic
+from mmopen.utils.sharded_writer import save_image
 from .base import InputsType, MMOpenInferencer, input_name, read_rgb
 from .drawing import segmentation_picture
 
@@ -105,9 +105,8 @@ class OpenVocabSegInferencer(MMOpenInferencer):
         for head in self.heads:
             head.set_test_vocabulary(vocab, override_config=True)
         self._call_vocabulary = vocab
-        self._call_inputs = self._inputs_to_list(inputs)
         return super().__call__(
-            self._call_inputs, return_datasamples=return_datasamples, batch_size=batch_size,
+            inputs, return_datasamples=return_datasamples, batch_size=batch_size,
             return_vis=return_vis, opacity=opacity,
             img_out_dir=osp.join(out_dir, 'vis') if out_dir else '',
             pred_out_dir=osp.join(out_dir, 'pred') if out_dir else '')
@@ -122,7 +121,7 @@ class OpenVocabSegInferencer(MMOpenInferencer):
             label_map = pred.pred_sem_seg.data[0].cpu().numpy()
             picture = segmentation_picture(read_rgb(item), label_map, names, opacity)
             if img_out_dir:
-                _save_png(picture, osp.join(img_out_dir, f'{input_name(item, i)}.png'))
+                save_image(picture, osp.join(img_out_dir, f'{input_name(item, i)}.png'), 'png')
             pictures.append(picture)
         return pictures if return_vis else None
 
@@ -144,7 +143,7 @@ class OpenVocabSegInferencer(MMOpenInferencer):
             if pred_out_dir:
                 stem = osp.join(pred_out_dir, input_name(item, i))
                 bits = np.uint8 if len(names) < 256 else np.uint16
-                _save_png(label_map.astype(bits), stem + '.png')
+                save_image(label_map.astype(bits), stem + '.png', 'png')
                 write_json_atomic(dict(image=result['image'], label_map=stem + '.png',
                                        vocabulary=vocab.to_list(), present=present),
                                   stem + '.json')
@@ -159,9 +158,3 @@ class OpenVocabSegInferencer(MMOpenInferencer):
         return dict(predictions=results[0] if single else results,
                     visualization=vis if vis is not None else [])
 
-
-def _save_png(array: np.ndarray, path: str) -> None:
-    import os
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    with atomic_path(path, suffix='.png') as tmp:
-        Image.fromarray(array).save(tmp, format='PNG')

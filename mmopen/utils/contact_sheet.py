@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from mmopen.clip.vocabularies import class_names as names_of
-from .io import atomic_path, write_text_atomic
+from .io import write_text_atomic
+from .sharded_writer import save_image
 
 PAD = 6
 LINE = 13
@@ -96,9 +97,7 @@ def write_contact_sheet(items: Sequence[SheetItem], png_path: str, html_path: st
     returns their paths."""
     if not items:
         raise ValueError(f'{title}: no generated image to show.')
-    picture = render_png(list(items)[:max_png], thumb, columns)
-    with atomic_path(png_path, suffix='.png') as tmp:
-        Image.fromarray(picture).save(tmp, format='PNG')
+    save_image(render_png(list(items)[:max_png], thumb, columns), png_path, 'png')
     write_text_atomic(render_html(items, html_path, title), html_path)
     return png_path, html_path
 

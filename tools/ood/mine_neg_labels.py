@@ -172,8 +172,7 @@ def main(argv=None) -> int:
     clip = FrozenCLIP(args.clip_model, args.clip_weights)
     id_emb = clip.text_embeddings(id_vocab, id_templates)
     total_chunks = sum((len(w) + args.chunk - 1) // args.chunk for w in pools.values())
-    bar = progress_bar(total_chunks, 'negative-label mining', 'chunk',
-                       enabled=None if not args.no_progress else False)
+    bar = progress_bar(total_chunks, 'negative-label mining', 'chunk')  # disable_progress above
 
     def encode(words, templates):
         templates = [templates] if isinstance(templates, str) else list(templates)
