@@ -8,17 +8,24 @@ directory, import path, thread count and multiprocessing start method, and mmeng
 global instances it created (loggers with their open files, message hubs, visualizers, default
 scopes), so that the next run, like a fresh process, starts from none of them.
 ``fresh=True`` (and every command that is not a Python tool: ``bash`` launchers, ``torchrun``)
-runs a new process: for what only a process can show (several ranks, a kill, an import in a
-clean interpreter).
+runs a new process: for what only a process can show (an import in a clean interpreter, the
+launcher scripts themselves).
+
+What needs a process of its own but not a new interpreter runs in processes forked from the
+test process, which has imported mmopen already: :class:`ForkedTool` (a tool to kill midway)
+and :func:`run_ranks` (a tool on several ranks, as ``torchrun`` starts them on one node).
 """
 import contextlib
 import importlib.util
 import io
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 import traceback
 from typing import Optional, Sequence
 
@@ -102,24 +109,133 @@ def _as_a_process(env: Optional[dict]):
                         inst.removeHandler(handler)
 
 
+def _call_main(args: Sequence[str]) -> int:
+    """``args[0]``'s ``main(args[1:])`` as its command line runs it: the exit status."""
+    sys.argv = list(args)
+    try:
+        code = load_tool(args[0]).main(list(args[1:]))
+    except SystemExit as e:
+        code = e.code
+    except Exception:  # a crash is the tool's exit status 1, with its traceback
+        traceback.print_exc()
+        code = 1
+    if code is None:
+        return 0
+    if not isinstance(code, int):  # SystemExit('message'): printed, status 1
+        sys.stderr.write(f'{code}\n')
+        return 1
+    return code
+
+
 def _run_in_process(args: Sequence[str], env: Optional[dict]) -> subprocess.CompletedProcess:
     out, err = io.StringIO(), io.StringIO()
-    code = 0
     with _as_a_process(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        sys.argv = list(args)
-        try:
-            code = load_tool(args[0]).main(list(args[1:]))
-        except SystemExit as e:
-            code = e.code
-        except Exception:  # a crash is the tool's exit status 1, with its traceback
-            traceback.print_exc()
-            code = 1
-    if code is None:
-        code = 0
-    elif not isinstance(code, int):  # SystemExit('message'): printed, status 1
-        err.write(f'{code}\n')
-        code = 1
+        code = _call_main(args)
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+class ForkedTool:
+    """The Python tool ``args`` in a process forked from this one, as a new process of ``env``
+    (default: this environment) would run it (environment, working directory, import path,
+    thread count), with its standard output and error in the file ``log``; Popen's ``pid``,
+    ``poll``, ``wait``, ``send_signal``, ``kill`` and ``returncode`` (minus the signal that
+    ended it). CPU only: a process that has used CUDA cannot fork a child that uses it."""
+
+    def __init__(self, args: Sequence[str], env: Optional[dict] = None, log: str = os.devnull):
+        self.args, self.returncode = list(args), None
+        env = dict(os.environ if env is None else env)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns into the test process's code
+            code = 1
+            try:
+                code = self._child(env, log)
+            finally:
+                os._exit(code)
+
+    def _child(self, env: dict, log: str) -> int:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        # pytest's capture replaced sys.stdout / sys.stderr: write to the log's descriptors
+        sys.stdout = sys.stderr = open(1, 'w', buffering=1, closefd=False)
+        # the signal handlers a new process has (not the test runner's time limit)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        with _as_a_process(env):
+            code = _call_main(self.args)
+        sys.stdout.flush()
+        return code
+
+    def _reap(self, flags: int) -> Optional[int]:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, flags)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> Optional[int]:
+        return self._reap(os.WNOHANG)
+
+    def wait(self, timeout: Optional[float] = None) -> int:
+        deadline = None if timeout is None else time.time() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.time() > deadline:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def run_ranks(args: Sequence[str], nproc: int = 2, env: Optional[dict] = None,
+              timeout: int = 600, check: bool = True) -> subprocess.CompletedProcess:
+    """The Python tool ``args`` with ``--launcher pytorch`` on ``nproc`` ranks, each a process
+    forked from this one (:class:`ForkedTool`) with the variables ``torchrun`` gives its workers
+    on one node (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR``,
+    ``MASTER_PORT`` on a free loopback port; ``OMP_NUM_THREADS=1`` unless ``env`` sets it, as
+    torchrun does). As torchrun, a failed rank ends the others. The ranks' outputs, rank 0's
+    first, are the result's ``stdout``; its status the first non-zero one (124: ``timeout``).
+    ``tools/dist_*.sh`` themselves are tested with ``torchrun`` (``run_tool(['bash', ...])``)."""
+    base = dict(os.environ if env is None else env)
+    base.setdefault('OMP_NUM_THREADS', '1')
+    base.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()), WORLD_SIZE=str(nproc),
+                LOCAL_WORLD_SIZE=str(nproc), GROUP_RANK='0')
+    argv = list(args) + ['--launcher', 'pytorch']
+    with tempfile.TemporaryDirectory(prefix='ranks-') as tmp:
+        logs = [os.path.join(tmp, f'rank{r}.log') for r in range(nproc)]
+        ranks = [ForkedTool(argv, dict(base, RANK=str(r), LOCAL_RANK=str(r)), logs[r])
+                 for r in range(nproc)]
+        deadline, code = time.time() + timeout, 0
+        try:
+            while None in [r.poll() for r in ranks]:  # every rank polled, each time
+                failed = [r.returncode for r in ranks if r.returncode]
+                if failed or time.time() > deadline:
+                    code = failed[0] if failed else 124
+                    time.sleep(5 if failed else 0)  # the failed rank's peers may still print
+                    break
+                time.sleep(0.05)
+        finally:  # the ranks left (after a failure, a timeout, or this test's own end)
+            for r in ranks:
+                r.kill()
+                r.wait()
+        code = code or next((r.returncode for r in ranks if r.returncode), 0)
+        out = ''
+        for rank, path in enumerate(logs):
+            with open(path, errors='replace') as f:
+                out += f'--- rank {rank} ---\n' + f.read()
+    result = subprocess.CompletedProcess(argv, code, out, '')
+    if check:
+        assert code == 0, out[-20000:]
+    return result
 
 
 def run_tool(args: Sequence[str], env: Optional[dict] = None, timeout: int = 600,

@@ -4,15 +4,13 @@ import json
 import os
 import os.path as osp
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from PIL import Image
 
 from tests.conftest import TEST_SEED
-from tests.tool_runner import REPO, free_port, run_tool
+from tests.tool_runner import REPO, ForkedTool, free_port, run_tool
 
 
 @pytest.fixture(scope='module')
@@ -80,9 +78,8 @@ def test_one_process_writes_the_set_and_its_manifest(one_process):
 
 def test_sigkill_then_rerun_finishes_without_redoing(gen_config, one_process, tmp_path):
     out = str(tmp_path / 'killed')
-    proc = subprocess.Popen([sys.executable, 'tools/synood/generate.py', gen_config, '--out',
-                             out, '--no-progress'], cwd=REPO, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = ForkedTool(['tools/synood/generate.py', gen_config, '--out', out, '--no-progress'],
+                      _env())
     deadline = time.time() + 300
     while len(glob.glob(osp.join(out, 'meta', '*.json'))) < 6:
         assert proc.poll() is None and time.time() < deadline, 'generation ended before the kill'

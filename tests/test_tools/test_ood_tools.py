@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.tool_runner import free_port, one_thread, run_tool
+from tests.tool_runner import one_thread, run_ranks, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -30,8 +30,8 @@ def test_quickstart_ood_table_and_two_process_equality(ood_cfg, tmp_path):
         assert text in out.stdout, text
     check_saved_scores_and_leaderboard(single, saved, csv_path, md, tmp_path)
     dist = str(tmp_path / 'dist.json')
-    run_tool(['bash', 'tools/dist_test.sh', ood_cfg, 'none', '2', '--work-dir',
-          str(tmp_path / 'w2'), '--json', dist], dict(env, PORT=str(free_port())))
+    run_ranks(['tools/test.py', ood_cfg, 'none', '--work-dir', str(tmp_path / 'w2'), '--json',
+               dist], 2, env)
     with open(single) as f:
         a = json.load(f)
     with open(dist) as f:

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from tests.conftest import TEST_SEED
-from tests.tool_runner import free_port, one_thread, run_tool
+from tests.tool_runner import one_thread, run_ranks, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS = osp.join(REPO, 'configs', 'ovsnet', 'quickstart', 'ovsnet_clip-tiny-convnext_quickstart.py')
@@ -76,7 +76,7 @@ def ovs(quickstart_data, tmp_path_factory):
 
 
 def _test(ovs, cfg, ckpt, name, *extra, dist=False):
-    """``tools/test.py`` (``dist``: ``dist_test.sh`` on 2 processes) of ``cfg`` with ``ckpt``:
+    """``tools/test.py`` (``dist``: on 2 ranks) of ``cfg`` with ``ckpt``:
     its JSON metrics and output. An evaluation the module already ran (same config, checkpoint,
     options and launcher) is not run again: the tests share it."""
     key = (cfg, ckpt, extra, dist)
@@ -88,14 +88,9 @@ def _test(ovs, cfg, ckpt, name, *extra, dist=False):
 def _run_test(ovs, cfg, ckpt, name, *extra, dist=False):
     out_json = str(ovs['folder'] / f'{name}.json')
     opts = ['--cfg-options', *extra] if extra else []
-    if dist:
-        args = ['bash', 'tools/dist_test.sh', cfg, ckpt, '2']
-        env = dict(ovs['env'], PORT=str(free_port()))
-    else:
-        args = ['tools/test.py', cfg, ckpt]
-        env = ovs['env']
-    out = run_tool(args + ['--work-dir', str(ovs['folder'] / name), '--json', out_json] + opts,
-                   env)
+    args = ['tools/test.py', cfg, ckpt, '--work-dir', str(ovs['folder'] / name), '--json',
+            out_json] + opts
+    out = run_ranks(args, 2, ovs['env']) if dist else run_tool(args, ovs['env'])
     with open(out_json) as f:
         return json.load(f), out.stdout + out.stderr
 

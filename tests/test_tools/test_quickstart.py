@@ -5,7 +5,6 @@ import json
 import os
 import os.path as osp
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -14,7 +13,7 @@ import pytest
 import torch
 
 from tests.conftest import TEST_SEED
-from tests.tool_runner import free_port, run_tool
+from tests.tool_runner import ForkedTool, free_port, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QS_CONFIG = osp.join(REPO, 'configs', 'quickstart',
@@ -124,9 +123,7 @@ def test_quickstart_trains_and_tools_test_prints_metrics(qs, reference):
 
 def test_sigkill_then_resume_reaches_the_configured_end(qs, reference):
     work_dir = str(qs['root'] / 'killed')
-    proc = subprocess.Popen(
-        [sys.executable, 'tools/train.py', qs['throttled'], '--work-dir', work_dir],
-        cwd=REPO, env=qs['env'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = ForkedTool(['tools/train.py', qs['throttled'], '--work-dir', work_dir], qs['env'])
     marker = osp.join(work_dir, 'last_checkpoint')
     deadline = time.time() + 300
     try:

@@ -17,7 +17,7 @@ import os.path as osp
 import pytest
 
 from tests.conftest import TEST_SEED
-from tests.tool_runner import free_port, load_tool, one_thread, run_tool
+from tests.tool_runner import load_tool, one_thread, run_ranks, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join('configs', 'seeclip', 'quickstart')
@@ -139,8 +139,8 @@ def test_single_and_two_process_evaluation_agree(see):
     single, double = (osp.join(see['work'], f'{n}.json') for n in ('single', 'double'))
     run_tool(['tools/test.py', see['on'], ckpt, '--work-dir', osp.join(see['work'], 's1'),
               '--json', single], env)
-    run_tool(['bash', 'tools/dist_test.sh', see['on'], ckpt, '2', '--work-dir',
-              osp.join(see['work'], 's2'), '--json', double], dict(env, PORT=str(free_port())))
+    run_ranks(['tools/test.py', see['on'], ckpt, '--work-dir', osp.join(see['work'], 's2'),
+               '--json', double], 2, env)
     with open(single) as f:
         a = json.load(f)
     with open(double) as f:
