@@ -13,10 +13,10 @@ on CPU), and the remaining configs of each family (the full table covers them)."
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
+
+from tests.tool_runner import run_tool
 
 # the first run on a machine encodes every vocabulary with real-size text towers on the CPU
 pytestmark = pytest.mark.timeout(3600)
@@ -48,14 +48,15 @@ SD2_INPAINT_AND_RESNET50 = 865.91 + 83.65 + 340.39 + 25.56
 def rows(tmp_path_factory):
     from mmopen.testing.real_size import default_cache
     work = tmp_path_factory.mktemp('check_configs')
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'misc', 'check_configs.py'), '--reduced',
-           '--timeout', '1200', '--work-dir', str(work)] + [osp.join(REPO, c) for c in FAMILIES]
+    cmd = ['tools/misc/check_configs.py', '--reduced', '--timeout', '1200', '--work-dir',
+           str(work)] + [osp.join(REPO, c) for c in FAMILIES]
     # the text embeddings of the random real-size CLIPs are kept beside their weights, as the
     # weights are: encoding the vocabularies (459 classes for Pascal-Context, 10,000 negative
     # labels) with real-size text towers costs minutes per run and depends only on the
     # weights, templates and classes (the embedding cache's key)
     env = dict(os.environ, MMOPEN_CACHE_DIR=osp.join(default_cache(), 'text_cache'))
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
+    # in this process (each config in a process forked from it, as the tool runs them)
+    proc = run_tool(cmd, env, check=False)
     out = {}
     for name in os.listdir(work / 'rows'):
         with open(work / 'rows' / name) as f:

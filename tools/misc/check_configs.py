@@ -72,6 +72,9 @@ def _forked_child(argv, log_path: str) -> None:
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
+    os.close(fd)
+    # Python's own output too, where the parent had replaced sys.stdout / sys.stderr
+    sys.stdout = sys.stderr = open(1, 'w', buffering=1, closefd=False)
     os.chdir(REPO)
     sys.exit(run_child(parse_args(argv)))
 
