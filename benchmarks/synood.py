@@ -10,8 +10,9 @@
    noise update costs relative to one plain inpainting (the target is <= 1.5x).
 2. One guided update with the skip gradient (eq. 9) against the full gradient of eq. (8),
    back-propagated through every DDIM step: time, and the peak memory of the update above the
-   loaded models (each mode in its own fresh process; CUDA: ``max_memory_allocated``, CPU: the
-   resident size sampled every millisecond).
+   loaded models (each mode in a process of its own that loads the models itself: on CPU forked
+   from this one before it loads any, on CUDA a new interpreter; CUDA: ``max_memory_allocated``,
+   CPU: the resident size sampled every millisecond).
 
 The model is the inpainting folder given (default: the quickstart's tiny model; without one, a
 random tiny model of the same architecture, which times the same), the classifier the tiny
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 import torch
 
@@ -119,6 +121,48 @@ def worker(args) -> dict:
     return dict(seconds=sorted(times)[len(times) // 2], peak_bytes=max(peak, 0))
 
 
+def _forked_worker(args) -> dict:
+    """``worker(args)`` in a child forked from this process (which has loaded no model): its
+    result, or its traceback as the error."""
+    read, write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            out = worker(args)
+        except BaseException:
+            out = dict(error=traceback.format_exc())
+        with os.fdopen(write, 'w') as f:
+            json.dump(out, f)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        text = f.read()
+    _, status = os.waitpid(pid, 0)
+    out = json.loads(text) if text else dict(error=f'exit status {status}')
+    if 'error' in out:
+        raise SystemExit(f'the {args.worker} worker failed:\n{out["error"]}')
+    return out
+
+
+def _run_worker(args, mode) -> dict:
+    """One gradient mode in a process of its own: forked from this one on CPU, a new
+    interpreter on CUDA (a forked process cannot use CUDA once its parent has)."""
+    if not str(args.device).startswith('cuda') and hasattr(os, 'fork'):
+        return _forked_worker(argparse.Namespace(**dict(vars(args), worker=mode)))
+    cmd = [sys.executable, osp.abspath(__file__), '--worker', mode, '--inpaint-model',
+           args.inpaint_model, '--size', str(args.size), '--batch', str(args.batch),
+           '--repeats', str(args.repeats), '--device', args.device, '--step-size',
+           str(args.step_size)] + (['--fp16'] if args.fp16 else [])
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=REPO))
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument('--inpaint-model', default=None,
@@ -142,6 +186,8 @@ def main(argv=None):
     if args.worker:
         print(json.dumps(worker(args)))
         return 0
+    # each gradient mode first, before this process loads the models (forked on CPU)
+    results = {mode: _run_worker(args, mode) for mode in ('skip', 'full')}
 
     model, classifier, GuidedInpainter, images, noise, prompts = _setup(args)
     plain = GuidedInpainter(model, dict(outer_iters=0))
@@ -168,17 +214,6 @@ def main(argv=None):
     print(f'  guidance overhead per outer iteration = {per_iter:.2f}x of a plain inpainting '
           f'(target <= 1.5x)')
 
-    results = {}
-    for mode in ('skip', 'full'):
-        cmd = [sys.executable, osp.abspath(__file__), '--worker', mode, '--inpaint-model',
-               args.inpaint_model, '--size', str(args.size), '--batch', str(args.batch),
-               '--repeats', str(args.repeats), '--device', args.device, '--step-size',
-               str(args.step_size)] + (['--fp16'] if args.fp16 else [])
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             env=dict(os.environ, PYTHONPATH=REPO))
-        if out.returncode:
-            raise SystemExit(out.stderr[-3000:])
-        results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
     skip, full = results['skip'], results['full']
     mem = ('GPU memory allocated' if args.device.startswith('cuda') else
            'peak resident memory (sampled)')
