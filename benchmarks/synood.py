@@ -11,8 +11,8 @@
 2. One guided update with the skip gradient (eq. 9) against the full gradient of eq. (8),
    back-propagated through every DDIM step: time, and the peak memory of the update above the
    loaded models (each mode in a process of its own that loads the models itself: on CPU forked
-   from this one before it loads any, on CUDA a new interpreter; CUDA: ``max_memory_allocated``,
-   CPU: the resident size sampled every millisecond).
+   from this one before it loads them for part 1, on CUDA a new interpreter; CUDA:
+   ``max_memory_allocated``, CPU: the resident size sampled every millisecond).
 
 The model is the inpainting folder given (default: the quickstart's tiny model; without one, a
 random tiny model of the same architecture, which times the same), the classifier the tiny
@@ -122,8 +122,9 @@ def worker(args) -> dict:
 
 
 def _forked_worker(args) -> dict:
-    """``worker(args)`` in a child forked from this process (which has loaded no model): its
-    result, or its traceback as the error."""
+    """``worker(args)`` in a child forked from this process (which has not loaded the models
+    yet; without the quickstart model it has only written the random tiny one): its result,
+    or its traceback as the error."""
     read, write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -141,7 +142,8 @@ def _forked_worker(args) -> dict:
     with os.fdopen(read) as f:
         text = f.read()
     _, status = os.waitpid(pid, 0)
-    out = json.loads(text) if text else dict(error=f'exit status {status}')
+    out = json.loads(text) if text else dict(
+        error=f'exit status {os.waitstatus_to_exitcode(status)}')
     if 'error' in out:
         raise SystemExit(f'the {args.worker} worker failed:\n{out["error"]}')
     return out

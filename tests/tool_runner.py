@@ -134,16 +134,32 @@ def _run_in_process(args: Sequence[str], env: Optional[dict]) -> subprocess.Comp
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
+def cuda_in_use() -> bool:
+    """Whether this process has initialised CUDA: a child forked from it could not use CUDA."""
+    import torch
+    return torch.cuda.is_initialized()
+
+
 class ForkedTool:
     """The Python tool ``args`` in a process forked from this one, as a new process of ``env``
     (default: this environment) would run it (environment, working directory, import path,
-    thread count), with its standard output and error in the file ``log``; Popen's ``pid``,
-    ``poll``, ``wait``, ``send_signal``, ``kill`` and ``returncode`` (minus the signal that
-    ended it). CPU only: a process that has used CUDA cannot fork a child that uses it."""
+    thread count, signal handlers), with its standard output and error in the file ``log``;
+    Popen's ``pid``, ``poll``, ``wait``, ``send_signal``, ``kill`` and ``returncode`` (minus the
+    signal that ended it). Where this process has initialised CUDA, which a forked child could
+    not use, the tool runs in a new interpreter instead (``subprocess.Popen``)."""
 
     def __init__(self, args: Sequence[str], env: Optional[dict] = None, log: str = os.devnull):
-        self.args, self.returncode = list(args), None
+        self.args, self.returncode, self._popen = list(args), None, None
         env = dict(os.environ if env is None else env)
+        if log != os.devnull:
+            open(log, 'w').close()  # there from the start, even for a child killed at once
+        if cuda_in_use():
+            env.setdefault('PYTHONPATH', REPO)
+            with open(log, 'w') as out:
+                self._popen = subprocess.Popen([sys.executable] + self.args, cwd=REPO, env=env,
+                                               stdout=out, stderr=subprocess.STDOUT)
+            self.pid = self._popen.pid
+            return
         sys.stdout.flush()
         sys.stderr.flush()
         self.pid = os.fork()
@@ -151,6 +167,8 @@ class ForkedTool:
             code = 1
             try:
                 code = self._child(env, log)
+            except BaseException:  # whatever failed before or around the tool: in its log
+                traceback.print_exc()
             finally:
                 os._exit(code)
 
@@ -159,8 +177,17 @@ class ForkedTool:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
-        # pytest's capture replaced sys.stdout / sys.stderr: write to the log's descriptors
-        sys.stdout = sys.stderr = open(1, 'w', buffering=1, closefd=False)
+        # pytest's capture replaced sys.stdout / sys.stderr: write to the log's descriptors,
+        # and so do the logging handlers made before the fork that wrote to the replaced ones
+        out = open(1, 'w', buffering=1, encoding='utf-8', errors='backslashreplace',
+                   closefd=False)
+        sys.stdout = sys.stderr = out
+        for logger in [logging.getLogger()] + [
+                lg for lg in logging.Logger.manager.loggerDict.values()
+                if isinstance(lg, logging.Logger)]:
+            for handler in logger.handlers:
+                if type(handler) is logging.StreamHandler:
+                    handler.stream = out  # (setStream would flush the old one, maybe closed)
         # the signal handlers a new process has (not the test runner's time limit)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -172,9 +199,12 @@ class ForkedTool:
 
     def _reap(self, flags: int) -> Optional[int]:
         if self.returncode is None:
-            pid, status = os.waitpid(self.pid, flags)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+            if self._popen is not None:
+                self.returncode = self._popen.poll()
+            else:
+                pid, status = os.waitpid(self.pid, flags)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
 
     def poll(self) -> Optional[int]:
@@ -196,6 +226,10 @@ class ForkedTool:
         self.send_signal(signal.SIGKILL)
 
 
+def _tail(text: str, limit: int = 8000) -> str:
+    return text if len(text) <= limit else '...' + text[-limit:]
+
+
 def run_ranks(args: Sequence[str], nproc: int = 2, env: Optional[dict] = None,
               timeout: int = 600, check: bool = True) -> subprocess.CompletedProcess:
     """The Python tool ``args`` with ``--launcher pytorch`` on ``nproc`` ranks, each a process
@@ -203,13 +237,20 @@ def run_ranks(args: Sequence[str], nproc: int = 2, env: Optional[dict] = None,
     on one node (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR``,
     ``MASTER_PORT`` on a free loopback port; ``OMP_NUM_THREADS=1`` unless ``env`` sets it, as
     torchrun does). As torchrun, a failed rank ends the others. The ranks' outputs, rank 0's
-    first, are the result's ``stdout``; its status the first non-zero one (124: ``timeout``).
-    ``tools/dist_*.sh`` themselves are tested with ``torchrun`` (``run_tool(['bash', ...])``)."""
+    first, are the result's ``stdout``; its status a failed rank's (124: ``timeout``). Where
+    this process has initialised CUDA, the ranks are started by ``torchrun`` itself.
+    ``tools/dist_*.sh`` are tested with ``torchrun`` (``run_tool(['bash', ...])``)."""
     base = dict(os.environ if env is None else env)
     base.setdefault('OMP_NUM_THREADS', '1')
-    base.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()), WORLD_SIZE=str(nproc),
-                LOCAL_WORLD_SIZE=str(nproc), GROUP_RANK='0')
+    port = str(free_port())
     argv = list(args) + ['--launcher', 'pytorch']
+    if cuda_in_use():
+        base.setdefault('PYTHONPATH', REPO)
+        return run_tool([sys.executable, '-m', 'torch.distributed.run', '--nnodes=1',
+                         f'--nproc_per_node={nproc}', '--master_addr=127.0.0.1',
+                         f'--master_port={port}'] + argv, base, timeout, check=check)
+    base.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=port, WORLD_SIZE=str(nproc),
+                LOCAL_WORLD_SIZE=str(nproc), GROUP_RANK='0')
     with tempfile.TemporaryDirectory(prefix='ranks-') as tmp:
         logs = [os.path.join(tmp, f'rank{r}.log') for r in range(nproc)]
         ranks = [ForkedTool(argv, dict(base, RANK=str(r), LOCAL_RANK=str(r)), logs[r])
@@ -228,14 +269,15 @@ def run_ranks(args: Sequence[str], nproc: int = 2, env: Optional[dict] = None,
                 r.kill()
                 r.wait()
         code = code or next((r.returncode for r in ranks if r.returncode), 0)
-        out = ''
-        for rank, path in enumerate(logs):
+        outs = []
+        for path in logs:
             with open(path, errors='replace') as f:
-                out += f'--- rank {rank} ---\n' + f.read()
-    result = subprocess.CompletedProcess(argv, code, out, '')
+                outs.append(f.read())
+    out = ''.join(f'--- rank {r} ---\n{text}' for r, text in enumerate(outs))
     if check:
-        assert code == 0, out[-20000:]
-    return result
+        assert code == 0, '\n'.join(f'--- rank {r} (status {ranks[r].returncode}) ---\n'
+                                     f'{_tail(text)}' for r, text in enumerate(outs))
+    return subprocess.CompletedProcess(argv, code, out, '')
 
 
 def run_tool(args: Sequence[str], env: Optional[dict] = None, timeout: int = 600,

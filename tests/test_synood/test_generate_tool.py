@@ -81,11 +81,16 @@ def test_sigkill_then_rerun_finishes_without_redoing(gen_config, one_process, tm
     proc = ForkedTool(['tools/synood/generate.py', gen_config, '--out', out, '--no-progress'],
                       _env())
     deadline = time.time() + 300
-    while len(glob.glob(osp.join(out, 'meta', '*.json'))) < 6:
-        assert proc.poll() is None and time.time() < deadline, 'generation ended before the kill'
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        while len(glob.glob(osp.join(out, 'meta', '*.json'))) < 6:
+            assert proc.poll() is None and time.time() < deadline, \
+                'generation ended before the kill'
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:  # never left running, whatever failed
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
     finished = {k: v for k, v in _snapshot(out).items() if k.startswith('meta/')}
     assert 6 <= len(finished) < 20
     assert not osp.exists(osp.join(out, 'manifest.json'))

@@ -48,9 +48,10 @@ def _tool(tmp_path):
     return str(path)
 
 
-def test_ranks_get_torchruns_variables_and_reduce_over_gloo(tmp_path):
-    out = run_ranks([_tool(tmp_path), 'all_reduce'], 2,
-                    env=dict(os.environ, MARKER='given')).stdout
+def test_ranks_get_torchruns_variables_and_reduce_over_gloo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the ranks still run in the repository root
+    env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
+    out = run_ranks([_tool(tmp_path), 'all_reduce'], 2, env=dict(env, MARKER='given')).stdout
     for rank in (0, 1):
         section = out.split(f'--- rank {rank} ---')[1].split('--- rank')[0]
         assert (f'rank {rank} of 2 launcher pytorch threads 1 cwd {REPO} marker given'
@@ -63,6 +64,13 @@ def test_a_failed_rank_ends_the_others(tmp_path):
     res = run_ranks([_tool(tmp_path), 'rank1_fails'], 2, check=False)
     assert time.time() - start < 60  # not the sleeping rank's 300 s
     assert res.returncode == 1 and 'rank 1 gives up' in res.stdout
+
+
+def test_ranks_past_their_time_are_ended_with_status_124(tmp_path):
+    start = time.time()
+    res = run_ranks([_tool(tmp_path), 'sleep'], 2, timeout=2, check=False)
+    assert res.returncode == 124 and time.time() - start < 60
+    assert res.stdout.count('launcher pytorch') == 2  # both had started
 
 
 def test_a_forked_tool_is_killed_and_reports_its_status_and_output(tmp_path):

@@ -34,3 +34,24 @@ def test_each_text_formatted_once_and_as_yapf_formats_it():
     other = _config(['cat', 'dog', 'sofa'])
     assert other.pretty_text != first and "'sofa'" in other.pretty_text
     assert memoized.cache_info().misses - after.misses == 1
+
+
+def test_the_style_is_part_of_the_key():
+    memoize_config_formatting()
+    text = "x = dict(a=1, b=[1, 2, 3], c=dict(d='e'))\n"
+    styles = [dict(based_on_style='pep8'), dict(based_on_style='pep8', indent_width=8,
+                                                 column_limit=20)]
+    got = [config_module.FormatCode(text, style_config=s)[0] for s in styles]
+    assert got == [FormatCode(text, style_config=s)[0] for s in styles]
+    assert got[0] != got[1]
+
+
+def test_build_runner_formats_each_config_once(tmp_path, monkeypatch):
+    """The tools' runner builder installs the memo before MMEngine's runner reads the text."""
+    from torch import nn
+
+    from mmopen.utils.launch import build_runner
+    monkeypatch.setattr(config_module, 'FormatCode', FormatCode)  # as a fresh process has it
+    cfg = Config(dict(model=nn.Linear(2, 2), work_dir=str(tmp_path), default_scope='mmengine'))
+    build_runner(cfg)
+    assert config_module.FormatCode.cache_info().misses >= 1

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+import torch
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
@@ -74,7 +76,8 @@ def _forked_child(argv, log_path: str) -> None:
     os.dup2(fd, 2)
     os.close(fd)
     # Python's own output too, where the parent had replaced sys.stdout / sys.stderr
-    sys.stdout = sys.stderr = open(1, 'w', buffering=1, closefd=False)
+    sys.stdout = sys.stderr = open(1, 'w', buffering=1, encoding='utf-8',
+                                   errors='backslashreplace', closefd=False)
     os.chdir(REPO)
     sys.exit(run_child(parse_args(argv)))
 
@@ -82,8 +85,9 @@ def _forked_child(argv, log_path: str) -> None:
 def run_one(argv, log_path: str, timeout: float) -> int:
     """Run ``--one`` ``argv`` in its own process with its output in ``log_path``: its exit
     status, 124 on timeout. Where the platform forks, the process is forked from this one, which
-    has imported mmopen already (10-15 s a process on 2 cores); otherwise a new interpreter."""
-    if 'fork' in multiprocessing.get_all_start_methods():
+    has imported mmopen already (10-15 s a process on 2 cores); otherwise, and where this
+    process has initialised CUDA (a forked child could not use it), a new interpreter."""
+    if 'fork' in multiprocessing.get_all_start_methods() and not torch.cuda.is_initialized():
         sys.stdout.flush()
         sys.stderr.flush()
         proc = multiprocessing.get_context('fork').Process(target=_forked_child,
