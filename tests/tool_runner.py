@@ -261,7 +261,7 @@ def run_ranks(args: Sequence[str], nproc: int = 2, env: Optional[dict] = None,
                 failed = [r.returncode for r in ranks if r.returncode]
                 if failed or time.time() > deadline:
                     code = failed[0] if failed else 124
-                    time.sleep(5 if failed else 0)  # the failed rank's peers may still print
+                    time.sleep(1 if failed else 0)  # the failed rank's peers may still print
                     break
                 time.sleep(0.05)
         finally:  # the ranks left (after a failure, a timeout, or this test's own end)

@@ -14,6 +14,8 @@ distinct config is formatted once per process, and the text is yapf's, character
 import functools
 import json
 
+from mmengine.config import config as config_module
+
 CACHE_SIZE = 32
 
 
@@ -39,7 +41,6 @@ def _memoized(format_code):
 def memoize_config_formatting() -> None:
     """Make MMEngine's ``Config.pretty_text`` format each distinct config once per process
     (idempotent)."""
-    from mmengine.config import config as config_module
     current = config_module.FormatCode
     if hasattr(current, 'cache_info'):
         return
