@@ -173,21 +173,8 @@ class ForkedTool:
                 os._exit(code)
 
     def _child(self, env: dict, log: str) -> int:
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
-        # pytest's capture replaced sys.stdout / sys.stderr: write to the log's descriptors,
-        # and so do the logging handlers made before the fork that wrote to the replaced ones
-        out = open(1, 'w', buffering=1, encoding='utf-8', errors='backslashreplace',
-                   closefd=False)
-        sys.stdout = sys.stderr = out
-        for logger in [logging.getLogger()] + [
-                lg for lg in logging.Logger.manager.loggerDict.values()
-                if isinstance(lg, logging.Logger)]:
-            for handler in logger.handlers:
-                if type(handler) is logging.StreamHandler:
-                    handler.stream = out  # (setStream would flush the old one, maybe closed)
+        from mmopen.utils.child_output import output_to_log
+        output_to_log(log)  # not pytest's capture, nor the in-process runs' buffers
         # the signal handlers a new process has (not the test runner's time limit)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

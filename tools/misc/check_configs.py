@@ -31,6 +31,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
 from mmopen.testing.real_size import check_config, paper_configs  # noqa: E402
+from mmopen.utils.child_output import output_to_log  # noqa: E402
 from mmopen.utils.io import write_json_atomic, write_text_atomic  # noqa: E402
 
 
@@ -71,13 +72,7 @@ def run_child(args) -> int:
 
 
 def _forked_child(argv, log_path: str) -> None:
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    # Python's own output too, where the parent had replaced sys.stdout / sys.stderr
-    sys.stdout = sys.stderr = open(1, 'w', buffering=1, encoding='utf-8',
-                                   errors='backslashreplace', closefd=False)
+    output_to_log(log_path)
     os.chdir(REPO)
     sys.exit(run_child(parse_args(argv)))
 
