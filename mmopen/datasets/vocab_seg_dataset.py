@@ -79,6 +79,16 @@ class VocabSegDataset(BaseSegDataset):
             return None
         return {i: vocab.index(c) if c in vocab else self.ignore_index for i, c in enumerate(ann)}
 
+    @property
+    def held_out_classes(self) -> List[str]:
+        """The annotated classes this dataset labels ``ignore_index`` (those of
+        ``annotation_vocabulary`` that ``vocabulary`` does not list: the unseen classes of a
+        zero-shot training set), by their first name; empty when none is."""
+        if self._annotation_vocabulary is None or not self.label_map:
+            return []
+        return [self._annotation_vocabulary[i][0] for i, j in sorted(self.label_map.items())
+                if j == self.ignore_index]
+
     def load_data_list(self) -> List[dict]:
         if isinstance(self.img_suffix, str):
             return super().load_data_list()

@@ -20,6 +20,23 @@ def dataset_vocabulary(dataset) -> Optional[Vocabulary]:
                                f'the classes of {type(dataset).__name__}')
 
 
+def ensemble_split(head) -> str:
+    """One line naming the seen / unseen split FC-CLIP's ensemble applies to the evaluation
+    vocabulary: ``alpha`` weighs the CLIP classifier on classes of the training vocabulary,
+    ``beta`` on the others."""
+    text = head.text
+    names = [names[0] for names in text.test_vocabulary]
+    seen = [bool(x) for x in text.test_vocabulary.seen(text.train_vocabulary)]
+
+    def show(xs):
+        return ', '.join(xs[:12]) + (f', ... ({len(xs)})' if len(xs) > 12 else '') or 'none'
+
+    return (f'FC-CLIP ensemble: {sum(seen)} seen classes (CLIP weight alpha='
+            f'{head.ensemble["alpha"]}): {show([n for n, s in zip(names, seen) if s])}; '
+            f'{len(seen) - sum(seen)} unseen (beta={head.ensemble["beta"]}): '
+            f'{show([n for n, s in zip(names, seen) if not s])}.')
+
+
 @HOOKS.register_module()
 class OpenVocabularyHook(Hook):
     """Keep an open-vocabulary head's vocabularies and the datasets' classes in step.
@@ -27,26 +44,55 @@ class OpenVocabularyHook(Hook):
     * Before training: the head's training vocabulary (``decode_head.vocabulary``) must be the
       training dataset's classes, in the same order (the labels index it). A mismatch stops the
       run with both lists named, instead of training against the wrong text embeddings.
+    * Before training, the mask losses of a head left to decide
+      (``OVSNetHead(ignore_aware_mask_loss=None)``): ignore-aware when the training dataset
+      labels annotated classes ignore (``held_out_classes``: the unseen classes of the
+      zero-shot protocol), Mask2Former's otherwise. The log says which, and why.
     * Before validation and testing: the dataset's classes become the head's evaluation
       vocabulary (``set_test_vocabulary``), so evaluating on another dataset or vocabulary file
-      needs no code. A head whose config fixes ``test_vocabulary`` keeps it.
+      needs no code. A head whose config fixes ``test_vocabulary`` keeps it. With FC-CLIP's
+      ensemble on, the log names the classes it treats as seen and as unseen.
     """
     priority = 'NORMAL'
 
     def before_train(self, runner) -> None:
-        vocab = dataset_vocabulary(getattr(runner.train_dataloader, 'dataset', None))
+        dataset = getattr(runner.train_dataloader, 'dataset', None)
+        self._mask_losses(runner, dataset)
+        vocab = dataset_vocabulary(dataset)
         if vocab is None:
             return
         for text in text_classifiers(runner.model):
             text.check_train_vocabulary(vocab)
 
+    @staticmethod
+    def _mask_losses(runner, dataset) -> None:
+        held_out = list(getattr(dataset, 'held_out_classes', None) or [])
+        for head in _unwrap(runner.model).modules():
+            if not hasattr(head, 'ignore_aware_mask_loss'):
+                continue
+            if head.ignore_aware_mask_loss is None:
+                head.ignore_aware_mask_loss = bool(held_out)
+                if held_out:
+                    head.check_ignore_aware_losses()
+                why = (f'the training set labels {len(held_out)} annotated classes ignore '
+                       f'({", ".join(held_out[:8])}{", ..." if len(held_out) > 8 else ""})'
+                       if held_out else 'the training set holds out no annotated class')
+            else:
+                why = 'set in the config'
+            runner.logger.info(
+                f'{type(head).__name__} mask losses: '
+                + ('ignore-aware (ignored pixels skipped)' if head.ignore_aware_mask_loss
+                   else "Mask2Former's (ignored pixels count as background)") + f': {why}.')
+
     def _apply(self, runner, loader):
         vocab = dataset_vocabulary(getattr(loader, 'dataset', None))
-        if vocab is None:
-            return
-        for text in text_classifiers(runner.model):
-            text.set_test_vocabulary(vocab)
-        runner.logger.info(f'Open-vocabulary evaluation over {len(vocab)} classes.')
+        if vocab is not None:
+            for text in text_classifiers(runner.model):
+                text.set_test_vocabulary(vocab)
+            runner.logger.info(f'Open-vocabulary evaluation over {len(vocab)} classes.')
+        for head in _unwrap(runner.model).modules():
+            if getattr(head, 'ensemble', None) and hasattr(head, 'text'):
+                runner.logger.info(ensemble_split(head))
 
     def before_val(self, runner) -> None:
         self._apply(runner, runner.val_dataloader)

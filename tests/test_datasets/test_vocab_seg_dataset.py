@@ -43,8 +43,9 @@ def test_training_on_a_subset_ignores_the_other_classes(tmp_path):
     gt = ds[0]['data_samples'].gt_sem_seg.data[0]
     # annotated wall (1) -> 1, kite (2) -> ignored, sofa (3) -> 0, tire (4) -> ignored
     assert gt[0, :8].tolist() == [1, 1, 255, 255, 0, 0, 255, 255]
+    assert ds.held_out_classes == ['kite', 'tire']  # what the ignore-aware losses skip
     same = _build(tmp_path, vocabulary=ANNOTATED, annotation_vocabulary=ANNOTATED)
-    assert same.label_map is None
+    assert same.label_map is None and same.held_out_classes == []
     with pytest.raises(ValueError, match="'boat'.*not in the annotation vocabulary"):
         _build(tmp_path, vocabulary=['boat', 'wall'], annotation_vocabulary=ANNOTATED)
 

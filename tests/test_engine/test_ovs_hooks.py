@@ -109,3 +109,40 @@ def test_a_vocabulary_is_parsed_once_per_model(tiny_clip_files, tmp_path, monkey
     text = model.decode_head.text
     assert text.seen().tolist() == [True] * 5 + [False] and len(text.test_vocabulary) == 6
     assert parsed == VOCAB  # nothing parsed again
+
+
+def test_vocabulary_hook_turns_ignore_aware_mask_losses_on_for_held_out_classes(tiny_clip_files):
+    """``ignore_aware_mask_loss=None``: on when the training set labels annotated classes
+    ignore (the log names them), off when it holds none out; a value from the config is kept
+    and the log says where it came from."""
+    from tests.test_models.test_decode_heads.test_ovsnet_head import VOCAB, build
+    weights = tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
+    meta = dict(vocabulary=tuple((v, ) for v in VOCAB))
+    for held_out, want in ((['kite', 'tire'], True), ([], False)):
+        model = build(weights, ignore_aware_mask_loss=None)
+        loader = SimpleNamespace(dataset=SimpleNamespace(metainfo=meta,
+                                                         held_out_classes=held_out))
+        runner = _runner(model, train_dataloader=loader)
+        OpenVocabularyHook().before_train(runner)
+        assert model.decode_head.ignore_aware_mask_loss is want
+        said = [line for line in runner.logger.lines if 'mask losses' in line]
+        assert len(said) == 1 and (('kite, tire' in said[0]) == want), said
+    model = build(weights, ignore_aware_mask_loss=False)
+    loader = SimpleNamespace(dataset=SimpleNamespace(metainfo=meta, held_out_classes=['kite']))
+    runner = _runner(model, train_dataloader=loader)
+    OpenVocabularyHook().before_train(runner)
+    assert model.decode_head.ignore_aware_mask_loss is False
+    assert any('set in the config' in line for line in runner.logger.lines)
+
+
+def test_vocabulary_hook_logs_the_ensembles_seen_and_unseen_classes(tiny_clip_files):
+    from tests.test_models.test_decode_heads.test_ovsnet_head import build
+    model = build(tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')],
+                  ensemble=dict(alpha=0.3, beta=0.7))
+    loader = SimpleNamespace(dataset=SimpleNamespace(metainfo=dict(
+        vocabulary=(('wall', ), ('sky', ), ('ball', 'balls'), ('kite', )))))
+    runner = _runner(model, val_dataloader=loader)
+    OpenVocabularyHook().before_val(runner)
+    line = [x for x in runner.logger.lines if 'ensemble' in x]
+    assert line == ['FC-CLIP ensemble: 2 seen classes (CLIP weight alpha=0.3): wall, ball; '
+                    '2 unseen (beta=0.7): sky, kite.']

@@ -4,7 +4,10 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmdet.models.losses.utils import weight_reduce_loss
+from mmdet.utils import reduce_mean
 from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
 from mmseg.models.decode_heads import Mask2FormerHead
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -16,12 +19,17 @@ from mmopen.clip.dense import pooled_to_embedding
 from mmopen.clip.text_classifier import TextClassifier
 from mmopen.clip.vocabularies import Vocabulary
 from mmopen.ovs import geometric_ensemble, gfa, mask_pool
+from mmopen.ovs.labelled_points import (labelled_point_weights, sample_points,
+                                        uncertain_point_coords, weighted_dice_loss)
 
 FUSIONS = ('gfa', 'none', 'cross_attention', 'self_attention')
 NO_OBJECT = ('embedding', 'scalar')
 # a key of the first image meta of the final layer's matching: a list its targets are appended
 # to (the Proxy Calibration loss needs the matched labels the class loss used)
 MATCHED_LABELS = 'ovsnet_matched_labels'
+# a key of every image meta in training with ignore-aware mask losses: the ground truth's
+# labelled pixels (``H x W``, False where the label map holds the ignore index)
+LABELLED = 'ovsnet_labelled'
 
 
 class LayerOutput(NamedTuple):
@@ -71,6 +79,14 @@ class OVSNetHead(Mask2FormerHead):
     Hungarian-matched queries: their ``F_Q``, the fusion output (none without fusion) and the
     text embeddings of their ground-truth classes.
 
+    Mask losses: Mask2Former's point-sampled BCE and dice, and its matching costs. With
+    ``ignore_aware_mask_loss=True`` points on pixels labelled ``ignore_index`` contribute
+    nothing to them (:mod:`mmopen.ovs.labelled_points`): a training set that labels its held-out
+    (unseen) classes ignore then no longer teaches every mask to cut those objects out.
+    ``None`` (default) lets ``OpenVocabularyHook`` decide: on when the training dataset labels
+    annotated classes ignore (``VocabSegDataset(annotation_vocabulary=...)`` with classes
+    held out), off otherwise (Mask2Former's and FC-CLIP's losses, as for COCO-Panoptic).
+
     Inference follows Mask2Former: mask logits are upsampled to the input size, then the sigmoid
     and ``sum_q softmax(cls)_q,c * sigmoid(mask)_q``. ``ensemble=dict(alpha=0.4, beta=0.8)``
     adds FC-CLIP's geometric ensemble with the mask-pooled CLIP classifier (off by default).
@@ -94,6 +110,9 @@ class OVSNetHead(Mask2FormerHead):
         no_object: ``'embedding'`` (default) or ``'scalar'``.
         ensemble: ``None`` or ``dict(alpha, beta)`` for FC-CLIP's in-/out-of-vocabulary
             geometric ensemble at inference.
+        ignore_aware_mask_loss: skip ignored pixels in the mask losses and matching costs
+            (``True``), keep Mask2Former's (``False``), or let ``OpenVocabularyHook`` decide
+            from the training set (``None``; ``False`` when no hook decides).
         loss_proxy: Proxy Calibration loss config, or ``None``.
         logit_scale_init: initial ``log`` of the logit scale (``log(1 / 0.07)``).
     """
@@ -109,6 +128,7 @@ class OVSNetHead(Mask2FormerHead):
                  pool_at: str = 'features',
                  no_object: str = 'embedding',
                  ensemble: Optional[dict] = None,
+                 ignore_aware_mask_loss: Optional[bool] = None,
                  loss_proxy: Optional[ConfigType] = dict(type='ProxyCalibrationLoss'),
                  logit_scale_init: float = 2.6592,
                  **kwargs):
@@ -132,6 +152,9 @@ class OVSNetHead(Mask2FormerHead):
         self.pool_at = pool_at
         self.no_object = no_object
         self.ensemble = dict(ensemble) if ensemble else None
+        self.ignore_aware_mask_loss = ignore_aware_mask_loss
+        if ignore_aware_mask_loss:
+            self.check_ignore_aware_losses()
         self.expect_pool: Optional[bool] = None  # set once by OVSEncoderDecoder
         embed_dim = int(model_config(text_encoder['model_name'])['embed_dim'])
         del self.cls_embed
@@ -244,6 +267,100 @@ class OVSNetHead(Mask2FormerHead):
         return outs
 
     # ------------------------------------------------------------------ training
+    def check_ignore_aware_losses(self) -> None:
+        """The ignore-aware mask losses reimplement mmdet's sigmoid BCE and dice with point
+        weights: refuse other mask losses rather than silently replace them."""
+        mask, dice = self.loss_mask, self.loss_dice
+        if not (type(mask).__name__ == 'CrossEntropyLoss' and getattr(mask, 'use_sigmoid', 0)
+                and type(dice).__name__ == 'DiceLoss' and getattr(dice, 'use_sigmoid', 0)
+                and getattr(dice, 'activate', 0)):
+            raise ValueError(
+                'OVSNetHead(ignore_aware_mask_loss=True) weighs the points of '
+                "loss_mask=dict(type='mmdet.CrossEntropyLoss', use_sigmoid=True) and "
+                "loss_dice=dict(type='mmdet.DiceLoss', use_sigmoid=True, activate=True); this "
+                f'head has {type(mask).__name__} and {type(dice).__name__}: use those losses or '
+                'set ignore_aware_mask_loss=False.')
+
+    def _seg_data_to_instance_data(self, batch_data_samples: SampleList):
+        """mmseg's conversion, plus each image's labelled pixels (:data:`LABELLED`) when the
+        mask losses skip ignored ones."""
+        gt_instances, img_metas = super()._seg_data_to_instance_data(batch_data_samples)
+        if self.ignore_aware_mask_loss:
+            img_metas = [dict(m, **{LABELLED: s.gt_sem_seg.data[0] != self.ignore_index})
+                         for m, s in zip(img_metas, batch_data_samples)]
+        return gt_instances, img_metas
+
+    def _get_targets_single(self, cls_score: Tensor, mask_pred: Tensor, gt_instances,
+                            img_meta: dict):
+        """mmdet's targets of one image; with its labelled pixels in ``img_meta``, the matching
+        costs are computed on the uniform points that fall on labelled pixels only, and the
+        image's labelled map rides along (one per positive query) for the mask losses."""
+        labelled = img_meta.get(LABELLED)
+        if labelled is None:
+            return super()._get_targets_single(cls_score, mask_pred, gt_instances, img_meta)
+        gt_labels, gt_masks = gt_instances.labels, gt_instances.masks
+        num_queries, num_gts = cls_score.shape[0], gt_labels.shape[0]
+        coords = torch.rand((1, self.num_points, 2), device=cls_score.device)
+        keep = labelled_point_weights(labelled[None], coords)[0] > 0
+        if keep.any():  # no labelled point at all: match on every point, as mmdet
+            coords = coords[:, keep]
+        assign_result = self.assigner.assign(
+            pred_instances=InstanceData(
+                scores=cls_score, masks=sample_points(mask_pred, coords.expand(num_queries,
+                                                                               -1, -1))),
+            gt_instances=InstanceData(
+                labels=gt_labels, masks=sample_points(gt_masks.float(),
+                                                      coords.expand(num_gts, -1, -1))),
+            img_meta=img_meta)
+        sampling_result = self.sampler.sample(
+            assign_result=assign_result,
+            pred_instances=InstanceData(scores=cls_score, masks=mask_pred),
+            gt_instances=gt_instances)
+        pos_inds, gt_inds = sampling_result.pos_inds, sampling_result.pos_assigned_gt_inds
+        labels = gt_labels.new_full((self.num_queries, ), self.num_classes, dtype=torch.long)
+        labels[pos_inds] = gt_labels[gt_inds]
+        mask_weights = mask_pred.new_zeros((self.num_queries, ))
+        mask_weights[pos_inds] = 1.0
+        return (labels, gt_labels.new_ones((self.num_queries, )), gt_masks[gt_inds],
+                mask_weights, pos_inds, sampling_result.neg_inds, sampling_result,
+                labelled[None].expand(len(gt_inds), -1, -1))
+
+    def _loss_by_feat_single(self, cls_scores: Tensor, mask_preds: Tensor,
+                             batch_gt_instances, batch_img_metas: List[dict]):
+        """mmdet's losses of one decoder layer; with the images' labelled pixels, the mask BCE
+        and dice weigh each point by :func:`labelled_point_weights` (mmdet's normalisation
+        kept) and the uncertain points are drawn among labelled ones."""
+        if not batch_img_metas or LABELLED not in batch_img_metas[0]:
+            return super()._loss_by_feat_single(cls_scores, mask_preds, batch_gt_instances,
+                                                batch_img_metas)
+        (labels, label_weights, mask_targets, mask_weights, avg_factor,
+         labelled) = self.get_targets(list(cls_scores), list(mask_preds), batch_gt_instances,
+                                      batch_img_metas)[:6]
+        labels = torch.stack(labels).flatten(0, 1)
+        cls_scores = cls_scores.flatten(0, 1)
+        class_weight = cls_scores.new_tensor(self.class_weight)
+        loss_cls = self.loss_cls(cls_scores, labels, torch.stack(label_weights).flatten(0, 1),
+                                 avg_factor=class_weight[labels].sum())
+        num_total_masks = max(reduce_mean(cls_scores.new_tensor([avg_factor])), 1)
+        mask_preds = mask_preds[torch.stack(mask_weights) > 0]
+        mask_targets, labelled = torch.cat(mask_targets), torch.cat(labelled)
+        if mask_targets.shape[0] == 0:
+            return loss_cls, mask_preds.sum(), mask_preds.sum()
+        with torch.no_grad():
+            coords = uncertain_point_coords(mask_preds, labelled, self.num_points,
+                                            self.oversample_ratio, self.importance_sample_ratio)
+            point_targets = sample_points(mask_targets.float(), coords)
+            weights = labelled_point_weights(labelled, coords)
+        point_preds = sample_points(mask_preds, coords)
+        dice = weighted_dice_loss(point_preds, point_targets, weights, self.loss_dice.eps,
+                                  self.loss_dice.naive_dice)
+        loss_dice = self.loss_dice.loss_weight * weight_reduce_loss(
+            dice, None, 'mean', num_total_masks)
+        loss_mask = self.loss_mask(point_preds.reshape(-1), point_targets.reshape(-1),
+                                   weights.reshape(-1),
+                                   avg_factor=num_total_masks * self.num_points)
+        return loss_cls, loss_mask, loss_dice
+
     def get_targets(self, cls_scores_list, mask_preds_list, batch_gt_instances,
                     batch_img_metas, *args, **kwargs):
         targets = super().get_targets(cls_scores_list, mask_preds_list, batch_gt_instances,
@@ -285,11 +402,26 @@ class OVSNetHead(Mask2FormerHead):
         final = self(x, [SegDataSample(metainfo=m) for m in batch_img_metas])[-1]
         if self.ensemble is None:
             return F.softmax(final.cls, dim=-1)[..., :-1], final.masks
+        seen = None if self.training else self.text.seen()
+        return geometric_ensemble(final.cls, self.clip_logits(final.f_c), seen,
+                                  **self.ensemble), final.masks
+
+    def clip_logits(self, f_c: Tensor) -> Tensor:
+        """The frozen CLIP's logits (``... x C``) of mask-pooled embeddings ``F_C`` over the
+        current vocabulary: CLIP's own logit scale times the cosine (FC-CLIP's
+        out-of-vocabulary classifier)."""
         text = self.text.bank(self.training)
         clip_scale = self.text.clip.model.logit_scale.exp().clamp(max=100).float()
-        clip_logits = clip_scale * F.normalize(final.f_c, dim=-1) @ text.T
-        seen = None if self.training else self.text.seen()
-        return geometric_ensemble(final.cls, clip_logits, seen, **self.ensemble), final.masks
+        return clip_scale * F.normalize(f_c.float(), dim=-1) @ text.T.to(f_c.device)
+
+    def classify_regions(self, x: Sequence[Tensor], region_masks: Tensor) -> Tensor:
+        """The frozen CLIP's logits (``B x R x C``) of given regions (``B x R x h x w``
+        booleans at the head's mask resolution): mask pooling under them, as for the
+        predicted masks. With ground-truth regions this is the ceiling of what the CLIP
+        classifier can name given perfect masks (``OVSEncoderDecoder`` with
+        ``test_cfg=dict(masks='ground_truth')``)."""
+        logits = region_masks.float() * 2 - 1  # binarised at > 0 like mask logits
+        return self.clip_logits(self.pooled_clip_embeddings(x[-1], logits))
 
     def predict(self, x: Tuple[Tensor], batch_img_metas: List[dict], test_cfg: ConfigType,
                 size: Optional[Sequence[int]] = None) -> Tensor:

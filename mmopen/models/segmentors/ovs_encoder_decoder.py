@@ -3,6 +3,8 @@ vocabularies without a full-resolution tensor per class."""
 import logging
 from typing import List, Optional
 
+import torch
+import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
@@ -66,6 +68,12 @@ class OVSEncoderDecoder(EncoderDecoder):
         return self.decode_head.predict(x, batch_img_metas, self.test_cfg)
 
     def predict(self, inputs: Tensor, data_samples: Optional[List] = None):
+        masks = self.test_cfg.get('masks', 'predicted')
+        if masks == 'ground_truth':
+            return self.predict_ground_truth_regions(inputs, data_samples)
+        if masks != 'predicted':
+            raise ValueError(f"test_cfg.masks={masks!r}: use 'predicted' (the model's "
+                             "masks) or 'ground_truth' (the CLIP mask oracle).")
         if not self._chunked():
             return super().predict(inputs, data_samples)
         if data_samples is not None:
@@ -85,4 +93,38 @@ class OVSEncoderDecoder(EncoderDecoder):
                 meta.get('flip_direction') if meta.get('flip') else None, self.class_chunk,
                 self.align_corners)
             sample.set_data({'pred_sem_seg': PixelData(data=pred)})
+        return data_samples
+
+    def predict_ground_truth_regions(self, inputs: Tensor, data_samples: List) -> List:
+        """The mask oracle (``test_cfg=dict(masks='ground_truth')``): every ground-truth
+        region (one per class present, ignored pixels left out) is classified by the frozen
+        CLIP through the head's mask pooling (:meth:`OVSNetHead.classify_regions`), and its
+        pixels take that class. No trained weight enters: the mIoU of the classes never trained
+        on is the ceiling the CLIP classifier sets for them given perfect masks."""
+        if not hasattr(self.decode_head, 'classify_regions'):
+            raise ValueError("test_cfg.masks='ground_truth' needs a head that classifies "
+                             f'regions with CLIP (OVSNetHead), not {type(self.decode_head)}.')
+        if not data_samples or 'gt_sem_seg' not in data_samples[0]:
+            raise ValueError("test_cfg.masks='ground_truth' needs the ground truth in the "
+                             'test pipeline (LoadAnnotations).')
+        if getattr(self.decode_head, 'expect_pool', None) is False:
+            raise ValueError("test_cfg.masks='ground_truth' pools the CLIP's pre-head "
+                             'features: use CLIPDenseBackbone(with_pool_features=True).')
+        x = self.extract_feat(inputs)
+        ignore = getattr(self.decode_head, 'ignore_index', 255)
+        mask_size = [s // 4 for s in inputs.shape[2:]]  # the head's mask resolution
+        for i, sample in enumerate(data_samples):
+            gt = sample.gt_sem_seg.data[0]
+            present = [k for k in gt.unique().tolist() if k != ignore]
+            pred = torch.zeros_like(gt)
+            if present:
+                regions = torch.stack([gt == k for k in present]).float()[None]
+                h, w = sample.metainfo['img_shape'][:2]
+                regions = F.interpolate(regions, size=(h, w), mode='nearest')
+                regions = F.pad(regions, (0, inputs.shape[3] - w, 0, inputs.shape[2] - h))
+                small = F.interpolate(regions, size=mask_size, mode='area') > 0.5
+                logits = self.decode_head.classify_regions([f[i:i + 1] for f in x], small)
+                for k, c in zip(present, logits[0].argmax(-1).tolist()):
+                    pred[gt == k] = c
+            sample.set_data({'pred_sem_seg': PixelData(data=pred[None])})
         return data_samples

@@ -285,3 +285,98 @@ def test_stock_mask2former_config_with_ovsnet_head(weights, tmp_path):
     clip = model.decode_head.text.clip
     assert isinstance(clip, FrozenCLIP) and clip.text_only
     assert not [m for m in model.modules() if isinstance(m, FrozenCLIP)]
+
+
+# ---------------------------------------------------------------- ignore-aware mask losses
+def _ignore_case(head, ignored=True, seed=0):
+    """One 32 x 32 image: class 0 on the left, class 1 on the right, a 16 x 16 ignored block
+    in the middle (mask cells 2-5 of the 8 x 8 mask logits); query 0 predicts class 0's half,
+    query 1 class 1's, the others no object. Returns the head's inputs of one decoder layer
+    (mask logits with gradients)."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    label = torch.zeros(1, 32, 32, dtype=torch.long)
+    label[..., 16:] = 1
+    if ignored:
+        label[..., 8:24, 8:24] = 255
+    s = SegDataSample(gt_sem_seg=PixelData(data=label))
+    s.set_metainfo(dict(img_shape=(32, 32), pad_shape=(32, 32), ori_shape=(32, 32)))
+    gt, metas = head._seg_data_to_instance_data([s])
+    g = torch.Generator().manual_seed(seed)
+    q, c = head.num_queries, head.num_classes
+    cls = torch.randn(1, q, c + 1, generator=g)
+    cls[0, :, -1] += 4.0
+    cls[0, 0, 0] += 8.0
+    cls[0, 1, 1] += 8.0
+    masks = torch.randn(1, q, 8, 8, generator=g)
+    masks[0, 0, :, :4] += 3.0
+    masks[0, 1, :, 4:] += 3.0
+    return cls, masks.requires_grad_(True), gt, metas
+
+
+def _layer_losses(head, cls, masks, gt, metas, seed=11):
+    torch.manual_seed(seed)
+    return head._loss_by_feat_single(cls, masks, gt, metas)
+
+
+@pytest.fixture(scope='module')
+def heads(weights):
+    aware = build(weights, ignore_aware_mask_loss=True).decode_head
+    plain = build(weights, ignore_aware_mask_loss=False).decode_head
+    return aware, plain
+
+
+def test_ignore_aware_losses_equal_mask2formers_without_ignored_pixels(heads):
+    aware, plain = heads
+    got = _layer_losses(aware, *_ignore_case(aware, ignored=False))
+    want = _layer_losses(plain, *_ignore_case(plain, ignored=False))
+    for a, b in zip(got, want):
+        assert torch.allclose(a, b, rtol=1e-6, atol=0), (got, want)
+
+
+def test_ignored_mask_logits_change_no_loss_and_get_no_gradient(heads):
+    """Logits of mask cells inside the ignored block (one cell from its border, so that no
+    labelled point's bilinear stencil reads them) are moved: the ignore-aware losses stay
+    equal and their gradient there is zero; Mask2Former's losses move."""
+    aware, plain = heads
+    for head, blind in ((aware, False), (plain, True)):
+        cls, masks, gt, metas = _ignore_case(head)
+        losses = _layer_losses(head, cls, masks, gt, metas)
+        sum(losses).backward()
+        moved = masks.detach().clone()
+        moved[:, :, 3:5, 3:5] += torch.randn(moved.shape[:2] + (2, 2)) * 5
+        after = _layer_losses(head, cls, moved, gt, metas)
+        inside = masks.grad[:, :, 3:5, 3:5].abs().max()
+        if blind:
+            assert inside > 0 and any(not torch.equal(a, b) for a, b in zip(losses, after))
+        else:
+            assert inside == 0
+            for a, b in zip(losses, after):
+                assert torch.equal(a, b), (losses, after)
+
+
+def test_labelled_points_keep_mask2formers_bce_gradient(heads):
+    """With uniform points only (the same random points for both heads), the mask BCE's
+    gradient on labelled cells away from the ignored block is Mask2Former's, and zero inside
+    the block where Mask2Former's pushes the masks to 0."""
+    grads = []
+    for head in heads:
+        head.importance_sample_ratio = 0.0
+        try:
+            cls, masks, gt, metas = _ignore_case(head)
+            _, loss_mask, _ = _layer_losses(head, cls, masks, gt, metas)
+            loss_mask.backward()
+        finally:
+            head.importance_sample_ratio = 0.75
+        grads.append(masks.grad[0, :2])
+    aware, plain = grads
+    far = torch.ones(8, 8, dtype=torch.bool)
+    far[1:7, 1:7] = False  # cells whose points' stencils may touch the block
+    assert torch.allclose(aware[:, far], plain[:, far], rtol=1e-5, atol=1e-9)
+    assert aware[:, 3:5, 3:5].abs().max() == 0 and plain[:, 3:5, 3:5].abs().max() > 0
+
+
+def test_ignore_aware_loss_refuses_other_mask_losses(weights):
+    with pytest.raises(ValueError, match='ignore_aware_mask_loss'):
+        build(weights, ignore_aware_mask_loss=True,
+              loss_dice=dict(type='mmdet.DiceLoss', use_sigmoid=False, activate=False))

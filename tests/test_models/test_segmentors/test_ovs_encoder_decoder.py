@@ -106,3 +106,34 @@ def test_chunk_size_does_not_change_the_result(chunk):
     up = F.interpolate(masks[None], size=(32, 32), mode='bilinear').sigmoid()[0]
     logits = torch.einsum('qc,qhw->chw', probs, up)
     assert ((got == ref) | _near_ties(logits)).all()
+
+
+def test_ground_truth_mask_oracle_classifies_each_region_with_clip(tiny_clip_files):
+    """``test_cfg=dict(masks='ground_truth')``: an image that is one region takes the class
+    open_clip's own image embedding picks among the text embeddings (full-image mask pooling
+    is ``encode_image``); a second image keeps its ignored pixels out of its regions and gives
+    each of its regions one class; an unknown mode is refused."""
+    from mmengine.structures import PixelData
+    weights = tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
+    model = build(weights)
+    model.eval()
+    model.test_cfg['masks'] = 'ground_truth'
+    x = torch.randn(2, 3, 64, 64)
+    data = samples(2)
+    data[0].gt_sem_seg = PixelData(data=torch.full((1, 64, 64), 2))
+    split = torch.zeros(1, 64, 64, dtype=torch.long)
+    split[..., 32:] = 4
+    split[..., :8, :] = 255
+    data[1].gt_sem_seg = PixelData(data=split)
+    with torch.no_grad():
+        out = model.predict(x, data)
+        clip = model.backbone.clip
+        img = F.normalize(clip.model.encode_image(x[:1]), dim=-1)
+        want = (img @ model.decode_head.text.bank(False).T).argmax().item()
+    assert torch.all(out[0].pred_sem_seg.data == want)
+    pred = out[1].pred_sem_seg.data[0]
+    for k in (0, 4):
+        assert pred[split[0] == k].unique().numel() == 1
+    model.test_cfg['masks'] = 'boxes'
+    with pytest.raises(ValueError, match="test_cfg.masks='boxes'"):
+        model.predict(x, data)

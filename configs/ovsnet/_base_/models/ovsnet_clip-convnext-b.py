@@ -2,6 +2,14 @@
 # pixel decoder + transformer decoder, FC-CLIP mask pooling + GFA (per-query reading),
 # cosine classification against the CLIP text embeddings with a learnable no-object
 # embedding, Proxy Calibration. Losses: mask BCE 5, dice 5, class CE 2, proxy 1.
+# Inference: FC-CLIP's geometric ensemble of the trained classifier with the frozen CLIP's
+# mask-pooled one, alpha 0.4 (seen classes) and beta 0.8 (unseen): FC-CLIP's released
+# inference always applies it with these values (fcclip/config.py GEOMETRIC_ENSEMBLE_ALPHA /
+# _BETA, ENSEMBLE_ON_VALID_MASK False), and OVSNet is built on FC-CLIP's code and settings
+# (paper Sec. 5.2, "following previous works [26, 62]"); the paper names no other values.
+# Mask losses: ignore_aware_mask_loss=None lets OpenVocabularyHook decide from the training
+# set: off for COCO-Panoptic-133 (no annotated class held out: Mask2Former's losses, as the
+# release), on for a training set that labels held-out classes ignore.
 # The head shares the backbone's CLIP (OVSEncoderDecoder): one CLIP per model.
 clip_model = 'convnext_base_w'
 clip_weights = 'checkpoints/clip/convnext_base_w/open_clip_pytorch_model.bin'
@@ -34,6 +42,8 @@ model = dict(
         gfa_cfg=dict(reading='per_query', lam=0.2, omega=0.5, normalize=True, output='f_q'),
         mask_pooling='binary',
         no_object='embedding',
+        ensemble=dict(alpha=0.4, beta=0.8),
+        ignore_aware_mask_loss=None,
         loss_proxy=dict(type='ProxyCalibrationLoss', loss_weight=1.0, gamma=2.0),
         in_channels=clip_channels,
         strides=[4, 8, 16, 32],
