@@ -22,6 +22,16 @@ def _write_results(tour, work, data, seed, shift):
         ovsnet_seen=dict(aAcc=90.0, mIoU=81.25 + shift, mAcc=88.0),
         ovsnet_open=dict(aAcc=80.0, mIoU=55.5, mAcc=70.0, mIoU_seen=70.0,
                          mIoU_unseen=20.125 + shift, hIoU=31.26),
+        # the ensemble ablation loses 10 points of unseen mIoU in seeds 0 and 1, gains 1 in 2
+        ovsnet_in_vocab=dict(aAcc=80.0, mIoU=50.0, mAcc=70.0, mIoU_seen=70.0,
+                             mIoU_unseen=(10.125, 12.125, 25.125)[int(shift) // 2],
+                             hIoU=20.0),
+        ovsnet_plain_head=dict(aAcc=80.0, mIoU=50.0, mAcc=70.0, mIoU_seen=70.0,
+                               mIoU_unseen=15.0, hIoU=25.0),
+        ovsnet_plain_loss=dict(aAcc=80.0, mIoU=50.0, mAcc=70.0, mIoU_seen=72.0,
+                               mIoU_unseen=5.0, hIoU=9.0),
+        ovsnet_clip_regions=dict(aAcc=70.0, mIoU=45.0, mAcc=60.0, mIoU_seen=40.0,
+                                 mIoU_unseen=35.5, hIoU=37.6),
         ood_zero_shot={'id_accuracy/top1': 90.0,
                        'NegLabel/near/hendrycks/AUROC': 60.0 + shift,
                        'NegLabel/near/hendrycks/FPR95': 90.0,
@@ -52,8 +62,11 @@ def _write_results(tour, work, data, seed, shift):
     import os
     os.makedirs(osp.dirname(gen), exist_ok=True)
     with open(gen, 'w') as f:  # the generator's manifest
-        json.dump(dict(records=[dict(losses=[-12.0, -13.0, -14.0, -15.0]),
-                                dict(losses=[-11.0, -12.0, -13.0, -14.5])]), f)
+        json.dump(dict(records=[dict(losses=[-12.0, -13.0, -14.0, -15.0], neg_label='kite'),
+                                dict(losses=[-11.0, -12.0, -13.0, -14.5], neg_label='grass'),
+                                dict(losses=[-11.5, -12.0, -13.0, -14.75], neg_label='box'),
+                                dict(losses=[-11.5, -12.0, -13.0, -14.75],
+                                     neg_label='tire')]), f)
 
 
 def test_plan_of_a_seed(tmp_path):
@@ -61,7 +74,8 @@ def test_plan_of_a_seed(tmp_path):
     work, data = str(tmp_path / 'work'), str(tmp_path / 'qs')
     plan = tour.steps(work, 0, data)
     assert [s.args[0] for s in plan] == (
-        ['tools/train.py'] + ['tools/test.py'] * 4 + ['tools/synood/generate.py',
+        ['tools/train.py'] + ['tools/test.py'] * 4 + ['tools/train.py', 'tools/test.py'] * 2
+        + ['tools/test.py'] * 2 + ['tools/synood/generate.py',
                                                       'tools/train.py'] +
         ['tools/test.py'] * 3 + ['tools/train.py', 'tools/test.py',
                                  'tools/seeclip/generate_pseudo_unknowns.py', 'tools/train.py',
@@ -70,7 +84,15 @@ def test_plan_of_a_seed(tmp_path):
     assert plan[0].args[1] == tour.OVS
     other = tour.steps(work, 2, data)
     assert other[0].args[1] == osp.join(work, 'seed2', 'configs', osp.basename(tour.OVS))
-    assert other[5].args[-2] == osp.join(data + '-seed2', 'synood')
+    assert other[11].args[-2] == osp.join(data + '-seed2', 'synood')
+    # the OVSNet ablations: the ensemble off at test time, the mask oracle without weights,
+    # and two trainings of their own configs
+    by = {s.name: s for s in plan}
+    assert by['ovsnet_in_vocab'].args[-2:] == ['--cfg-options', 'model.decode_head.ensemble=None']
+    assert by['ovsnet_clip_regions'].args[2] == 'none'
+    assert by['ovsnet_clip_regions'].args[-1] == 'model.test_cfg.masks=ground_truth'
+    assert by['ovsnet_plain_head_train'].args[1] == tour.OVS_PLAIN_HEAD
+    assert by['ovsnet_plain_loss'].args[2] == 'last:' + by['ovsnet_plain_loss_train'].args[-1]
     gen = [s for s in other if s.name == 'seeclip_generate'][0]
     assert gen.fresh == osp.join(data + '-seed2', 'osdg_pseudo_unknowns')
     assert all(osp.join(work, 'seed2') in s.result for s in other if s.result)
@@ -105,12 +127,24 @@ def test_summary_means_spreads_and_claims(tmp_path):
     assert seen['seeds'] == '81.2 ; 83.2 ; 85.2'
     gen = rows[('SynOOD generation', 'OOD loss, unguided / after the guidance')]
     assert gen['value'] == '-11.50 ± 0.00 / -14.75 ± 0.00'
+    mined = rows[('SynOOD images', '% mined as a near-OOD object (kite, tire) / as a bare scene')]
+    assert mined['value'] == '50.0 ± 0.0 / 25.0 ± 0.0'
     # the near and far sets' own values (not their average), AUROC first
     neg = rows[('OOD NegLabel', 'AUROC near / far, FPR@95 near / far (open world, 96 px)')]
     assert neg['seeds'].split(' ; ')[1] == '62.0 / 82.0 / 90.0 / 50.0'
     # scores a run did not report are left out
     assert not any(method == 'OOD AdaNeg' for method, _ in rows)
+    unseen = rows[('OVSNet, in-vocabulary classifier only (ablation)',
+                   'mIoU, all 8 classes / the 2 unseen / hIoU')]
+    assert unseen['seeds'].split(' ; ')[2] == '50.0 / 25.1 / 20.0'
     claims = {(c['claim'], c['metric']): c for c in summary['claims']}
+    # ensemble 20.125 / 22.125 / 24.125 against 10.125 / 12.125 / 25.125
+    ens = claims[('The ensemble beats the in-vocabulary classifier', 'unseen mIoU')]
+    assert ens['seeds'] == '+10.00 ; +10.00 ; -1.00' and ens['holds'] == '2/3'
+    assert claims[('The ignore-aware mask loss beats Mask2Former\'s', 'unseen mIoU')][
+        'holds'] == '3/3 (established)'
+    assert claims[('OVSNet (GFA + PC) beats the plain head', 'hIoU')]['difference'] == (
+        '6.26 ± 0.00')
     # CSP 62 vs NegLabel 60 / 62 / 64 on the near set: holds for seed 0 only
     assert claims[('CSP beats NegLabel (near OOD)', 'AUROC')]['holds'] == '1/3'
     assert claims[('CSP beats NegLabel (near OOD)', 'AUROC')]['seeds'] == (

@@ -14,7 +14,10 @@ the seeds, and every "X beats its ablation" row says in how many seeds it holds.
 seed:
 
 1. OVSNet: train on the 6 seen classes of the segmentation set, then evaluate over the training
-   vocabulary and over all 8 classes (2 never trained on: their mIoU and hIoU);
+   vocabulary and over all 8 classes (2 never trained on: their mIoU and hIoU), with and
+   without FC-CLIP's ensemble; its two ablations trained the same way (the plain head without
+   GFA and PC, Mask2Former's mask loss that counts the ignored unseen objects as background);
+   and the frozen CLIP classifying the ground-truth regions (the ceiling for unseen classes);
 2. zero-shot OOD detection with the tiny CLIP on the open world (its near-OOD and far-OOD
    sets): NegLabel, CSP, AdaNeg, GL-MCM, ΔEnergy and the baselines;
 3. SynOOD: generate near-boundary OOD images from the ID training images with the tiny
@@ -32,7 +35,6 @@ show (seed ``s > 0`` runs copies of the configs pointed at its world, with its s
 printed and written to ``WORK/summary.md`` and ``WORK/summary.json``.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -50,6 +52,9 @@ sys.path.insert(0, REPO)
 
 OVS = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
 OVS_SEEN = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'
+OVS_PLAIN_HEAD = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_plain-head.py'
+OVS_PLAIN_LOSS = ('configs/ovsnet/quickstart/'
+                  'ovsnet_clip-tiny-convnext_quickstart_plain-mask-loss.py')
 OOD = 'configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py'
 OOD_CSP = 'configs/ood/quickstart/clip-tiny-convnext_csp_quickstart.py'
 SYN_GEN = 'configs/synood/quickstart/synood_generate_quickstart.py'
@@ -57,7 +62,8 @@ SYN_S2 = 'configs/synood/quickstart/synood_clip-tiny-convnext_stage2-neg-feature
 SEE_OFF = 'configs/seeclip/quickstart/seeclip_clip-tiny-vit_quickstart-shapes-cartoon.py'
 SEE_ON = ('configs/seeclip/quickstart/'
           'seeclip_clip-tiny-vit_quickstart-shapes-cartoon_pseudo-unknowns.py')
-CONFIGS = (OVS, OVS_SEEN, OOD, OOD_CSP, SYN_GEN, SYN_S2, SEE_OFF, SEE_ON)
+CONFIGS = (OVS, OVS_SEEN, OVS_PLAIN_HEAD, OVS_PLAIN_LOSS, OOD, OOD_CSP, SYN_GEN, SYN_S2, SEE_OFF,
+           SEE_ON)
 DATA = 'data/quickstart'  # the path every quickstart config names
 OOD_SETS = ('near', 'far')  # the open world's OOD sets (configs/ood/_base_/datasets)
 OOD_SCORES = ('NegLabel', 'CSP', 'AdaNeg', 'GL-MCM', 'MCM', 'DeltaEnergy', 'MSP', 'MaxLogit',
@@ -111,6 +117,7 @@ def steps(work: str, seed: int = 0, data: str = DATA) -> List[Step]:
                     out(name))
 
     ovs, s2 = osp.join(w, 'ovsnet'), osp.join(w, 'synood_stage2')
+    plain_head, plain_loss = osp.join(w, 'ovsnet_plain_head'), osp.join(w, 'ovsnet_plain_loss')
     off, on = osp.join(w, 'seeclip_off'), osp.join(w, 'seeclip_on')
     syn_data = osp.join(root, 'synood')
     pseudo = osp.join(root, 'osdg_pseudo_unknowns')  # the SeeCLIP config's out_dir
@@ -120,6 +127,20 @@ def steps(work: str, seed: int = 0, data: str = DATA) -> List[Step]:
                  f'last:{ovs}'),
         evaluate('ovsnet_open', 'OVSNet: evaluate over all 8 classes, 2 of them unseen', OVS,
                  f'last:{ovs}'),
+        evaluate('ovsnet_in_vocab', 'OVSNet without the ensemble: the trained (in-vocabulary) '
+                 'classifier alone', OVS, f'last:{ovs}', '--cfg-options',
+                 'model.decode_head.ensemble=None'),
+        evaluate('ovsnet_clip_regions', 'The frozen CLIP classifying the ground-truth regions '
+                 '(no trained weight: the ceiling for unseen classes)', OVS, 'none',
+                 '--cfg-options', 'model.test_cfg.masks=ground_truth'),
+        train('ovsnet_plain_head_train', 'OVSNet ablation: the plain head (no GFA, no PC)',
+              OVS_PLAIN_HEAD, plain_head),
+        evaluate('ovsnet_plain_head', 'The plain head over all 8 classes', OVS_PLAIN_HEAD,
+                 f'last:{plain_head}'),
+        train('ovsnet_plain_loss_train', 'OVSNet ablation: Mask2Former\'s mask loss (ignored '
+              'pixels as background)', OVS_PLAIN_LOSS, plain_loss),
+        evaluate('ovsnet_plain_loss', 'OVSNet with Mask2Former\'s mask loss over all 8 '
+                 'classes', OVS_PLAIN_LOSS, f'last:{plain_loss}'),
         evaluate('ood_zero_shot', 'Zero-shot OOD detection (every score, both conventions; '
                  'leaderboard CSV / Markdown and the raw scores)', OOD, 'none', '--csv',
                  osp.join(w, 'ood.csv'), '--markdown', osp.join(w, 'ood.md'), '--save-scores',
@@ -201,18 +222,12 @@ def command(step: Step) -> str:
     return 'python ' + ' '.join(shlex.quote(rel(a)) for a in step.args)
 
 
-def _load_tool(path: str):
-    spec = importlib.util.spec_from_file_location(
-        'mmopen_tool_' + osp.splitext(osp.basename(path))[0], osp.join(REPO, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_worker(work: str, seed: int, data: str, resume: bool) -> int:
     """Run seed ``seed``'s steps in this process (stdout is its ``tour.log``); each step's start
     and end go to ``WORK/seed<s>/progress.jsonl``."""
     import torch
+
+    from mmopen.utils.tool_main import call_main
     torch.set_num_threads(1)
     os.chdir(REPO)
     w = seed_dir(work, seed)
@@ -220,7 +235,6 @@ def run_worker(work: str, seed: int, data: str, resume: bool) -> int:
         for c in CONFIGS:
             seeded_config(c, seed, world_root(data, seed), config_of(work, seed, c))
     progress = osp.join(w, 'progress.jsonl')
-    tools = {}
 
     def note(**event):
         with open(progress, 'a') as f:
@@ -235,19 +249,8 @@ def run_worker(work: str, seed: int, data: str, resume: bool) -> int:
         note(step=step.name, event='start')
         print(f'\n===== {step.name}: {command(step)}', flush=True)
         start = time.time()
-        tool = step.args[0]
-        if tool not in tools:
-            tools[tool] = _load_tool(tool)
-        try:
-            code = tools[tool].main(step.args[1:])
-        except SystemExit as exit_:
-            code = exit_.code
-        except Exception:  # noqa: BLE001  (the traceback goes to the log)
-            import traceback
-            traceback.print_exc()
-            code = 1
-        sys.stdout.flush()
-        if code not in (None, 0):
+        code = call_main(step.args[0], step.args[1:])
+        if code != 0:
             note(step=step.name, event='failed', code=str(code))
             return 1
         note(step=step.name, event='done', seconds=round(time.time() - start, 1))
@@ -321,10 +324,13 @@ def seed_values(work: str, seed: int, data: str) -> Dict[str, float]:
         return _load(by[name].result)
 
     v = {}
-    seen, opened = res('ovsnet_seen'), res('ovsnet_open')
-    v['ovs/seen'] = seen['mIoU']
-    for k in ('mIoU', 'mIoU_unseen', 'hIoU'):
-        v[f'ovs/open/{k}'] = opened[k]
+    v['ovs/seen'] = res('ovsnet_seen')['mIoU']
+    for name, key in (('ovsnet_open', 'open'), ('ovsnet_in_vocab', 'in_vocab'),
+                      ('ovsnet_plain_head', 'plain_head'), ('ovsnet_plain_loss', 'plain_loss'),
+                      ('ovsnet_clip_regions', 'clip_regions')):
+        r = res(name)
+        for k in ('mIoU', 'mIoU_unseen', 'hIoU'):
+            v[f'ovs/{key}/{k}'] = r[k]
     ood = dict(res('ood_zero_shot'))
     ood.update({k: x for k, x in res('ood_csp').items() if k.startswith('CSP/')})
     for score in OOD_SCORES:
@@ -336,6 +342,13 @@ def seed_values(work: str, seed: int, data: str) -> Dict[str, float]:
     records = _load(by['synood_generate'].done)['records']
     v['synood/loss_unguided'] = float(np.mean([r['losses'][0] for r in records]))
     v['synood/loss_guided'] = float(np.mean([r['losses'][-1] for r in records]))
+    # what the detector's CLIP names the synthetic images (their mined negative label): a
+    # near-OOD context object, or a bare scene
+    from mmopen.testing.quickstart_data import CONTEXT_OBJECTS, SEG_BACKGROUNDS
+    for key, kind in (('near', CONTEXT_OBJECTS), ('scene', SEG_BACKGROUNDS)):
+        words = {c[0].split(',')[0] for c in kind}
+        v[f'synood/mined_{key}'] = 100.0 * float(np.mean([r['neg_label'] in words
+                                                          for r in records]))
     for name in ('synood_untuned', 'synood_tuned'):
         r = res(name)
         for m in ('AUROC', 'FPR95'):
@@ -351,13 +364,21 @@ def seed_values(work: str, seed: int, data: str) -> Dict[str, float]:
 # (label, metric description, row keys joined by " / ", decimals)
 ROWS = [
     ('OVSNet', 'mIoU, training vocabulary (6 seen classes)', ['ovs/seen'], 1),
-    ('OVSNet', 'mIoU, all 8 classes / the 2 unseen / hIoU',
-     ['ovs/open/mIoU', 'ovs/open/mIoU_unseen', 'ovs/open/hIoU'], 1),
-] + [(f'OOD {s}', 'AUROC near / far, FPR@95 near / far (open world, 96 px)',
+] + [(label, 'mIoU, all 8 classes / the 2 unseen / hIoU',
+       [f'ovs/{key}/{k}' for k in ('mIoU', 'mIoU_unseen', 'hIoU')], 1)
+      for label, key in (
+          ('OVSNet (GFA + PC, ensemble)', 'open'),
+          ('OVSNet, in-vocabulary classifier only (ablation)', 'in_vocab'),
+          ('OVSNet, plain head: no GFA, no PC (ablation)', 'plain_head'),
+          ('OVSNet, Mask2Former\'s mask loss (ablation)', 'plain_loss'),
+          ('Frozen CLIP on ground-truth regions (ceiling)', 'clip_regions'))] + [
+    (f'OOD {s}', 'AUROC near / far, FPR@95 near / far (open world, 96 px)',
        [f'ood/{s}/{o}/{m}' for m in ('AUROC', 'FPR95') for o in OOD_SETS], 1)
       for s in OOD_SCORES] + [
     ('SynOOD generation', 'OOD loss, unguided / after the guidance',
      ['synood/loss_unguided', 'synood/loss_guided'], 2),
+    ('SynOOD images', '% mined as a near-OOD object (kite, tire) / as a bare scene',
+     ['synood/mined_near', 'synood/mined_scene'], 1),
     ('SynOOD: NegLabel, negatives untuned (ablation)', 'AUROC / FPR@95, mean of 2 OOD sets',
      ['synood_untuned/AUROC', 'synood_untuned/FPR95'], 1),
     ('SynOOD: NegLabel, stage-2 features', 'AUROC / FPR@95, mean of 2 OOD sets',
@@ -375,6 +396,12 @@ ROWS = [
 
 # (claim, metric, method key, ablation key, higher is better)
 CLAIMS = [
+    ('OVSNet (GFA + PC) beats the plain head', 'hIoU', 'ovs/open/hIoU',
+     'ovs/plain_head/hIoU', True),
+    ('The ensemble beats the in-vocabulary classifier', 'unseen mIoU', 'ovs/open/mIoU_unseen',
+     'ovs/in_vocab/mIoU_unseen', True),
+    ('The ignore-aware mask loss beats Mask2Former\'s', 'unseen mIoU',
+     'ovs/open/mIoU_unseen', 'ovs/plain_loss/mIoU_unseen', True),
     *[(f'{method} beats {ablation} ({o} OOD)', label, f'ood/{mk}/{o}/{m}', f'ood/{ak}/{o}/{m}',
        hi)
       for method, mk, ablation, ak in (
