@@ -191,4 +191,4 @@ def seeclip_assets(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable)
     return dict(root=root, osdg=osp.join(root, 'osdg'), env=env,
                 clip=osp.join(root, 'tiny_clip_vit_osdg.safetensors'),
-                inpaint=osp.join(root, 'tiny_inpaint_osdg'))
+                inpaint=osp.join(root, 'tiny_inpaint'))

@@ -13,9 +13,10 @@ Classification, ID and OOD (ImageNet layout: class folders named by WordNet id, 
     OUT/cls/imagenet/{train,val}/<wnid>/<wnid>_000000.JPEG
     OUT/cls/imagenet/meta/{train,val}.txt     "<wnid>/<file> <label>" per line
     OUT/cls/imagenet/meta/classes.txt         class names, index order (ImageNet-1k names)
-    OUT/cls/imagenet/meta/context_captions.jsonl  each image's scene without its object
-                                              ({"image": "train/<wnid>/<file>", "caption":
-                                              "grass"}), standing in for SynOOD's MLLM
+    OUT/cls/imagenet/meta/context_captions.jsonl  each image's context elements, its object
+                                              left out ({"image": "train/<wnid>/<file>",
+                                              "caption": "kite, grass"}), standing in for
+                                              SynOOD's MLLM
     OUT/cls/ood/<set>/images/<set>_000000.jpg
     OUT/cls/ood/<set>/list.txt                "images/<file>" per line
 
@@ -23,7 +24,11 @@ Classes are learnable: each is a shape with its own colour on a textured backgro
 segmentation, the backgrounds are classes too). Every image, segmentation or classification, is
 drawn on the same three backgrounds (``wall``: grey stripes, ``grass``: green noise, ``floor``:
 brown checker; classification jitters their colour), so the far-OOD ``textures`` set is the ID
-images' scenes without their objects: the near-boundary case SynOOD synthesises. Two segmentation
+images' scenes without their objects. The near-OOD ``shapes`` set shows crosses and diamonds;
+SynOOD's context prompts name, besides each ID image's scene, one of the two context objects
+(:data:`CONTEXT_OBJECTS`: ``kite``, a magenta diamond that shares its colour with an ID class,
+and ``tire``, an orange ring that shares its shape with one), so that the images it synthesises
+replace the object with a near-OOD object in the same scene, as the paper's. Two segmentation
 classes (``kite``, a magenta diamond, and ``tire``, an orange ring) are *unseen*: open-vocabulary
 models train on the 6 seen classes only
 (``VocabSegDataset(vocabulary=classes_seen.txt, annotation_vocabulary=classes.txt)``
@@ -55,7 +60,7 @@ from mmopen.utils.io import atomic_path
 from .drawing import paint, shape_mask, texture, to_uint8
 from .ood_world import write_ood_world
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # Segmentation: (vocabulary line, kind, RGB). Backgrounds are textures, objects are shapes.
 SEG_BACKGROUNDS: List[Tuple[str, str, Tuple[int, int, int]]] = [
@@ -72,6 +77,11 @@ SEG_OBJECTS: List[Tuple[str, str, Tuple[int, int, int]]] = [
 ]
 SEG_CLASSES = SEG_BACKGROUNDS + SEG_OBJECTS  # label k + 1 is SEG_CLASSES[k]
 SEG_UNSEEN = ('kite', 'tire, tyre')
+# SynOOD's context elements: objects of this world that stand in a scene and are no ID class
+# of the classification set, each sharing a shape or a colour with one (near OOD): the
+# segmentation set's two unseen objects. An ID image's context names one of them with its scene
+# ("kite, grass"), as an MLLM lists the elements around a photo's subject.
+CONTEXT_OBJECTS = [c for c in SEG_OBJECTS if c[0] in SEG_UNSEEN]
 
 # Classification ID classes: (WordNet id, ImageNet-1k index, shape, RGB).
 CLS_CLASSES: List[Tuple[str, int, str, Tuple[int, int, int]]] = [
@@ -127,6 +137,23 @@ def make_cls_sample(rng: np.random.Generator, size: int, shape: str,
     return (img, which) if return_background else img
 
 
+def context_caption(index: int, which_background: int) -> str:
+    """The context of the ``index``-th ID image drawn on background ``which_background``: a
+    context object (alternating) and the scene, e.g. ``"kite, grass"``."""
+    obj = CONTEXT_OBJECTS[index % len(CONTEXT_OBJECTS)][0].split(',')[0]
+    return f'{obj}, {SEG_BACKGROUNDS[which_background][0].split(",")[0]}'
+
+
+def context_scene(rng: np.random.Generator, size: int, index: int, which_background: int
+                  ) -> np.ndarray:
+    """An image of what :func:`context_caption` names: its context object, at an ID object's
+    size, on its scene (the colours jittered as the ID images')."""
+    _, shape, rgb = CONTEXT_OBJECTS[index % len(CONTEXT_OBJECTS)]
+    img = background(rng, size, which_background)
+    paint(img, shape_mask(rng, size, shape, (0.25, 0.4)), rgb, rng)
+    return to_uint8(img)
+
+
 def write_seg(root: str, rng: np.random.Generator, size: int, counts: Dict[str, int]) -> None:
     for split, n in counts.items():
         os.makedirs(osp.join(root, 'images', split))
@@ -161,10 +188,11 @@ def write_cls(root: str, rng: np.random.Generator, size: int, counts: Dict[str, 
                                           quality=95)
                 lines.append(f'{wnid}/{fname} {label}\n')
                 captions.append(dict(image=f'{split}/{wnid}/{fname}',
-                                     caption=SEG_BACKGROUNDS[which][0].split(',')[0]))
+                                     caption=context_caption(i, which)))
         with open(osp.join(base, 'meta', f'{split}.txt'), 'w') as f:
             f.writelines(lines)
-    # what an MLLM would say of each image without its object (SynOOD's context prompts)
+    # what an MLLM would list around each image's object: a context object and the scene
+    # (SynOOD's context prompts)
     with open(osp.join(base, 'meta', 'context_captions.jsonl'), 'w') as f:
         f.writelines(json.dumps(c) + '\n' for c in captions)
     with open(osp.join(base, 'meta', 'classes.txt'), 'w') as f:

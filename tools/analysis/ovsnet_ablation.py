@@ -70,9 +70,11 @@ def world(seed: int, data: str) -> str:
     if not osp.isfile(osp.join(root, 'manifest.json')) or not osp.isfile(clip):
         log = osp.join(root + '.ovsnet_ablation.log')
         os.makedirs(osp.dirname(log), exist_ok=True)
-        run(['tools/misc/make_quickstart_data.py', root, '--seed', str(seed)], log)
-        run(['tools/misc/make_tiny_clip.py', '--model', 'mmopen-tiny-convnext', '--pretrain-on',
-             root, '--out', clip, '--seed', str(seed)], log)
+        # the first two steps of `make quickstart-data` (the data, the tiny ConvNeXt CLIP), as
+        # tools/misc/setup_quickstart.py runs them
+        from mmopen.utils.tool_main import load_tool
+        for _, step, _ in load_tool('tools/misc/setup_quickstart.py').plan(root, seed)[:2]:
+            run(step, log)
     return root
 
 

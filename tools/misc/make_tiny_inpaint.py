@@ -1,11 +1,14 @@
 """Write a tiny Stable-Diffusion-2-inpainting-compatible model folder (UNet, VAE, CLIP text
-encoder, tokenizer, DDIM scheduler) for SynOOD's tests and quickstart; with ``--pretrain-on``,
-its VAE and UNet are first trained on the quickstart's ID images (see
-:mod:`mmopen.testing.tiny_diffusion`). The folder is what a real release looks like, so SynOOD
-loads it with ``from_pretrained(PATH)`` like real weights.
+encoder, tokenizer, DDIM scheduler) for SynOOD's and SeeCLIP's tests and quickstart; with
+``--pretrain-on``, its VAE and UNet are first trained on the images of one or more quickstart
+data folders (the classification images of ``data/quickstart``, the shapes in four styles of
+``data/quickstart/osdg``; see :mod:`mmopen.testing.tiny_diffusion`). The folder is what a real
+release looks like, so SynOOD and SeeCLIP load it with ``from_pretrained(PATH)`` like real
+weights.
 
     python tools/misc/make_tiny_inpaint.py --out data/quickstart/tiny_inpaint \\
-        [--pretrain-on data/quickstart] [--vae-steps 1200] [--unet-steps 1500] [--seed 0] [--force]
+        [--pretrain-on data/quickstart data/quickstart/osdg] [--vae-steps N] [--unet-steps N]
+        [--seed 0] [--force]
 
 An existing folder made the same way (``OUT/mmopen_tiny.json`` records how) is kept.
 """
@@ -16,25 +19,30 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
-from mmopen.testing.tiny_diffusion import (RECIPE_VERSION, quickstart_pairs,  # noqa: E402
-                                           write_tiny_inpaint)
+from mmopen.testing.tiny_diffusion import (RECIPE_VERSION, UNET_STEPS, VAE_STEPS,  # noqa: E402
+                                           quickstart_pairs, write_tiny_inpaint)
 from mmopen.utils.io import read_json_if_exists as _read_json  # noqa: E402
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--pretrain-on', metavar='DATA',
-                        help='train the VAE and UNet on the quickstart data in DATA first')
-    parser.add_argument('--vae-steps', type=int, default=1200)
-    parser.add_argument('--unet-steps', type=int, default=1500)
+    parser.add_argument('--pretrain-on', metavar='DATA', nargs='+',
+                        help='train the VAE and UNet on the quickstart data in these folders '
+                        'first')
+    parser.add_argument('--vae-steps', type=int, default=VAE_STEPS)
+    parser.add_argument('--unet-steps', type=int, default=UNET_STEPS)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--force', action='store_true', help='replace an existing folder')
     args = parser.parse_args(argv)
-    data = _read_json(osp.join(args.pretrain_on, 'manifest.json')) if args.pretrain_on else None
-    if args.pretrain_on and data is None:
-        raise SystemExit(f'{args.pretrain_on} has no manifest.json: write the quickstart data '
-                         'there first (tools/misc/make_quickstart_data.py).')
+    data = None
+    if args.pretrain_on:
+        data = [_read_json(osp.join(d, 'manifest.json')) for d in args.pretrain_on]
+        missing = [d for d, m in zip(args.pretrain_on, data) if m is None]
+        if missing:
+            raise SystemExit(f'{missing} hold no manifest.json: write the quickstart data there '
+                             'first (tools/misc/make_quickstart_data.py, '
+                             'make_osdg_quickstart_data.py).')
     recipe = dict(version=RECIPE_VERSION, seed=args.seed, data=data,
                   vae_steps=args.vae_steps if data else 0,
                   unet_steps=args.unet_steps if data else 0)
@@ -46,7 +54,11 @@ def main(argv=None) -> int:
         print(f'{args.out} was made from other data or settings: rewriting it.')
     images = prompts = None
     if args.pretrain_on:
-        images, prompts = quickstart_pairs(args.pretrain_on)
+        images, prompts = [], []
+        for folder in args.pretrain_on:
+            more_images, more_prompts = quickstart_pairs(folder)
+            images += more_images
+            prompts += more_prompts
         print(f'Pre-training the tiny inpainting model on {len(images)} quickstart images ...')
     write_tiny_inpaint(args.out, images, prompts, seed=args.seed,
                        extra_files={'mmopen_recipe.json': recipe},

@@ -16,15 +16,19 @@ seconds):
 3. ``mine_neg_labels.py``: NegLabel's and CSP's pools from the open world's lexicon (WordNet's
    file format), and the negatives the tiny CLIP knows among the segmentation classes (SynOOD's);
    redone when the CLIP is newer;
-4. ``make_tiny_inpaint.py`` (SynOOD's tiny inpainting model), ``--seed s``; a SynOOD data set
-   generated with an older model or older negatives is removed (the tour makes it anew);
-5. ``make_osdg_quickstart_data.py``, ``make_tiny_clip.py`` (the tiny ViT) and
-   ``make_tiny_inpaint.py`` on the shapes in four styles (SeeCLIP), ``--seed s``.
+4. ``make_osdg_quickstart_data.py`` and ``make_tiny_clip.py`` (the tiny ViT) on the shapes in
+   four styles (SeeCLIP), ``--seed s``;
+5. ``make_tiny_inpaint.py``: one tiny inpainting model pre-trained on both the classification
+   images and the shapes in four styles, serving SynOOD and SeeCLIP (as one real diffusion
+   model would), ``--seed s``; a SynOOD data set generated with an older model or older
+   negatives is removed (the tour makes it anew).
 
 Seeds run in parallel (``--jobs``, default: one process per seed), each process with one
 thread: these tiny models are dominated by per-operation overhead, so two single-threaded
-processes do twice the work of one process with two threads. Each world's output goes to
-``ROOT[-seed<s>]/setup.log``; a line per finished step is printed. A finished world records a
+processes do twice the work of one process with two threads. A world's process runs its steps'
+tools in itself (their ``main``, with the arguments above), so the stack is imported once per
+world, not once per step. Each world's output goes to ``ROOT[-seed<s>]/setup.log``; a line per
+finished step is printed. A finished world records a
 digest of the code that made it and of its steps (``setup_stamp.json``); while both are
 unchanged, a later run skips it without starting any tool.
 """
@@ -41,6 +45,7 @@ import time
 from typing import List, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CLIP_STEPS = 500  # the tiny ConvNeXt CLIP's pre-training steps
 
 
 def world_root(root: str, seed: int) -> str:
@@ -69,7 +74,7 @@ def plan(root: str, seed: int) -> List[Tuple[str, List[str], str]]:
         ('data', ['tools/misc/make_quickstart_data.py', root] + s, ''),
         ('tiny CLIP (ConvNeXt)', ['tools/misc/make_tiny_clip.py', '--model',
                                   'mmopen-tiny-convnext', '--pretrain-on', root, '--out',
-                                  clip, '--steps', '1000'] + s, ''),
+                                  clip, '--steps', str(CLIP_STEPS)] + s, ''),
         ('NegLabel pool', mine_world + ['--out', osp.join(world, 'neg_labels.txt')],
          'world/neg_labels.txt'),
         ('CSP pool', mine_world + ['--method', 'csp', '--superclass-seed', str(seed), '--out',
@@ -79,15 +84,13 @@ def plan(root: str, seed: int) -> List[Tuple[str, List[str], str]]:
                                     '--out',
                                     osp.join(root, 'cls', 'neg_labels_known.txt')],
          'cls/neg_labels_known.txt'),
-        ('tiny inpainting model', ['tools/misc/make_tiny_inpaint.py', '--out',
-                                   osp.join(root, 'tiny_inpaint'), '--pretrain-on', root] + s, ''),
         ('shapes in four styles', ['tools/misc/make_osdg_quickstart_data.py', osdg] + s, ''),
         ('tiny CLIP (ViT)', ['tools/misc/make_tiny_clip.py', '--model', 'mmopen-tiny-vit',
                              '--pretrain-on', osdg, '--out',
                              osp.join(root, 'tiny_clip_vit_osdg.safetensors')] + s, ''),
-        ('tiny inpainting model (styles)', ['tools/misc/make_tiny_inpaint.py', '--out',
-                                            osp.join(root, 'tiny_inpaint_osdg'), '--pretrain-on',
-                                            osdg] + s, ''),
+        ('tiny inpainting model', ['tools/misc/make_tiny_inpaint.py', '--out',
+                                   osp.join(root, 'tiny_inpaint'), '--pretrain-on', root,
+                                   osdg] + s, ''),
     ]
 
 
@@ -135,33 +138,49 @@ def drop_stale_synood(root: str) -> None:
         shutil.rmtree(synood)
 
 
-def build_world(root: str, seed: int, report, env: dict) -> None:
-    if up_to_date(root, seed):
-        report(seed, 'world (every step)', None)
-        return
-    if osp.exists(stamp_path(root)):
-        os.remove(stamp_path(root))
-    os.makedirs(root, exist_ok=True)
-    log_path = osp.join(root, 'setup.log')
-    clip = osp.join(root, 'tiny_clip_convnext.safetensors')
-    with open(log_path, 'a') as log:
-        for name, args, target in plan(root, seed):
-            if target and not older(osp.join(root, target), clip):
-                report(seed, name, None)
-                continue
-            start = time.time()
-            log.write(f'\n$ python {" ".join(args)}\n')
-            log.flush()
-            proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
-            if proc.returncode != 0:
-                raise RuntimeError(f'seed {seed}: {name} failed (exit {proc.returncode}); its '
-                                   f'output is at the end of {log_path}.')
-            if name == 'tiny inpainting model':
-                drop_stale_synood(root)
-            report(seed, name, time.time() - start)
+def build_world(root: str, seed: int, report) -> None:
+    """Make seed ``seed``'s world in ``root``, each step a tool's ``main`` run in this process
+    (``report(step, seconds or None)`` after each; ``None``: up to date)."""
     from mmopen.utils.io import write_json_atomic
+    from mmopen.utils.tool_main import call_main
+    clip = osp.join(root, 'tiny_clip_convnext.safetensors')
+    for name, args, target in plan(root, seed):
+        if target and not older(osp.join(root, target), clip):
+            report(name, None)
+            continue
+        start = time.time()
+        print(f'\n$ python {" ".join(args)}', flush=True)
+        code = call_main(args[0], args[1:])
+        if code != 0:
+            raise RuntimeError(f'seed {seed}: {name} failed (exit {code}); its output is at the '
+                               f'end of {osp.join(root, "setup.log")}.')
+        if name == 'tiny inpainting model':
+            drop_stale_synood(root)
+        report(name, time.time() - start)
     write_json_atomic(dict(seed=seed, digest=world_digest(root, seed)), stamp_path(root))
+
+
+def run_worker(root: str, seed: int) -> int:
+    """The process that makes one world: its output goes to ``ROOT/setup.log``, one JSON line
+    per finished step to the parent (this process's original stdout)."""
+    import torch
+    torch.set_num_threads(1)
+    os.chdir(REPO)
+    os.makedirs(root, exist_ok=True)
+    progress = os.fdopen(os.dup(1), 'w', buffering=1)
+    with open(osp.join(root, 'setup.log'), 'ab', buffering=0) as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+
+    def report(step, seconds):
+        progress.write(json.dumps(dict(step=step, seconds=seconds)) + '\n')
+
+    try:
+        build_world(root, seed, report)
+    except Exception as err:  # noqa: BLE001  (reported to the parent with the log's path)
+        progress.write(json.dumps(dict(error=str(err))) + '\n')
+        return 1
+    return 0
 
 
 def main(argv=None) -> int:
@@ -170,11 +189,14 @@ def main(argv=None) -> int:
     p.add_argument('--jobs', type=int, help='worlds made at once (default: one per seed)')
     p.add_argument('--root', default='data/quickstart', help='seed 0\'s folder; seed s goes '
                    'to ROOT-seed<s>')
+    p.add_argument('--worker', type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    root = args.root if osp.isabs(args.root) else osp.join(REPO, args.root)
+    if args.worker is not None:
+        return run_worker(world_root(root, args.worker), args.worker)
     if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
         raise SystemExit(f'--seeds {args.seeds}: give distinct seeds >= 0.')
     jobs = max(1, args.jobs or len(args.seeds))
-    root = args.root if osp.isabs(args.root) else osp.join(REPO, args.root)
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
     lock = threading.Lock()
     start = time.time()
@@ -187,6 +209,28 @@ def main(argv=None) -> int:
 
     errors, pending = [], list(args.seeds)
 
+    def make(seed):
+        wroot = world_root(root, seed)
+        if up_to_date(wroot, seed):
+            report(seed, 'world (every step)', None)
+            return
+        if osp.exists(stamp_path(wroot)):
+            os.remove(stamp_path(wroot))
+        proc = subprocess.Popen([sys.executable, osp.abspath(__file__), '--worker', str(seed),
+                                 '--root', root], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                text=True)
+        failed = None
+        for line in proc.stdout:
+            event = json.loads(line)
+            if 'error' in event:
+                failed = event['error']
+            else:
+                report(seed, event['step'], event['seconds'])
+        if proc.wait() != 0:
+            log = osp.join(wroot, 'setup.log')
+            raise RuntimeError(failed or f'seed {seed}: the world\'s process failed (exit '
+                               f'{proc.returncode}); its output is at the end of {log}.')
+
     def worker():
         while True:
             with lock:
@@ -194,7 +238,7 @@ def main(argv=None) -> int:
                     return
                 seed = pending.pop(0)
             try:
-                build_world(world_root(root, seed), seed, report, env)
+                make(seed)
             except Exception as err:  # noqa: BLE001  (reported below, with the log's path)
                 with lock:
                     errors.append(str(err))

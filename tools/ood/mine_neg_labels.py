@@ -116,7 +116,11 @@ def main(argv=None) -> int:
 
     disable_progress(args.no_progress)
 
-    logger = MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO)
+    # one logger per process (a second run in the same process, as the quickstart's set-up
+    # runs its tools, reuses it)
+    logger = (MMLogger.get_instance('mine_neg_labels')
+              if MMLogger.check_instance_created('mine_neg_labels') else
+              MMLogger.get_instance('mine_neg_labels', log_level=logging.INFO))
     start = time.time()
     pool = args.pool or ('adaneg' if args.method == 'adaneg' else 'all')
     exclude = check_lexnames([n.strip() for n in args.exclude_lexnames.split(',') if n.strip()])

@@ -17,13 +17,14 @@ pseudo_dir = 'data/quickstart/osdg_pseudo_unknowns'
 # labelled unknown); three token-guidance updates of the noise (step in the unscaled-latent
 # units of mmopen.diffusion.GuidanceSettings). Measured over 3 seeds in configs/seeclip/README.md.
 pseudo_unknown_generation = dict(
-    inpaint_model='data/quickstart/tiny_inpaint_osdg',
+    inpaint_model='data/quickstart/tiny_inpaint',
     sigma=0.2,
     prompt='A {domain} image of a shape',
     guidance=dict(strength=0.8, steps=20, guidance_scale=7.5, outer_iters=3, step_size=1.7),
     resolution=32,
     per_group=4,
     seed=0,
+    batch_size=8,  # images per call of the inpainting model (each treated alone)
     image_format='png',
     out_dir=pseudo_dir)
 # a quarter of the pseudo-unknowns (one per source domain and class) is held out with the

@@ -31,6 +31,9 @@ synood = dict(
 seed_data = dict(data_root='data/quickstart/cls/imagenet', ann_file='meta/train.txt',
                  data_prefix='train', k=8)
 seed = 0
+# 8 images per call of the inpainting model (each image of a batch is treated alone: the same
+# images up to floating-point rounding as one at a time, ~3x faster on 2 cores)
+batch_size = 8
 image_format = 'png'
 out_dir = 'data/quickstart/synood'
 custom_imports = dict(imports=['mmopen'], allow_failed_imports=False)
