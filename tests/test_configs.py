@@ -74,7 +74,7 @@ def test_config_builds(path, tiny_clip_files, tmp_path):
         from mmopen.osdg.seeclip import PseudoUnknownGenerator
         gen = cfg.pseudo_unknown_generation
         known = set(inspect.signature(PseudoUnknownGenerator).parameters) | {
-            'per_group', 'seed', 'image_format', 'out_dir', 'fp16'}
+            'per_group', 'seed', 'image_format', 'out_dir', 'fp16', 'batch_size'}
         assert set(gen) <= known, set(gen) - known
         GuidanceSettings.from_dict(gen.get('guidance'))
         assert gen.get('out_dir') and '{domain}' in gen.get('prompt', '{domain}')
