@@ -99,13 +99,13 @@ browser:
 
 # The test suite's pre-trained inputs (tests/assets.py: the quickstart worlds and the tiny CLIP
 # and inpainting models pre-trained on them), built once per machine and code version into
-# $MMOPEN_TEST_ASSETS (~/.cache/mmopen/test-assets; ~20 min on 2 cores when none is there) and
+# $MMOPEN_TEST_ASSETS (~/.cache/mmopen/test-assets; ~6 min on 2 cores when none is there) and
 # reused while the code that builds them is unchanged.
 test-assets: $(STAMPS)/tests
 	HF_HUB_OFFLINE=1 $(BIN)/python -m tests.assets
 
 # The quickstart worlds, one per seed (seed 0 in $(QS_DIR), seed s in $(QS_DIR)-seed<s>): the
-# synthetic data, the tiny CLIPs and inpainting models pre-trained on it, the mined negative
+# synthetic data, the tiny CLIPs and the inpainting model pre-trained on it, the mined negative
 # pools; made in parallel, each step redone only when out of date (tools/misc/setup_quickstart.py).
 QS_SEEDS ?= 0 1 2
 quickstart-data: install

@@ -89,7 +89,7 @@ def pytest_configure(config):
 
 # fixtures that copy an entry of tests/assets.py -> the entry
 ASSET_FIXTURES = {'quickstart_data': 'quickstart', 'synood_asset': 'synood',
-                  'world_data': 'world', 'seeclip_assets': 'seeclip'}
+                  'world_data': 'world', 'seeclip_assets': 'seeclip', 'ovsnet_world': 'ovsnet'}
 
 
 def pytest_collection_finish(session):
@@ -161,6 +161,15 @@ def quickstart_data(tmp_path_factory):
     machine and code version (``tests/assets.py``)."""
     from tests.assets import private_copy
     return osp.join(private_copy('quickstart', str(tmp_path_factory.mktemp('qs'))),
+                    'quickstart')
+
+
+@pytest.fixture(scope='session')
+def ovsnet_world(tmp_path_factory):
+    """A copy of a quickstart world's data and tiny ConvNeXt CLIP of seed :data:`TEST_SEED`,
+    made as ``make quickstart-data`` makes them (``tests/assets.py``)."""
+    from tests.assets import private_copy
+    return osp.join(private_copy('ovsnet', str(tmp_path_factory.mktemp('ovs_world'))),
                     'quickstart')
 
 

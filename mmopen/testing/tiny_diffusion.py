@@ -12,7 +12,7 @@ path a real model takes (``from_pretrained(PATH)``). The components are built fr
 
 Random weights make no image at all, so :func:`pretrain_tiny_inpaint` trains the VAE as an
 autoencoder and then the UNet to denoise, on images given to it (a world's: SynOOD's context
-scenes and the shapes in four styles, :func:`quickstart_pairs`): 1200 + 1000 steps on CPU,
+scenes and the shapes in four styles, :func:`quickstart_pairs`): 1200 + 1500 steps on CPU,
 enough for inpainting at strength < 1 to give back an image with the seed's layout. It is a toy
 model of real images, not a generator of any quality.
 """
@@ -36,7 +36,7 @@ from .quickstart_data import CONTEXT_OBJECTS, SEG_BACKGROUNDS, context_caption, 
 RECIPE_VERSION = 3
 # pre-training steps of the VAE and the UNet (tools/misc/make_tiny_inpaint.py's defaults)
 VAE_STEPS = 1200
-UNET_STEPS = 1000
+UNET_STEPS = 1500
 
 TINY_UNET = dict(
     sample_size=8, in_channels=9, out_channels=4, layers_per_block=1,

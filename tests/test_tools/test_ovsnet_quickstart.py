@@ -1,7 +1,7 @@
-"""The OVSNet quickstart through the tools: training on the seen classes beats the untrained
-model by a clear margin on them, the unseen classes are recognised above what the untrained
-model does, another vocabulary file works without code changes, and one- and two-process
-evaluation agree."""
+"""The OVSNet quickstart through the tools, on a quickstart world of seed ``MMOPEN_TEST_SEED``:
+training on the seen classes beats the untrained model by a clear margin on them, the unseen
+classes are recognised far above what the untrained model does, another vocabulary file works
+without code changes, and one- and two-process evaluation agree."""
 import glob
 import json
 import os
@@ -21,7 +21,7 @@ QS_SEEN = osp.join(REPO, 'configs', 'ovsnet', 'quickstart',
 ITERS = 240
 # Evaluation in one process or two (batches of another size): kernels may round the last bit
 # differently, which can flip pixels whose two best classes tie; 0.1 point of mIoU is a few
-# tens of the 16 x 128 x 128 validation pixels.
+# tens of the 32 x 128 x 128 validation pixels.
 METRIC_ATOL = 0.1
 
 
@@ -50,10 +50,10 @@ def _cfg(folder, base, seg, weights):
 
 
 @pytest.fixture(scope='module')
-def ovs(quickstart_data, tmp_path_factory):
+def ovs(ovsnet_world, tmp_path_factory):
     folder = tmp_path_factory.mktemp('ovs')
-    seg = osp.join(quickstart_data, 'seg')
-    weights = osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')
+    seg = osp.join(ovsnet_world, 'seg')
+    weights = osp.join(ovsnet_world, 'tiny_clip_convnext.safetensors')
     open_cfg = _cfg(folder, QS, seg, weights)
     # the seen-vocabulary evaluation config, pointed at the same data (its own vocabularies)
     seen_cfg = folder / 'seen.py'
@@ -102,10 +102,14 @@ def test_training_beats_the_untrained_model_on_seen_and_unseen_classes(ovs):
     assert trained['mIoU'] > 60, trained['mIoU']
     opened, _ = _test(ovs, ovs['open'], ovs['ckpt'], 'trained_open')
     untrained_open, _ = _test(ovs, ovs['open'], 'none', 'untrained_open')
-    # the 2 classes never trained on: recognised through CLIP's text and image features
-    assert opened['mIoU_unseen'] > untrained_open['mIoU_unseen'] + 3, (
+    # the 2 classes never trained on: masks that cover them (the ignore-aware mask losses) and
+    # CLIP's say on them (FC-CLIP's ensemble). Measured with one thread, 240 iterations, on the
+    # worlds of seeds 0 / 3 / 4: unseen mIoU 40.8 / 21.2 / 30.7 against the untrained model's
+    # 0.0 / 0.0 / 1.3, hIoU 53.0 / 33.5 / 44.3 against 0.0 / 0.0 / 2.5 (with Mask2Former's
+    # losses the tour's seeds 0-2 lose 13 to 30 points of unseen mIoU)
+    assert opened['mIoU_unseen'] > untrained_open['mIoU_unseen'] + 12, (
         untrained_open['mIoU_unseen'], opened['mIoU_unseen'])
-    assert opened['hIoU'] > untrained_open['hIoU'], (untrained_open, opened)
+    assert opened['hIoU'] > untrained_open['hIoU'] + 20, (untrained_open, opened)
 
 
 def test_other_vocabulary_file_without_code_changes(ovs):
@@ -155,7 +159,8 @@ def test_inferencer_matches_tools_test_and_takes_a_vocabulary_per_call(ovs):
                                      show_progress=False)
         assert len(seg.vocabulary) == 8
         got = seg(paths, batch_size=4)['predictions']
-        assert len(got) == len(ref) == 16
+        val = os.listdir(osp.join(ovs['seg'], 'images', 'validation'))
+        assert len(got) == len(ref) == len(val)
         for r, g in zip(ref, got):
             assert np.array_equal(g['sem_seg'], r['pred_sem_seg']['data'][0].numpy())
         seen = osp.join(ovs['seg'], 'classes_seen.txt')
