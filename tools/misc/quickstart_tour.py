@@ -371,7 +371,7 @@ ROWS = [
           ('OVSNet, in-vocabulary classifier only (ablation)', 'in_vocab'),
           ('OVSNet, plain head: no GFA, no PC (ablation)', 'plain_head'),
           ('OVSNet, Mask2Former\'s mask loss (ablation)', 'plain_loss'),
-          ('Frozen CLIP on ground-truth regions (ceiling)', 'clip_regions'))] + [
+          ('Frozen CLIP on ground-truth regions (reference)', 'clip_regions'))] + [
     (f'OOD {s}', 'AUROC near / far, FPR@95 near / far (open world, 96 px)',
        [f'ood/{s}/{o}/{m}' for m in ('AUROC', 'FPR95') for o in OOD_SETS], 1)
       for s in OOD_SCORES] + [
