@@ -145,11 +145,18 @@ def test_summary_means_spreads_and_claims(tmp_path):
         'holds'] == '3/3 (established)'
     assert claims[('OVSNet (GFA + PC) beats the plain head', 'hIoU')]['difference'] == (
         '6.26 ± 0.00')
-    # CSP 62 vs NegLabel 60 / 62 / 64 on the near set: holds for seed 0 only
+    # CSP 62 vs NegLabel 60 / 62 / 64 on the near set: holds for seed 0 only (seed 1's
+    # difference is 0: a tie)
     assert claims[('CSP beats NegLabel (near OOD)', 'AUROC')]['holds'] == '1/3'
     assert claims[('CSP beats NegLabel (near OOD)', 'AUROC')]['seeds'] == (
         '+2.00 ; +0.00 ; -2.00')
     assert claims[('CSP beats NegLabel (near OOD)', 'FPR@95')]['holds'] == '3/3 (established)'
+    # a difference of rounding size is a tie: CSP 90 against NegLabel 90 + 1e-13 on the far set
+    # would otherwise count as a win for CSP
+    summary_near_tie = tour.summary({0: {'ood/CSP/far/AUROC': 90.0 + 1e-13,
+                                         'ood/NegLabel/far/AUROC': 90.0}})[1]
+    tie = [c for c in summary_near_tie if c['claim'] == 'CSP beats NegLabel (far OOD)'][0]
+    assert tie['holds'] == '0/1' and tie['seeds'] == '+0.00'
     # NegLabel 80 / 82 / 84 vs MCM 79 on the far set; 60 / 62 / 64 vs 70 on the near set
     assert claims[('NegLabel beats MCM (far OOD)', 'AUROC')]['holds'] == '3/3 (established)'
     assert claims[('NegLabel beats MCM (near OOD)', 'AUROC')]['holds'] == '0/3'

@@ -445,7 +445,9 @@ def summary(per_seed: Dict[int, Dict[str, float]]):
         if not all(a in per_seed[s] and b in per_seed[s] for s in seeds):
             continue
         diff = [per_seed[s][a] - per_seed[s][b] for s in seeds]
-        holds = sum((x > 0) if higher else (x < 0) for x in diff)
+        # a seed counts when its difference, as the table shows it (2 decimals), is on the
+        # claimed side: two scores equal up to rounding (+0.00) are a tie, not a win
+        holds = sum((round(x, 2) > 0) if higher else (round(x, 2) < 0) for x in diff)
         claims.append(dict(claim=claim, metric=metric, difference=_mean_std(diff, 2),
                            seeds=' ; '.join(f'{x:+.2f}' for x in diff),
                            holds=f'{holds}/{len(seeds)}' + (' (established)'
