@@ -21,10 +21,13 @@ def model(seeclip_assets):
     import mmopen  # noqa: F401  # isort: skip
     from mmpretrain.registry import MODELS
 
+    # the quickstart's semantic tokens (mmopen's variant: the released attention makes every
+    # token of the tiny CLIP the mean patch)
     return MODELS.build(dict(
         type='SeeCLIPClassifier', clip=dict(model_name='mmopen-tiny-vit',
                                             weights=seeclip_assets['clip']),
-        benchmark=osp.join(seeclip_assets['osdg'], 'benchmark.json'))).eval()
+        benchmark=osp.join(seeclip_assets['osdg'], 'benchmark.json'),
+        attention='competitive', query_init='orthonormal')).eval()
 
 
 @pytest.fixture(scope='module')
@@ -86,7 +89,8 @@ def test_online_pseudo_unknowns_join_the_batch_as_unknown(seeclip_assets, model)
                                             weights=seeclip_assets['clip']),
         benchmark=osp.join(seeclip_assets['osdg'], 'benchmark.json'),
         pseudo_unknowns=dict(inpaint_model=seeclip_assets['inpaint'], fraction=0.25,
-                             resolution=32, guidance=dict(outer_iters=1))))
+                             resolution=32, guidance=dict(outer_iters=1)),
+        attention='competitive', query_init='orthonormal'))  # the module's model's
     online.load_state_dict(model.state_dict())
     online.train()
     x = torch.randn(4, 3, 32, 32)
@@ -107,3 +111,50 @@ def test_online_pseudo_unknowns_join_the_batch_as_unknown(seeclip_assets, model)
                           clip=dict(model_name='mmopen-tiny-vit',
                                     weights=seeclip_assets['clip']),
                           pseudo_unknowns=dict(inpaint_model='x', fraction=0)))
+
+
+def test_release_settings_one_domain_word_and_absolute_noise(seeclip_assets, model, sources):
+    """The paper configs' settings against the release's lines: every prompt is
+    ``f"A {domainnames[0]} image of an unknown class"`` whatever the image's domain, and the
+    perturbed tokens are ``s + torch.randn_like(s) * sigma`` (here drawn from the image's seed:
+    the same draw, scaled by sigma alone, not by the token's RMS)."""
+    import copy
+
+    from mmopen.osdg.seeclip import PseudoUnknownGenerator
+    release = PseudoUnknownGenerator(seeclip_assets['inpaint'], model.class_names, resolution=32,
+                                     device='cpu', noise='absolute', prompt_domain='photo',
+                                     guidance=dict(outer_iters=0))
+    seen = {}
+    inpainter = release.inpainter
+
+    def spy(x, prompts, noise, loss_fn):
+        seen['prompts'] = list(prompts)
+        seen['targets'] = loss_fn  # the distance to the perturbed tokens
+        return inpainter(x, prompts, noise, loss_fn)
+
+    spied = copy.copy(release)
+    spied.inpainter = spy
+    spied(sources[:2], ['sketch', 'cartoon'], [3, 4], model.semantic_tokens_of_images)
+    assert seen['prompts'] == ['A photo image of an unknown class'] * 2
+    with torch.no_grad():
+        tokens = model.semantic_tokens_of_images(sources[:2]).float()
+    # the release's perturbation of each image's tokens, from the same generator draw
+    expected = torch.cat([
+        tokens[i:i + 1] + torch.randn(tokens[i:i + 1].shape,
+                                      generator=torch.Generator().manual_seed(s + 1)) * 0.2
+        for i, s in enumerate([3, 4])])
+    # a loss of 0 at the expected targets: the generator's targets are the release's
+    zero = seen['targets'](sources[:2])  # token_distance(tokens(x), target)
+    direct = ((tokens - expected) ** 2).sum(dim=(1, 2))
+    assert torch.allclose(zero, direct, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='noise'):
+        PseudoUnknownGenerator(seeclip_assets['inpaint'], model.class_names, noise='scaled')
+
+
+def test_prompt_domain_first_is_the_first_source_domain():
+    from mmopen.utils.tool_main import load_tool
+    tool = load_tool('tools/seeclip/generate_pseudo_unknowns.py')
+    assert tool.resolve_prompt_domain('first', ['photo', 'painting']) == 'photo'
+    assert tool.resolve_prompt_domain('own', ['photo']) is None
+    assert tool.resolve_prompt_domain(None, ['photo']) is None
+    assert tool.resolve_prompt_domain('art', ['photo']) == 'art'

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from mmopen.osdg.seeclip.semantic_tokens import (SemanticTokens, flatten_patches,
+from mmopen.osdg.seeclip.semantic_tokens import (SemanticTokens, flatten_patches, normal_queries,
                                                  orthonormal_queries, perturb_tokens,
                                                  semantic_tokens, token_diagnostics)
 
@@ -107,6 +107,32 @@ def test_flatten_patches_normalises_each_patch_in_raster_order():
     flat = flatten_patches(x)
     assert flat.shape == (1, 4, 3)
     assert torch.allclose(flat[0, 1], x[0, :, 0, 1] / x[0, :, 0, 1].norm())
+    assert torch.equal(flatten_patches(x, normalize=False)[0, 2], x[0, :, 1, 0])
+
+
+def test_released_attention_is_a_softmax_of_the_raw_scores_over_the_patches():
+    """Per image and query, written out: scores ``p_j . q`` with no scaling, a softmax over the
+    patches, the token the weighted sum of the raw patches (patches and queries not unit)."""
+    gen = torch.Generator().manual_seed(0)
+    patches = torch.randn(2, 5, 3, generator=gen) * 3
+    queries = torch.randn(2, 3, generator=gen)
+    out = semantic_tokens(patches, queries, 0.05, 'released')  # the temperature is not used
+    for i in range(2):
+        for q in range(2):
+            scores = [sum(patches[i, j, c].item() * queries[q, c].item() for c in range(3))
+                      for j in range(5)]
+            top = max(scores)
+            e = [math.exp(s - top) for s in scores]
+            w = [v / sum(e) for v in e]
+            tok = [sum(w[j] * patches[i, j, c].item() for j in range(5)) for c in range(3)]
+            assert out.attention[i, q].tolist() == pytest.approx(w, abs=1e-6)
+            assert out.tokens[i, q].tolist() == pytest.approx(tok, abs=1e-5)
+
+
+def test_normal_queries_have_the_requested_std():
+    # 4096 draws: the sample std's standard error is 0.02 / sqrt(8192) = 2.2e-4; 4 of them
+    q = normal_queries(8, 512, torch.Generator().manual_seed(0), std=0.02)
+    assert q.shape == (8, 512) and abs(float(q.std()) - 0.02) < 9e-4
 
 
 def test_perturbation_scale_is_sigma_times_the_token_rms():
@@ -120,3 +146,15 @@ def test_perturbation_scale_is_sigma_times_the_token_rms():
     assert torch.equal(perturb_tokens(tokens, 0.0), tokens)
     with pytest.raises(ValueError, match='sigma'):
         perturb_tokens(tokens, -1.0)
+
+
+def test_absolute_perturbation_is_the_releases_sigma_whatever_the_token_scale():
+    """The release adds ``randn_like(s) * sigma``: the same noise std for a large and a small
+    token (4000 draws each: 3.5 % is over 3 standard errors of the sample std)."""
+    tokens = torch.cat([torch.full((1, 1, 4000), 2.0), torch.full((1, 1, 4000), -0.5)], dim=1)
+    noise = perturb_tokens(tokens, 0.2, torch.Generator().manual_seed(0), noise='absolute') - \
+        tokens
+    assert float(noise[0, 0].std()) == pytest.approx(0.2, rel=0.035)
+    assert float(noise[0, 1].std()) == pytest.approx(0.2, rel=0.035)
+    with pytest.raises(ValueError, match='noise'):
+        perturb_tokens(tokens, 0.2, noise='relative')

@@ -7,19 +7,20 @@ written as a data set that ``OSDGDataset(pseudo_unknowns=OUT)`` adds to training
         [--device cuda] [--amp]
     tools/seeclip/dist_generate_pseudo_unknowns.sh CONFIG NPROC [--checkpoint CKPT] ...
 
-CONFIG is a SeeCLIP training config with a ``pseudo_unknown_generation`` dict:
-``inpaint_model`` (a local SD-2-inpainting-compatible folder, as for SynOOD), ``sigma``,
-``prompt``, ``guidance``, ``resolution`` (the :class:`mmopen.osdg.seeclip.PseudoUnknownGenerator`
-arguments), ``per_group`` (source images per domain and class), ``seed``, ``image_format``,
-``out_dir`` and ``batch_size`` (images per generator call, 1 by default; ``--batch-size``
-overrides it: other sizes give the same images up to floating-point rounding). The semantic
-tokens come from the config's model: its prompt learner as initialised, or as trained with
-``--checkpoint`` (e.g. a run without pseudo-unknowns, then a second run with them). The run
-is resumable and sharded exactly like SynOOD's generation (:mod:`mmopen.utils.sharded_writer`):
-run the same command again after an interruption; progress goes to a bar (on a terminal) and to
-``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written last, then a contact sheet
-(``OUT/contact_sheet.png`` / ``.html``: each source next to its pseudo-unknown, with its class,
-domain and token distance before and after guidance).
+CONFIG is a SeeCLIP training config with a ``pseudo_unknown_generation`` dict: ``inpaint_model`` (a
+local SD-2-inpainting-compatible folder, as for SynOOD), ``sigma``, ``noise``, ``prompt``,
+``guidance``, ``resolution`` (the :class:`mmopen.osdg.seeclip.PseudoUnknownGenerator` arguments),
+``prompt_domain`` (``'own'``, the default: each image's domain in the prompt; ``'first'``: the
+first source domain for every image, as the release; or a word), ``per_group`` (source images per
+domain and class), ``seed``, ``image_format``, ``out_dir`` and ``batch_size`` (images per generator
+call, 1 by default; ``--batch-size`` overrides it: other sizes give the same images up to
+floating-point rounding). The semantic tokens come from the config's model: its prompt learner as
+initialised, or as trained with ``--checkpoint`` (e.g. a run without pseudo-unknowns, then a second
+run with them). The run is resumable and sharded exactly like SynOOD's generation
+(:mod:`mmopen.utils.sharded_writer`): run the same command again after an interruption; progress
+goes to a bar (on a terminal) and to ``OUT/logs/rank<r>.log``; ``OUT/manifest.json`` is written
+last, then a contact sheet (``OUT/contact_sheet.png`` / ``.html``: each source next to its
+pseudo-unknown, with its class, domain and token distance before and after guidance).
 """
 import argparse
 import os.path as osp
@@ -38,7 +39,8 @@ from mmopen.utils.progress import disable_progress  # noqa: E402
 from mmopen.utils.sharded_writer import (batch_size, init_ranks, run_shards,  # noqa: E402
                                          shard_logger)
 
-GENERATOR_KEYS = ('inpaint_model', 'sigma', 'prompt', 'guidance', 'resolution')
+GENERATOR_KEYS = ('inpaint_model', 'sigma', 'noise', 'prompt', 'prompt_domain', 'guidance',
+                  'resolution')
 
 
 def parse_args(argv=None):
@@ -73,7 +75,17 @@ def source_items(cfg):
     ds_cfg.pop('pseudo_unknown_ratio', None)
     dataset = DATASETS.build(ds_cfg)
     return ([dataset.get_data_info(i) for i in range(len(dataset))], ds_cfg['data_root'],
-            list(dataset.metainfo['known_classes']))
+            list(dataset.metainfo['known_classes']), list(dataset.source_domains))
+
+
+def resolve_prompt_domain(value, source_domains):
+    """``prompt_domain`` of the config: ``'own'`` / ``None`` (each image's domain), ``'first'``
+    (the first source domain for every image: the release's ``domainnames[0]``) or a word."""
+    if value in (None, 'own'):
+        return None
+    if value == 'first':
+        return source_domains[0]
+    return str(value)
 
 
 def build_model(cfg, checkpoint, device):
@@ -106,7 +118,8 @@ def main(argv=None) -> int:
     fp16 = bool(args.amp or gen.get('fp16', False))
     rank, world, device = init_ranks(args.launcher, args.device, fp16)
     args.checkpoint = resolve_checkpoint(args.checkpoint) if args.checkpoint else None
-    items, data_root, known = source_items(cfg)
+    items, data_root, known, sources = source_items(cfg)
+    gen['prompt_domain'] = resolve_prompt_domain(gen.get('prompt_domain'), sources)
     seeds = select_sources(items, data_root, int(gen.get('per_group', 4)),
                            int(gen.get('seed', 0)))
     fmt = gen.get('image_format', 'jpg')

@@ -7,10 +7,16 @@
 # starting point: at SD-2's 64 x 64 x 4 latents it is untested. The quickstart found the
 # released prompt meaningless to its tiny text encoder and asks for "a shape" at strength 0.8
 # instead (configs/seeclip/quickstart/); with SD-2 the released prompt is the one to try first.
+# As released: the token noise is absolute, N(0, sigma^2) per dimension (sigma 0.2, the paper's
+# best in its appendix; the released code has 0.1), and every prompt names the first source
+# domain (the release's `domainnames[0]`). The release's tokens are never used by its sampler;
+# here they guide it (mmopen.osdg.seeclip.pseudo_unknowns), which the release has no setting for.
 pseudo_unknown_generation = dict(
     inpaint_model='checkpoints/stable-diffusion-2-inpainting',
     sigma=0.2,
+    noise='absolute',
     prompt='A {domain} image of an unknown class',
+    prompt_domain='first',
     guidance=dict(strength=0.6, steps=20, guidance_scale=15.0, outer_iters=3, step_size=5.5),
     resolution=512,
     per_group=10,

@@ -17,6 +17,13 @@ model = dict(
     benchmark=data['benchmark'],
     num_queries=4,
     n_unknown_ctx=4,
+    # mmopen's semantic-token variant, not the release's (the paper configs' default): with
+    # the release's raw softmax over P q_k and N(0, 0.02) queries the tiny CLIP's tokens all
+    # become the mean patch (configs/seeclip/README.md, "Semantic tokens": measured over the
+    # quickstart's 3 seeds)
+    attention='competitive',
+    query_init='orthonormal',
+    temperature=0.1,
     margin=0.5,
     loss_weights=dict(rep=1.0, coh=0.5, reg=0.01))
 meta_keys = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'domain')

@@ -16,10 +16,17 @@ pseudo_dir = 'data/quickstart/osdg_pseudo_unknowns'
 # source does not survive (at 0.6 most results were blurred copies of their known source,
 # labelled unknown); three token-guidance updates of the noise (step in the unscaled-latent
 # units of mmopen.diffusion.GuidanceSettings). Measured over 3 seeds in configs/seeclip/README.md.
+# Unlike the paper configs (the release): the token noise is sigma times each token's RMS, not
+# absolute (the variant's tokens average unit patches of the tiny CLIP's 32 dimensions, entries
+# ~0.18, which an absolute N(0, 0.2^2) would drown), and each prompt names its image's own
+# domain (the tiny inpainting model learnt the four styles by name and draws a source in its
+# own style; the release's one word for every image is not measured on the quickstart).
 pseudo_unknown_generation = dict(
     inpaint_model='data/quickstart/tiny_inpaint',
     sigma=0.2,
+    noise='rms',
     prompt='A {domain} image of a shape',
+    prompt_domain='own',
     guidance=dict(strength=0.8, steps=20, guidance_scale=7.5, outer_iters=3, step_size=1.7),
     resolution=32,
     per_group=4,

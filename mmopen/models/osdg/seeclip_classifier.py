@@ -57,8 +57,9 @@ class SeeCLIPClassifier(BaseModel):
         clip: ``FrozenCLIP`` arguments (an open_clip model with its own text tower and a
             ViT or ConvNeXt image tower, whose patch embeddings give the semantic tokens).
         classes / benchmark: the known classes (see :func:`resolve_vocabulary`).
-        num_queries, n_unknown_ctx, unknown_word, init_std, attention, temperature, seed: the
-            prompt learner's (:class:`SeeCLIPPromptLearner`).
+        num_queries, n_unknown_ctx, unknown_word, init_std, attention, query_init,
+            temperature, seed: the prompt learner's (:class:`SeeCLIPPromptLearner`; the
+            default attention and query initialisation are the release's).
         margin: repulsion margin ``m`` (0.5).
         loss_weights: ``dict(rep=1.0, coh=0.5, reg=0.01)``.
         pseudo_unknowns: online generation: ``dict(inpaint_model=..., fraction=0.1,
@@ -74,7 +75,8 @@ class SeeCLIPClassifier(BaseModel):
                  n_unknown_ctx: int = 4,
                  unknown_word: str = 'unknown',
                  init_std: float = 0.02,
-                 attention: str = 'competitive',
+                 attention: str = 'released',
+                 query_init: str = 'normal',
                  temperature: float = 0.1,
                  seed: int = 0,
                  margin: float = 0.5,
@@ -92,7 +94,7 @@ class SeeCLIPClassifier(BaseModel):
             names, self.clip.tokenizer, self.clip.embed_dim,
             model.token_embedding.weight.shape[1], num_queries=num_queries,
             n_unknown_ctx=n_unknown_ctx, unknown_word=unknown_word, init_std=init_std,
-            attention=attention, temperature=temperature, seed=seed)
+            attention=attention, query_init=query_init, temperature=temperature, seed=seed)
         self.num_classes = len(names)
         self.margin = margin
         weights = dict(rep=1.0, coh=0.5, reg=0.01)

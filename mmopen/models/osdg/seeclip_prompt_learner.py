@@ -24,7 +24,8 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 from mmopen.clip.prompting import check_supported, context_prompts, encode_text_with_context
-from mmopen.osdg.seeclip.semantic_tokens import (ATTENTION_MODES, SemanticTokens, flatten_patches,
+from mmopen.osdg.seeclip.semantic_tokens import (ATTENTION_MODES, QUERY_INITS, SemanticTokens,
+                                                 flatten_patches, normal_queries,
                                                  orthonormal_queries, semantic_tokens)
 
 
@@ -46,14 +47,20 @@ class SeeCLIPPromptLearner(nn.Module):
         num_queries: ``K`` semantic tokens (4, the paper's best).
         n_unknown_ctx: ``m`` learnable tokens of the unknown prompt (4).
         unknown_word: the word ending the unknown prompt.
-        init_std: std of the normal initialisation of the unknown context.
-        attention: ``'competitive'`` (default: the queries share each patch) or
-            ``'independent'`` (the paper's softmax over patches); see
+        init_std: std of the normal initialisation of the unknown context and, with
+            ``query_init='normal'``, of the queries (0.02, the release's).
+        attention: ``'released'`` (default: the released code's raw softmax over the patches of
+            ``P q_k``, on the unnormalised patch embeddings), ``'competitive'`` (mmopen's
+            variant, the quickstart's: cosine logits of centred unit patches over a learnt
+            temperature, the queries sharing each patch) or ``'independent'`` (the variant's
+            logits, a softmax over the patches); see
             :mod:`mmopen.osdg.seeclip.semantic_tokens`.
-        temperature: initial temperature of the queries' cosine logits (0.1); learnt, kept in
-            ``[0.01, 1]``.
-        seed: seed of the initialisation (orthonormal queries; the projections use PyTorch's
-            default init under the same seed), so two builds are identical.
+        query_init: ``'normal'`` (default, the release's ``N(0, init_std^2)``) or
+            ``'orthonormal'`` (the quickstart's).
+        temperature: initial temperature of the variant's cosine logits (0.1); learnt, kept in
+            ``[0.01, 1]``. Not used (no parameter) with ``attention='released'``.
+        seed: seed of the initialisation (queries; the projections use PyTorch's default init
+            under the same seed), so two builds are identical.
     """
 
     def __init__(self,
@@ -65,12 +72,15 @@ class SeeCLIPPromptLearner(nn.Module):
                  n_unknown_ctx: int = 4,
                  unknown_word: str = 'unknown',
                  init_std: float = 0.02,
-                 attention: str = 'competitive',
+                 attention: str = 'released',
+                 query_init: str = 'normal',
                  temperature: float = 0.1,
                  seed: int = 0):
         super().__init__()
         if attention not in ATTENTION_MODES:
             raise ValueError(f'attention={attention!r}: use one of {ATTENTION_MODES}.')
+        if query_init not in QUERY_INITS:
+            raise ValueError(f'query_init={query_init!r}: use one of {QUERY_INITS}.')
         if not 0.01 <= temperature <= 1.0:
             raise ValueError(f'temperature={temperature}: must be in [0.01, 1].')
         if num_queries < 1 or n_unknown_ctx < 1:
@@ -86,10 +96,13 @@ class SeeCLIPPromptLearner(nn.Module):
         state = torch.random.get_rng_state()
         torch.manual_seed(seed)
         try:
-            self.queries = nn.Parameter(orthonormal_queries(
-                num_queries, embed_dim, torch.Generator().manual_seed(seed)))
-            # log of the inverse temperature, as CLIP's logit_scale
-            self.attention_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
+            gen = torch.Generator().manual_seed(seed)
+            self.queries = nn.Parameter(
+                normal_queries(num_queries, embed_dim, gen, init_std) if query_init == 'normal'
+                else orthonormal_queries(num_queries, embed_dim, gen))
+            if attention != 'released':
+                # log of the inverse temperature, as CLIP's logit_scale
+                self.attention_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
             self.phi = nn.Linear(embed_dim, token_width)
             self.psi = nn.ModuleList(nn.Linear(embed_dim, token_width)
                                      for _ in range(num_queries))
@@ -119,14 +132,18 @@ class SeeCLIPPromptLearner(nn.Module):
         return [p.weight for p in self.psi]
 
     @property
-    def temperature(self) -> torch.Tensor:
-        """The queries' temperature, ``exp(-attention_scale)`` kept in ``[0.01, 1]``."""
+    def temperature(self):
+        """The variant's temperature, ``exp(-attention_scale)`` kept in ``[0.01, 1]``; ``None``
+        with the released attention, which has none."""
+        if self.attention == 'released':
+            return None
         return self.attention_scale.clamp(0.0, math.log(100.0)).neg().exp()
 
     def semantic(self, patch_embeddings: torch.Tensor) -> SemanticTokens:
-        """Semantic tokens of ``B x D x h x w`` per-patch CLIP embeddings."""
-        return semantic_tokens(flatten_patches(patch_embeddings), self.queries, self.temperature,
-                               self.attention)
+        """Semantic tokens of ``B x D x h x w`` per-patch CLIP embeddings (unit patches for the
+        variant, the embeddings as they are for the released attention)."""
+        patches = flatten_patches(patch_embeddings, normalize=self.attention != 'released')
+        return semantic_tokens(patches, self.queries, self.temperature or 1.0, self.attention)
 
     def contexts(self, image: torch.Tensor, tokens: torch.Tensor):
         """Per-image contexts: known ``B x (1 + K) x W`` and unknown ``B x (1 + m) x W``."""

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from mmopen.diffusion.images import from_uint8, to_uint8
 from mmopen.diffusion.inpainting import GuidanceSettings, GuidedInpainter
 from mmopen.diffusion.loading import load_inpaint_model
-from .semantic_tokens import perturb_tokens
+from .semantic_tokens import NOISE_SCALES, perturb_tokens
 
 DEFAULT_PROMPT = 'A {domain} image of an unknown class'
 # the released code's sampler settings; strength / outer iterations / step are this module's
@@ -68,8 +68,14 @@ class PseudoUnknownGenerator:
     Args:
         inpaint_model: local SD-2-inpainting-compatible folder (as for SynOOD).
         class_names: the known classes: the negative prompt is ``', '.join(class_names)``.
-        sigma: the token perturbation (0.2).
+        sigma: the token perturbation (0.2, the paper's best; the released code has 0.1).
+        noise: ``'absolute'`` (the release: ``s + sigma * N(0, I)``) or ``'rms'`` (default:
+            ``sigma`` in units of each token's RMS, the quickstart's); see
+            :func:`~mmopen.osdg.seeclip.semantic_tokens.perturb_tokens`.
         prompt: the positive prompt, with ``{domain}``.
+        prompt_domain: the word put for ``{domain}`` in every prompt (the release puts its
+            first source domain, ``domainnames[0]``, for every image); ``None`` (default): each
+            image's own domain.
         guidance: :class:`mmopen.diffusion.GuidanceSettings` overrides of
             :data:`DEFAULT_GUIDANCE`.
         resolution: square size of the generated images.
@@ -81,6 +87,8 @@ class PseudoUnknownGenerator:
                  class_names: Sequence[str],
                  sigma: float = 0.2,
                  prompt: str = DEFAULT_PROMPT,
+                 noise: str = 'rms',
+                 prompt_domain: Optional[str] = None,
                  guidance: Optional[dict] = None,
                  resolution: int = 512,
                  device: Optional[str] = None,
@@ -89,6 +97,12 @@ class PseudoUnknownGenerator:
             raise ValueError(f'prompt {prompt!r} must contain "{{domain}}".')
         if sigma < 0:
             raise ValueError(f'sigma={sigma}: must be >= 0.')
+        if noise not in NOISE_SCALES:
+            raise ValueError(f'noise={noise!r}: use one of {NOISE_SCALES}.')
+        if prompt_domain is not None and not str(prompt_domain).strip():
+            raise ValueError('prompt_domain is empty: give a domain word or None (each '
+                             "image's own domain).")
+        self.noise_scale, self.prompt_domain = noise, prompt_domain
         device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.settings = GuidanceSettings.from_dict(dict(DEFAULT_GUIDANCE, **(guidance or {})))
         self.model = load_inpaint_model(inpaint_model, device=device, fp16=fp16)
@@ -137,9 +151,10 @@ class PseudoUnknownGenerator:
         targets = []
         for i, seed in enumerate(seeds):
             gen = torch.Generator().manual_seed(int(seed) + 1)
-            targets.append(perturb_tokens(tokens[i:i + 1].cpu(), self.sigma, gen))
+            targets.append(perturb_tokens(tokens[i:i + 1].cpu(), self.sigma, gen,
+                                          self.noise_scale))
         target = torch.cat(targets).to(tokens.device)
-        prompts = [self.prompt.format(domain=d) for d in domains]
+        prompts = [self.prompt.format(domain=self.prompt_domain or d) for d in domains]
         noise = torch.cat([self.noise(s) for s in seeds])
         result = self.inpainter(x, prompts, noise,
                                 lambda imgs: token_distance(token_fn(imgs), target))
@@ -153,7 +168,8 @@ class PseudoUnknownGenerator:
 
     def describe(self) -> Dict[str, object]:
         return dict(inpaint_model=self.model.path, resolution=self.resolution,
-                    sigma=self.sigma, prompt=self.prompt, negative_prompt=self.negative_prompt,
+                    sigma=self.sigma, noise=self.noise_scale, prompt=self.prompt,
+                    prompt_domain=self.prompt_domain, negative_prompt=self.negative_prompt,
                     guidance=self.settings.to_dict())
 
 

@@ -148,3 +148,77 @@ def test_clear_errors(tiny_clip_files):
     with pytest.raises(ValueError, match='word word'):
         MODELS.build(dict(type='SeeCLIPClassifier', clip=clip,
                           classes=[' '.join(['word'] * 40)]))
+
+
+def _released_semantic_tokens(patch_embeddings, query_vectors):
+    """A port of the release's ``SemanticTokenExtractor.forward`` (Leagelab/seeclip,
+    ``trainer/seeclip.py``), written as it is there: for each query, the raw scores
+    ``patch_embeddings @ q_k``, a softmax over the patches (dim 1) and the weighted sum of the
+    patches; tokens stacked along dim 1."""
+    tokens = []
+    for k in range(query_vectors.shape[0]):
+        attention_scores = torch.matmul(patch_embeddings, query_vectors[k])  # [B, N]
+        attention_weights = torch.nn.functional.softmax(attention_scores, dim=1)
+        semantic_token = torch.sum(attention_weights.unsqueeze(-1) * patch_embeddings, dim=1)
+        tokens.append(semantic_token)
+    return torch.stack(tokens, dim=1)
+
+
+def _paper_model_cfg(tiny_clip_files):
+    """The SeeCLIP paper config's model with the tiny CLIP in place of ViT-B/16 (no weights
+    here) and three known classes in place of the benchmark's."""
+    from mmengine.config import Config
+    cfg = Config.fromfile('configs/seeclip/seeclip_clip-vit-b16_pacs-target-cartoon.py')
+    model = cfg.model.to_dict()
+    model.pop('benchmark', None)
+    model.update(classes=NAMES, clip=dict(
+        model_name='mmopen-tiny-vit',
+        weights=tiny_clip_files[('mmopen-tiny-vit', 'safetensors')]))
+    return model
+
+
+def test_paper_config_token_attention_is_the_releases(tiny_clip_files):
+    """Fed the same patch embeddings and queries, the paper config's semantic tokens equal the
+    release's extractor (catches any normalisation, centring, temperature or competition
+    between queries left in the paper configs' attention)."""
+    import mmopen  # noqa: F401  # isort: skip
+    from mmpretrain.registry import MODELS
+
+    model = MODELS.build(_paper_model_cfg(tiny_clip_files))
+    learner = model.prompt_learner
+    assert learner.attention == 'released' and learner.temperature is None
+    gen = torch.Generator().manual_seed(0)
+    d = learner.queries.shape[1]
+    # patch embeddings, B x D x h x w, not unit vectors (the release does not normalise)
+    emb = torch.randn(2, d, 3, 3, generator=gen) * 2.0
+    with torch.no_grad():
+        learner.queries.copy_(torch.randn(learner.queries.shape, generator=gen) * 0.05)
+        ours = learner.semantic(emb)
+        patches = emb.flatten(2).transpose(1, 2)  # B x N x D, raster order, not normalised
+        ref = _released_semantic_tokens(patches, learner.queries)
+    # 1e-6 relative and absolute: float32 sums of ~10 terms of size ~5, in another order, differ
+    # by a few units in the last place (~5e-7 each)
+    assert torch.allclose(ours.tokens, ref, atol=1e-6, rtol=1e-6)
+    # the attention is neither uniform nor one-hot on these inputs (the comparison means
+    # something)
+    assert 2.0 / 9 < float(ours.attention.max()) < 0.99
+
+
+def test_paper_config_queries_are_drawn_with_the_releases_std(tiny_clip_files):
+    """The paper config's initial queries are ``N(0, 0.02^2)``: at CLIP ViT-B/16's width (512)
+    and K = 4, 2048 draws; the sample std's standard error is 0.02 / sqrt(2 * 2048) = 3.1e-4, so
+    4 standard errors allow 1.25e-3 (orthonormal rows would have std 1 / sqrt(512) = 0.044)."""
+    import mmopen  # noqa: F401  # isort: skip
+    from mmopen.clip import FrozenCLIP
+    from mmopen.models.osdg import SeeCLIPPromptLearner
+
+    cfg = _paper_model_cfg(tiny_clip_files)
+    clip = FrozenCLIP(**cfg['clip'])
+    learner = SeeCLIPPromptLearner(
+        NAMES, clip.tokenizer, 512, clip.model.token_embedding.weight.shape[1],
+        num_queries=cfg['num_queries'], init_std=cfg['init_std'], attention=cfg['attention'],
+        query_init=cfg['query_init'])
+    q = learner.queries.detach()
+    assert q.shape == (4, 512)
+    assert abs(float(q.std()) - 0.02) < 1.25e-3
+    assert abs(float(q.mean())) < 4 * 0.02 / 2048 ** 0.5
