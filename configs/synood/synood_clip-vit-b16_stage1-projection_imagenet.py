@@ -6,10 +6,13 @@
 _base_ = ['../ood/neglabel/clip-vit-b16_zero-shot-ood_imagenet-neglabel-protocol.py']
 manifest = 'data/synood/imagenet_sd2_resnet50/manifest.json'
 model = dict(type='SynOODClassifier', mined_from=manifest, projection=True, train_stage=1)
+# CLIP's fixed preprocessing, as the release trains both stages (`clip.load`'s preprocess:
+# short side 224 bicubic, centre crop 224; the mean / std are the model's data preprocessor's):
+# no random crop, no flip
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='ResizeEdge', scale=224, edge='short', backend='pillow', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(

@@ -19,7 +19,10 @@ One call turns a batch of in-distribution images into near-boundary OOD images:
    the skip gradient is taken, as in the released loop, w.r.t. the VAE decoder's input
    ``z_0 / scaling_factor`` (the unscaled latent), and of each image's own loss (see
    :class:`GuidanceSettings` for the conversion of the release's step);
-4. after the last update the image is rendered once more from the final noise.
+4. after the last update the image is rendered once more from the final noise: ``outer_iters``
+   updates, ``outer_iters + 1`` renders, the last one returned. The released loop
+   (``for i in range(iter)``: render, save, update) saves the image rendered before its last
+   update, i.e. after ``iter - 1`` updates: its ``--iter N`` is ``outer_iters = N - 1`` here.
 
 ``InpaintResult.losses[k]`` is the loss of the image rendered from the noise after ``k``
 updates, so ``losses[0]`` is plain (unguided) inpainting from the same noise.
@@ -58,6 +61,9 @@ class GuidanceSettings:
         loss: ``'energy'`` (eq. 7) or ``'squared'`` (the released loop's).
         m_out, tau: the loss's margin and temperature.
         gradient: ``'skip'`` (eq. 9) or ``'full'`` (eq. 8, through the sampler; costly).
+        latent: the VAE encoding of the image: ``'mean'`` (default, deterministic) or
+            ``'sample'`` (the release: ``latent_dist.sample(generator)``, the mean plus the
+            std times a standard normal draw the caller passes as ``latent_noise``).
     """
     strength: float = 0.6
     steps: int = 20
@@ -68,6 +74,7 @@ class GuidanceSettings:
     m_out: float = -5.0
     tau: float = 1.0
     gradient: str = 'skip'
+    latent: str = 'mean'
 
     def __post_init__(self):
         if not 0 < self.strength <= 1:
@@ -79,6 +86,8 @@ class GuidanceSettings:
             raise ValueError(f'outer_iters={self.outer_iters}: must be >= 0.')
         if self.gradient not in ('skip', 'full'):
             raise ValueError(f"gradient={self.gradient!r}: 'skip' (eq. 9) or 'full' (eq. 8).")
+        if self.latent not in ('mean', 'sample'):
+            raise ValueError(f"latent={self.latent!r}: 'mean' or 'sample' (the release's).")
         get_ood_loss(self.loss)
 
     @classmethod
@@ -142,13 +151,17 @@ class GuidedInpainter:
         return torch.cat([self._uncond.expand_as(cond), cond])
 
     @torch.no_grad()
-    def encode_images(self, images: torch.Tensor):
+    def encode_images(self, images: torch.Tensor, latent_noise: Optional[torch.Tensor] = None):
         """Scaled latents of ``images`` (``[0, 1]``) and of the masked image (all zeros in the
-        VAE's [-1, 1] units)."""
+        VAE's [-1, 1] units). The image latents are the VAE's mean, or with ``latent_noise``
+        (standard normal, the latents' shape) its sample ``mean + std * latent_noise``."""
         vae = self.model.vae
         x = (images.to(self.model.device, self.model.dtype) * 2 - 1)
         sf = vae.config.scaling_factor
-        z_in = vae.encode(x).latent_dist.mean * sf
+        dist = vae.encode(x).latent_dist
+        z_in = dist.mean if latent_noise is None else \
+            dist.mean + dist.std * latent_noise.to(dist.mean.device, dist.mean.dtype)
+        z_in = z_in * sf
         masked = vae.encode(torch.zeros_like(x[:1])).latent_dist.mean * sf
         return z_in, masked.expand_as(z_in)
 
@@ -193,10 +206,13 @@ class GuidedInpainter:
 
     # ------------------------------------------------------------------ the loop
     def __call__(self, images: torch.Tensor, prompts: Sequence[str], noise: torch.Tensor,
-                 classifier: Optional[Callable] = None) -> InpaintResult:
+                 classifier: Optional[Callable] = None,
+                 latent_noise: Optional[torch.Tensor] = None) -> InpaintResult:
         """Guided inpainting of ``images`` (``B x 3 x H x W``, ``[0, 1]``) with one context
         prompt each, from the initial ``noise`` (``B x 4 x H/f x W/f``). Without a classifier
-        (or with ``outer_iters = 0``) this is plain inpainting."""
+        (or with ``outer_iters = 0``) this is plain inpainting. ``latent_noise`` (the noise's
+        shape) is the VAE sample's draw, needed with ``latent='sample'`` and refused
+        otherwise."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f'images must be B x 3 x H x W in [0, 1], got {tuple(images.shape)}.')
         if len(prompts) != images.shape[0]:
@@ -205,8 +221,14 @@ class GuidedInpainter:
         if tuple(noise.shape) != shape:
             raise ValueError(f'noise has shape {tuple(noise.shape)}, expected {shape}.')
         s = self.settings
+        if (s.latent == 'sample') != (latent_noise is not None):
+            raise ValueError(f"latent={s.latent!r}: pass latent_noise (the VAE sample's "
+                             "standard normal draw) exactly when latent='sample'.")
+        if latent_noise is not None and tuple(latent_noise.shape) != shape:
+            raise ValueError(f'latent_noise has shape {tuple(latent_noise.shape)}, expected '
+                             f'{shape}.')
         cond = self.encode_prompts(prompts)
-        z_in, masked = self.encode_images(images)
+        z_in, masked = self.encode_images(images, latent_noise)
         eps = noise.to(self.model.device, torch.float32)
         iters = s.outer_iters if classifier is not None else 0
         losses: List[torch.Tensor] = []

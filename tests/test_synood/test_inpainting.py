@@ -131,6 +131,72 @@ def test_an_image_update_does_not_depend_on_its_batch(model):
         assert (both.noise[i] - eps[i]).abs().max() > 1e-2  # the update itself is not tiny
 
 
+def _released_generation_loop(model, image, prompt_states, uncond, g, lr, iters, generator,
+                              strength=0.6, steps=20, scale=8.0):
+    """A port of the release's guided loop (SynOOD ``generate_near_ood_sample.py``) on the
+    stand-in components, written as it runs there: one generator; the seed image's VAE latent
+    *sampled* from it, then the noise; ``iters`` times: render the latent with the inpainting
+    pipeline (here DDIM by hand), divide by the scaling factor, decode, **save**, score with
+    ``((-5 - (mean g - LSE g))^2).mean()`` over the batch, and move the noise by ``lr`` times
+    the gradient w.r.t. the unscaled latent. Returns the image saved last and the noise after
+    each update."""
+    sf = model.vae.config.scaling_factor
+    with torch.no_grad():
+        latents_init = model.vae.encode(image * 2 - 1).latent_dist.sample(generator) * sf
+        masked = model.vae.encode(torch.zeros_like(image)).latent_dist.mean * sf
+    noises = torch.randn(latents_init.shape, generator=generator)
+    saved, history = None, []
+    for _ in range(iters):
+        latents = _ddim_by_hand(model, latents_init, noises, prompt_states, uncond, masked, scale,
+                                strength, steps)
+        latents = (latents / sf).detach().requires_grad_(True)
+        decoded = (model.vae.decode(latents).sample / 2 + 0.5).clamp(0, 1)
+        saved = decoded.detach()
+        logits = g(decoded)
+        score = logits.mean(1) - torch.logsumexp(logits, dim=1)
+        loss = ((-5 - score) ** 2).mean()
+        loss.backward()
+        noises = noises - latents.grad * lr
+        history.append(noises.detach())
+    return saved, history
+
+
+def test_paper_generation_config_is_the_released_loop(model):
+    """The ImageNet generation config, run on stand-in components (the tiny inpainting model, a
+    small classifier), keeps the image the release's run script keeps (``--lr 10 --batch-size 2
+    --iter 3``): rendered after 2 updates of 5 per image (10 on the batch-mean loss), from a
+    sampled VAE latent. Catches a step per image of 10, a third update before the saved
+    image, and the VAE mean in place of its sample."""
+    from mmengine.config import Config
+
+    from mmopen.diffusion import GuidanceSettings
+    cfg = Config.fromfile('configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py')
+    settings = GuidanceSettings.from_dict(cfg.synood.guidance)
+    gi = GuidedInpainter(model, settings)
+    g = _classifier(3)
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(11))
+    prompt = 'A photo only remain grass.'
+    cond, uncond = _cond(model, prompt)
+    saved, history = _released_generation_loop(
+        model, x, cond.expand(2, -1, -1), uncond.expand(2, -1, -1), g, lr=10.0, iters=3,
+        generator=torch.Generator().manual_seed(0))
+    # the same draws, in the release's order: the VAE sample's, then the noise
+    gen = torch.Generator().manual_seed(0)
+    latent_draw = torch.randn(2, 4, 8, 8, generator=gen)
+    noise = torch.randn(2, 4, 8, 8, generator=gen)
+    ours = gi(x, [prompt] * 2, noise, g, latent_noise=latent_draw)
+    with pytest.raises(ValueError, match='latent_noise'):  # a sample needs its draw
+        gi(x, [prompt] * 2, noise, g)
+    # float32 sampling and decoding against the float64 DDIM of the port, over 3 renders: the
+    # images differ by ~1e-4; a wrong step or update count moves them by > 1e-2 (asserted)
+    assert torch.allclose(ours.images, saved, atol=2e-3), (ours.images - saved).abs().max()
+    assert torch.allclose(ours.noise, history[1], atol=1e-3)
+    assert (history[1] - noise).abs().max() > 0.05  # the updates are not negligible
+    plain = GuidedInpainter(model, dict(cfg.synood.guidance, outer_iters=0))(
+        x, [prompt] * 2, noise, g, latent_noise=latent_draw)
+    assert (plain.images - saved).abs().max() > 1e-2
+
+
 def test_full_gradient_matches_finite_differences(model):
     gi = GuidedInpainter(model, dict(outer_iters=1, step_size=1.0, gradient='full', steps=10))
     g = _classifier(3)
@@ -250,4 +316,7 @@ def test_settings_are_checked():
         GuidanceSettings.from_dict(dict(step_sze=1))
     assert GuidanceSettings().to_dict() == dict(strength=0.6, steps=20, guidance_scale=8.0,
                                                 outer_iters=3, step_size=10.0, loss='energy',
-                                                m_out=-5.0, tau=1.0, gradient='skip')
+                                                m_out=-5.0, tau=1.0, gradient='skip',
+                                                latent='mean')
+    with pytest.raises(ValueError, match="latent='mode'"):
+        GuidanceSettings(latent='mode')

@@ -1,5 +1,6 @@
-# SynOOD generation on ImageNet-1k, the paper's setting (§4.1): SD-2 inpainting (strength 0.6,
-# 20 steps, guidance 8, 3 outer iterations, r * rho = 10) guided by an ImageNet ResNet-50, seeds
+# SynOOD generation on ImageNet-1k, the paper's setting (§4.1) as its release runs it: SD-2
+# inpainting (strength 0.6, 20 steps, guidance 8, the release's 3 iterations and step of 10 at
+# batch 2, converted below) guided by an ImageNet ResNet-50, seeds
 # = the 50 most complex training images per class (50,000 images), each labelled with its most
 # similar negative label of CLIP ViT-B/16's NegLabel set.
 # The loss is the RELEASED loop's, loss='squared': (m_out - (mean(g) - logsumexp(g)))^2 with
@@ -9,10 +10,18 @@
 # pulls the object-free images towards confident in-distribution predictions. The released
 # loop is what produced the paper's tables, so reproduction follows it; on the quickstart
 # neither loss makes stage 2 beat its ablation (configs/synood/README.md), so it cannot arbitrate.
-# The step: r * rho = 10 as printed, in the released loop's units (the gradient w.r.t. the
-# unscaled latent that the VAE decodes). The release differentiates the mean loss of its batch
-# (--batch-size 32, --lr 2e11 by default): its --lr L at batch B is step_size = L / B here (2e11
-# / 32 = 6.25e9, which we do not use: unverified without SD-2 and ImageNet).
+# The loop as the release's run script (generate_near_ood_sample.sh: --lr 10 --batch-size 2
+# --iter 3 --strength 0.6):
+# * the step: the release moves the noise by lr times the gradient of its *batch-mean* loss
+#   w.r.t. the unscaled latent the VAE decodes, so each image moves by lr / batch = 10 / 2 = 5
+#   times its own loss's gradient: step_size=5.0 here (mmopen's step is per image);
+# * the updates: the release renders, saves and then updates in each of its 3 iterations, so
+#   the image it keeps was rendered after 2 updates (its third update is never rendered):
+#   outer_iters=2 here (2 updates, then the image is rendered from the final noise);
+# * the VAE latent of the seed image is sampled (latent_dist.sample), as the release: each
+#   image's draw comes from its own seed, before its diffusion noise (the release draws both
+#   from one CUDA generator for the whole run, a sequence no other batch size or device
+#   repeats).
 #   python tools/synood/generate.py configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py --amp
 #   tools/synood/dist_generate.sh configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py 8 --amp
 # Released settings kept here: seeds squashed to 512 x 512 (seed_fit='squash', the release's
@@ -48,8 +57,8 @@ synood = dict(
                     resize=232),
     context=dict(type='vocabulary', vocabulary='data/neg_labels/imagenet_vit-b16.txt', top_k=3),
     template='A photo only remain {}.',
-    guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=3, step_size=10.0,
-                  loss='squared', m_out=-5.0, tau=1.0, gradient='skip'),
+    guidance=dict(strength=0.6, steps=20, guidance_scale=8.0, outer_iters=2, step_size=5.0,
+                  loss='squared', m_out=-5.0, tau=1.0, gradient='skip', latent='sample'),
     resolution=512,
     seed_fit='squash')
 seed_data = dict(data_root='data/imagenet', ann_file='meta/train.txt', data_prefix='train',

@@ -26,6 +26,8 @@ model = dict(
         dict(type='NegLabelScore', groups=1),
         dict(type='DeltaEnergyScore'),
     ])
+# a horizontal flip, unlike the release's fixed preprocessing (the ImageNet configs have none):
+# the quickstart's setting from the start, not measured against the release's
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='ResizeEdge', scale=32, edge='short', backend='pillow', interpolation='bicubic'),

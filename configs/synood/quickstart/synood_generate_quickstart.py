@@ -10,6 +10,9 @@
 # are below plain inpainting after the first. Measured over 3 seeds with both losses (eq. 7 and
 # the released squared loss) in configs/synood/README.md: on this data neither makes stage 2
 # beat its ablation.
+# Unlike the ImageNet config (the release): 3 updates before the final render (the release's
+# --iter 4), the VAE latent's mean (the release samples it): the quickstart's settings from the
+# start, whose measurements above were made with them.
 _clip = dict(model_name='mmopen-tiny-convnext',
              weights='data/quickstart/tiny_clip_convnext.safetensors')
 synood = dict(

@@ -98,9 +98,19 @@ class SynOODGenerator:
         return self.miner.words
 
     def noise(self, seed: int) -> torch.Tensor:
+        """The image's diffusion noise from its seed (drawn after the VAE sample's draw with
+        ``latent='sample'``, as the release draws both from one generator)."""
+        return self._draws(seed)[-1]
+
+    def latent_noise(self, seed: int) -> Optional[torch.Tensor]:
+        """The VAE sample's standard normal draw (``latent='sample'``), else ``None``."""
+        return self._draws(seed)[0] if self.settings.latent == 'sample' else None
+
+    def _draws(self, seed: int) -> List[torch.Tensor]:
         gen = torch.Generator().manual_seed(int(seed))
-        return torch.randn((1, self.model.vae.config.latent_channels, *self.latent_hw),
-                           generator=gen)
+        shape = (1, self.model.vae.config.latent_channels, *self.latent_hw)
+        count = 2 if self.settings.latent == 'sample' else 1
+        return [torch.randn(shape, generator=gen) for _ in range(count)]
 
     def generate(self, images: Sequence[np.ndarray], paths: Sequence[str],
                  labels: Sequence[int], seeds: Sequence[int]) -> List[SynOODSample]:
@@ -113,8 +123,10 @@ class SynOODGenerator:
         contexts = self.context(images, paths, [self.synonyms[int(lb)] for lb in labels])
         prompts = [format_prompt(self.template, c) for c in contexts]
         x = from_uint8(images, self.resolution, self.seed_fit)
-        noise = torch.cat([self.noise(s) for s in seeds])
-        result = self.inpainter(x, prompts, noise, self.classifier)
+        draws = [self._draws(s) for s in seeds]
+        noise = torch.cat([d[-1] for d in draws])
+        latent = torch.cat([d[0] for d in draws]) if self.settings.latent == 'sample' else None
+        result = self.inpainter(x, prompts, noise, self.classifier, latent)
         mined = self.miner(result.images)
         out = []
         for i, img in enumerate(to_uint8(result.images)):
