@@ -164,7 +164,8 @@ def test_neglabel_and_csp_pools_are_the_releases_loops(small_wordnet, source):
         ref = _release_read(txt, excluded, csp=True, seed=seed)[1]
         assert conjugated_labels(adjs, seed=seed) == ref
     # more exclusions by name; a typo is refused
-    nouns, _ = pool_candidates(per, 'neglabel', ID_NAMES, exclude=['noun.state'])
+    nouns, adjs = pool_candidates(per, 'neglabel', ID_NAMES, exclude=['noun.state'])
+    assert (nouns, adjs) == _release_read(txt, ('noun.state.txt', ))  # its txt_exclude
     assert 'calm' not in nouns and 'goldfish' not in nouns
     with pytest.raises(ValueError, match=r"\['noun.persons'\] are not WordNet"):
         pool_candidates(per, 'neglabel', exclude=['noun.persons'])
@@ -284,7 +285,8 @@ def test_mining_tool_with_release_pools(small_wordnet, tiny_clip_files, tmp_path
     out = str(tmp_path / 'neglabel.txt')
     run_tool(common + ['--pool', 'neglabel', '--wordnet-dir', wn, '--exclude-lexnames',
                        'noun.state,noun.plant', '--out', out])
-    nouns, adjs = pool_candidates(per, 'neglabel', exclude=['noun.state'])
+    # the release's loop with those files left out (noun.plant has none here)
+    nouns, adjs = _release_read(txt, ('noun.state.txt', 'noun.plant.txt'))
     labels = read_neg_labels(out)
     assert (len(labels.nouns), len(labels.adjectives)) == (int(0.5 * len(nouns)),
                                                            int(0.5 * len(adjs)))

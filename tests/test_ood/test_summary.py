@@ -44,6 +44,13 @@ def test_the_score_file_tool_computes_what_the_metric_computes():
     tool = load_tool('tools/ood/eval_scores.py')
     tool_out = tool.compute(id_scores['A'], {s: v['A'] for s, v in ood.items()}, name='A')
     assert tool_out == {k: v for k, v in metric_out.items() if k.startswith('A/')}
+    # and both are the AUROC by its definition, the share of (ID, OOD) pairs ranked right (ties
+    # half), written here (both conventions rank ID above OOD)
+    for s, scores in ood.items():
+        i, o = np.asarray(id_scores['A'])[:, None], np.asarray(scores['A'])[None, :]
+        pairs = 100 * float(np.mean((i > o) + 0.5 * (i == o)))
+        for convention in ('hendrycks', 'openood'):
+            assert tool_out[f'A/{s}/{convention}/AUROC'] == pytest.approx(pairs, abs=1e-9)
 
 
 def test_unknown_convention_and_missing_scores():

@@ -44,9 +44,13 @@ def test_transform_output_is_deterministic_and_labelled(pipeline, synood_data, i
     assert syn['source_label'] == label and len(syn['losses']) == 4
     assert a['gt_label'] == 5 + generator.neg_words.index(syn['neg_label'])
     # BGR in, BGR out: the same image the generator makes from the RGB seed, channels reversed
-    from mmopen.utils.sharded_writer import sample_seed
-    ref = generator.generate([rgb], [a['img_path']], [label], [syn['seed']])[0]
-    assert syn['seed'] == sample_seed(3, a['img_path'])
+    # the per-image seed by its definition (sha256 of "<run seed>:<path>", the low 31 bits of
+    # its first 4 bytes, little-endian), written here
+    import hashlib
+    digest = hashlib.sha256(f'3:{a["img_path"]}'.encode()).digest()
+    seed = int.from_bytes(digest[:4], 'little') & 0x7FFFFFFF
+    assert syn['seed'] == seed
+    ref = generator.generate([rgb], [a['img_path']], [label], [seed])[0]
     assert np.array_equal(a['img'], ref.image[..., ::-1])
     # another seed, another image
     other = copy.deepcopy(pipeline)
@@ -126,8 +130,11 @@ def test_spawned_workers_load_their_own_models_and_match_the_main_process(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        from mmopen.utils.sharded_writer import sample_seed  # pinned above by its definition
         for (rel, label, rgb), sample, it in zip(id_samples[:4], samples, items):
-            ref = generator.generate([rgb], [sample['img_path']], [label], [it['seed']])[0]
+            seed = sample_seed(3, sample['img_path'])  # the pipeline's seed=3
+            assert it['seed'] == seed  # each worker seeds each image as the main process
+            ref = generator.generate([rgb], [sample['img_path']], [label], [seed])[0]
             assert np.array_equal(np.asarray(it['img']), ref.image[..., ::-1])
     finally:
         torch.set_num_threads(threads)
