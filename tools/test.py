@@ -26,7 +26,8 @@ from mmopen.ood.leaderboard import (git_commit, leaderboard_rows, set_kinds,  # 
                                     write_leaderboard)
 from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  # noqa: E402
                           prepare_config, resolve_checkpoint)
-from mmopen.utils.io import write_json_atomic  # noqa: E402
+from mmopen.utils.io import (check_writable_file, check_writable_folder,  # noqa: E402
+                             write_json_atomic)
 
 
 def parse_args(argv=None):
@@ -82,6 +83,16 @@ def print_table(metrics: dict) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    # outputs that cannot be written are refused now, not after the evaluation
+    for flag in ('json', 'csv', 'markdown', 'out'):
+        check_writable_file(getattr(args, flag, None), f'--{flag}')
+    check_writable_folder(args.save_scores, '--save-scores')
+    if args.save_scores:
+        from mmopen.ood.score_files import check_score_folder
+        try:
+            check_score_folder(args.save_scores)
+        except FileExistsError as e:
+            raise SystemExit(f'--save-scores: {e}') from None
     cfg = prepare_config(args)
     cfg.load_from = resolve_checkpoint(args.checkpoint)
     cfg.resume = False

@@ -8,7 +8,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
-from mmopen.ood.metrics import CONVENTIONS
+from mmopen.ood.metrics import CONVENTIONS, check_recall_level
 from mmopen.ood.score_files import save_scores
 from mmopen.ood.summary import check_conventions, format_tables, summarize
 
@@ -77,7 +77,7 @@ class OODMetric(BaseMetric):
         self.conventions = check_conventions(conventions)
         self._id_set = id_set
         self._groups = groups
-        self.recall_level = recall_level
+        self.recall_level = check_recall_level(recall_level)
         self.save_scores = save_scores
         self.run_info = dict(run_info or {})
         self._stream_scores: dict = {}  # name -> stream score, this run (see process)

@@ -100,8 +100,20 @@ def _sklearn_drop_intermediate(fps: np.ndarray, tps: np.ndarray):
     return fps[keep], tps[keep]
 
 
+def check_recall_level(recall_level: float) -> float:
+    """The TPR of FPR@TPR as a fraction in (0, 1); 95 (a percentage), 0 or a negative value is
+    refused with what to write instead."""
+    r = float(recall_level)
+    if not 0.0 < r < 1.0:
+        hint = f' (a percentage? write {r / 100:g})' if 1.0 < r < 100.0 else ''
+        raise ValueError(f'recall level {recall_level!r} must be a fraction strictly between 0 '
+                         f'and 1, e.g. 0.95 for FPR@95{hint}.')
+    return r
+
+
 def metrics_from_counts(counts: ThresholdCounts, recall_level: float = 0.95) -> Dict[str, Dict]:
     """All metrics under both conventions (fractions in [0, 1])."""
+    check_recall_level(recall_level)
     tps, fps = counts.id_ge, counts.ood_ge
     n_id, n_ood = tps[-1], fps[-1]
     if n_id == 0 or n_ood == 0:

@@ -32,6 +32,23 @@ def _safe(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9._@-]+', '_', name) or '_'
 
 
+def check_score_folder(out_dir: str) -> None:
+    """Refuse a destination that holds something other than a score folder (which saving would
+    replace): an empty or missing folder, or an earlier score folder, passes."""
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise FileExistsError(f'{out_dir!r} is a file: choose a new folder for the scores.')
+    if osp.isdir(out_dir) and os.listdir(out_dir):
+        try:
+            with open(osp.join(out_dir, 'manifest.json'), encoding='utf-8') as f:
+                ours = json.load(f).get('format') == FORMAT
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            raise FileExistsError(
+                f'{out_dir!r} exists and is not a score folder (no mmopen manifest.json): '
+                'saving scores there would replace it. Choose a new folder for the scores.')
+
+
 def save_scores(out_dir: str,
                 id_set: str,
                 id_scores: Mapping[str, Any],
@@ -45,16 +62,7 @@ def save_scores(out_dir: str,
     ID entry may be ``{OOD set: ID scores}`` for stream scores; ``paths``: ``{set: image path
     of each sample}``). Returns the manifest path."""
     manifest_path = osp.join(out_dir, 'manifest.json')
-    if osp.isdir(out_dir) and os.listdir(out_dir):
-        try:
-            with open(manifest_path, encoding='utf-8') as f:
-                ours = json.load(f).get('format') == FORMAT
-        except (OSError, ValueError):
-            ours = False
-        if not ours:
-            raise FileExistsError(
-                f'{out_dir!r} exists and is not a score folder (no mmopen manifest.json): '
-                'saving scores there would replace it. Choose a new folder for the scores.')
+    check_score_folder(out_dir)
     files: Dict[str, Dict[str, str]] = {}
     used = set()
     with atomic_path(out_dir, is_dir=True) as tmp:
@@ -126,7 +134,16 @@ def load_scores(out_dir: str) -> dict:
         full = osp.join(out_dir, rel)
         if not osp.isfile(full):
             raise FileNotFoundError(f'Score file {full!r}, listed in {path}, is missing.')
-        return np.load(full, allow_pickle=False)
+        try:
+            arr = np.load(full, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise ValueError(f'Score file {full!r} could not be read ({e}): the folder is '
+                             'damaged; evaluate again with --save-scores.') from None
+        bad = int(np.size(arr) - np.isfinite(arr).sum())
+        if bad:
+            raise ValueError(f'Score file {full!r} holds {bad} NaN or infinite value(s) of '
+                             f'{np.size(arr)}: the scores are damaged; evaluate again.')
+        return arr
 
     id_set = manifest['id_set']
     id_scores, ood_scores = {}, {s: {} for s in manifest['ood_sets']}
@@ -142,5 +159,32 @@ def load_scores(out_dir: str) -> dict:
     for s, rel in manifest.get('paths', {}).items():
         with open(osp.join(out_dir, rel), encoding='utf-8') as f:
             image_paths[s] = f.read().splitlines()
+    _check_lengths(out_dir, manifest, id_scores, ood_scores, image_paths)
     manifest.update(id_scores=id_scores, ood_scores=ood_scores, image_paths=image_paths)
     return manifest
+
+
+def _check_lengths(out_dir, manifest, id_scores, ood_scores, image_paths) -> None:
+    """Every score of a set has one value per sample of that set (and per listed image path):
+    a file that lost values would otherwise give other metrics without an error."""
+    id_set, files = manifest['id_set'], manifest['files']
+    sizes = {s: {} for s in [id_set] + list(manifest['ood_sets'])}
+    for score, ids in id_scores.items():
+        if isinstance(ids, Mapping):  # a stream's ID scores: compared with the same stream's
+            for s, arr in ids.items():
+                sizes.setdefault(f'{id_set}@{s}', {})[files[score][f'{id_set}@{s}']] = \
+                    np.size(arr)
+        else:
+            sizes[id_set][files[score][id_set]] = np.size(ids)
+    for s, by_score in ood_scores.items():
+        for score, arr in by_score.items():
+            sizes[s][files[score][s]] = np.size(arr)
+    for s, rel in manifest.get('paths', {}).items():
+        if s in sizes:
+            sizes[s][rel] = len(image_paths[s])
+    for s, by_file in sizes.items():
+        if len(set(by_file.values())) > 1:
+            listing = ', '.join(f'{rel}: {n}' for rel, n in sorted(by_file.items()))
+            raise ValueError(f'Score folder {out_dir!r}: the files of set {s!r} disagree on its '
+                             f'number of samples ({listing}); a file is truncated or from '
+                             'another run. Evaluate again with --save-scores.')

@@ -44,6 +44,45 @@ def atomic_path(path: str, is_dir: bool = False, suffix: str = '') -> Iterator[s
         _remove(tmp)
 
 
+def check_writable_file(path, what: str = 'output') -> None:
+    """Refuse, before any work, an output file that cannot be written: a folder, a file without
+    write permission, or a folder to create under one without it. ``None`` passes. Raises
+    ``SystemExit`` naming ``what`` (the option) and the path."""
+    if path is None:
+        return
+    full = osp.abspath(path)
+    if osp.isdir(full):
+        raise SystemExit(f'{what} {path!r} is a folder: give a file name, e.g. '
+                         f'{osp.join(path, "metrics.json")!r}.')
+    if osp.exists(full):
+        if not os.access(full, os.W_OK):
+            raise SystemExit(f'{what} {path!r} exists and is not writable: choose another '
+                             'file or change its permissions.')
+        return
+    parent = osp.dirname(full)
+    while not osp.exists(parent):
+        parent = osp.dirname(parent)
+    if not osp.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise SystemExit(f'{what} {path!r} cannot be written: {parent!r} is not a writable '
+                         'folder. Choose a path in a folder you can write to.')
+
+
+def check_writable_folder(path, what: str = 'output folder') -> None:
+    """As :func:`check_writable_file` for an output folder: an existing file, or a place
+    without write permission, is refused before any work."""
+    if path is None:
+        return
+    full = osp.abspath(path)
+    if osp.exists(full) and not osp.isdir(full):
+        raise SystemExit(f'{what} {path!r} is a file, not a folder: choose a folder name.')
+    probe = full
+    while not osp.exists(probe):
+        probe = osp.dirname(probe)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise SystemExit(f'{what} {path!r} cannot be written ({probe!r} is not writable): '
+                         'choose a folder you can write to.')
+
+
 def _remove(path: str) -> None:
     if osp.isdir(path) and not osp.islink(path):
         shutil.rmtree(path, ignore_errors=True)

@@ -28,8 +28,10 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmopen.ood import CONVENTIONS, format_tables, summarize  # noqa: E402
 from mmopen.ood.leaderboard import (git_commit, leaderboard_rows, set_kinds,  # noqa: E402
                                     write_leaderboard)
+from mmopen.ood.metrics import check_recall_level  # noqa: E402
 from mmopen.ood.score_files import load_scores as load_score_folder  # noqa: E402
-from mmopen.utils.io import save_figure_atomic, write_json_atomic  # noqa: E402
+from mmopen.utils.io import (check_writable_file, save_figure_atomic,  # noqa: E402
+                             write_json_atomic)
 
 
 def load_scores(path: str) -> np.ndarray:
@@ -126,6 +128,13 @@ def main(argv=None) -> int:
     p.add_argument('--json', help='write the metrics to this JSON file')
     p.add_argument('--plot', metavar='DIR', help='write roc.png and hist_<set>.png here')
     args = p.parse_args(argv)
+    if args.recall_level is not None:
+        try:
+            check_recall_level(args.recall_level)
+        except ValueError as e:
+            raise SystemExit(f'--recall-level: {e}') from None
+    for flag in ('json', 'csv', 'markdown'):
+        check_writable_file(getattr(args, flag), f'--{flag}')
     if osp.isdir(args.id_scores):
         if args.ood_scores or args.names or args.negate or args.plot:
             raise SystemExit('A score folder is evaluated as saved: give no score files, '

@@ -54,6 +54,7 @@ from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels  # noqa: E40
 from mmopen.ood.word_pools import (check_lexnames, lexname_words, pool_candidates,  # noqa: E402
                                    read_word_lists)
 from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas  # noqa: E402
+from mmopen.utils.io import check_writable_file  # noqa: E402
 from mmopen.utils.progress import disable_progress, progress_bar  # noqa: E402
 
 
@@ -133,6 +134,18 @@ def main(argv=None) -> int:
     if args.method == 'adaneg' and args.ratio is not None:
         raise SystemExit('--method adaneg keeps --count labels (10000), not a --ratio.')
     args.ratio = 0.15 if args.ratio is None else args.ratio
+    if not 0.0 < args.quantile <= 1.0:
+        hint = f' (a percentage? write {args.quantile / 100:g})' if 1 < args.quantile <= 100 \
+            else ''
+        raise SystemExit(f'--quantile {args.quantile:g} must be a fraction in (0, 1], e.g. 0.95 '
+                         f'(the 95th percentile of the similarities to the ID classes){hint}.')
+    if not 0.0 < args.ratio <= 1.0:
+        hint = f' (a percentage? write {args.ratio / 100:g})' if 1 < args.ratio <= 100 else ''
+        raise SystemExit(f'--ratio {args.ratio:g} must be a fraction in (0, 1], e.g. 0.15 '
+                         f'(the share of candidates kept){hint}.')
+    if args.count < 1:
+        raise SystemExit(f'--count {args.count} must be at least 1.')
+    check_writable_file(args.out, '--out')
     if not args.candidates and pool != 'all' and args.lemmas != 'first':
         raise SystemExit(f'--pool {pool} takes one string per synset as the release does: '
                          'drop --lemmas all (it applies to --pool all).')
@@ -165,6 +178,12 @@ def main(argv=None) -> int:
                                                    if exclude else '')
     logger.info(f'{source}: {len(pools["noun"])} noun and {len(pools["adj"])} adjective '
                 'candidates')
+    if args.method != 'adaneg':  # int(ratio * n) per part of speech, as the releases keep them
+        kept = sum(int(args.ratio * len(w)) for w in pools.values())
+        if kept == 0:
+            raise SystemExit(f'--ratio {args.ratio:g} keeps no label of {len(pools["noun"])} '
+                             f'noun and {len(pools["adj"])} adjective candidates (int(ratio x '
+                             'n) is 0 for each): raise --ratio or give more candidates.')
     csp = args.method == 'csp'
     adaneg = args.method == 'adaneg'
     default = list(CSP_NOUN_TEMPLATES) if csp else [

@@ -1,0 +1,191 @@
+"""What a user gets wrong, refused early with a message that names the value or path, or kept
+without loss: each test is one input that used to lose data or give wrong numbers silently (rc 0)
+or fail late or cryptically. The tools run in this process through their ``main`` (a refused run
+exits before it loads a model or reads a data set, so each case takes well under a second)."""
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from tests.tool_runner import run_tool
+
+QUICKSTART_TEST_CONFIG = 'configs/ood/quickstart/clip-tiny-convnext_zero-shot-ood_quickstart.py'
+
+
+def _score_folder(path, n_id=64, n_ood=48):
+    from mmopen.ood.score_files import save_scores
+    rng = np.random.default_rng(0)
+    ids = {'MCM': rng.normal(1, 1, n_id), 'MSP': rng.normal(1, 1, n_id)}
+    ood = {'far': {'MCM': rng.normal(0, 1, n_ood), 'MSP': rng.normal(0, 1, n_ood)}}
+    paths = {'ID': [f'id/{i}.jpg' for i in range(n_id)],
+             'far': [f'far/{i}.jpg' for i in range(n_ood)]}
+    save_scores(str(path), 'ID', ids, ood, paths=paths)
+    return str(path)
+
+
+def _refused(args):
+    """Run a tool that must refuse: its exit status and the message it ends with."""
+    out = run_tool(args, check=False)
+    assert out.returncode != 0, out.stdout[-2000:]
+    return out.stdout + out.stderr
+
+
+# ----------------------------------------------------------------------------- score files
+def test_a_score_file_that_lost_values_is_refused_naming_the_files(tmp_path):
+    """10 of 64 values cut from one score's ID file: the metrics would be another data set's
+    (MCM AUROC 41 instead of 53 in the report) under a header that still says 64."""
+    folder = _score_folder(tmp_path / 'scores')
+    manifest = json.load(open(osp.join(folder, 'manifest.json')))
+    rel = manifest['files']['MCM']['ID']
+    arr = np.load(osp.join(folder, rel))
+    np.save(osp.join(folder, rel), arr[:54])
+    msg = _refused(['tools/ood/eval_scores.py', folder])
+    assert rel in msg and '54' in msg and '64' in msg and "set 'ID'" in msg
+
+
+def test_a_nan_in_a_score_file_is_refused_naming_the_file(tmp_path):
+    folder = _score_folder(tmp_path / 'scores')
+    manifest = json.load(open(osp.join(folder, 'manifest.json')))
+    rel = manifest['files']['MSP']['far']
+    arr = np.load(osp.join(folder, rel))
+    arr[3] = np.nan
+    np.save(osp.join(folder, rel), arr)
+    msg = _refused(['tools/ood/eval_scores.py', folder])
+    assert rel in msg and '1 NaN or infinite' in msg
+
+
+@pytest.mark.parametrize('level,hint', [('95', 'write 0.95'), ('0', ''), ('-1', ''),
+                                        ('1', '')])
+def test_recall_level_must_be_a_fraction(tmp_path, level, hint):
+    folder = _score_folder(tmp_path / 'scores')
+    msg = _refused(['tools/ood/eval_scores.py', folder, '--recall-level', level])
+    assert '--recall-level' in msg and 'strictly between 0 and 1' in msg and hint in msg
+    from mmopen.evaluation import OODMetric
+    with pytest.raises(ValueError, match='strictly between 0 and 1'):
+        OODMetric(recall_level=float(level))
+
+
+def test_eval_scores_refuses_a_json_path_that_is_a_folder_before_reading(tmp_path):
+    folder = _score_folder(tmp_path / 'scores')
+    target = tmp_path / 'metrics'
+    target.mkdir()
+    msg = _refused(['tools/ood/eval_scores.py', folder, '--json', str(target)])
+    assert '--json' in msg and 'is a folder' in msg
+
+
+# ----------------------------------------------------------------------------- tools/test.py
+def test_test_tool_refuses_outputs_it_cannot_write_before_evaluating(tmp_path):
+    """An unwritable --json used to fail after the whole evaluation (hours on real data); the
+    check runs before the config is even built (this config's data need not exist)."""
+    folder = tmp_path / 'a folder'
+    folder.mkdir()
+    msg = _refused(['tools/test.py', QUICKSTART_TEST_CONFIG, 'none', '--json', str(folder)])
+    assert '--json' in msg and 'is a folder' in msg
+    locked = tmp_path / 'locked'
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: nothing to test there
+            pytest.skip('running as a user who can write anywhere')
+        msg = _refused(['tools/test.py', QUICKSTART_TEST_CONFIG, 'none', '--csv',
+                        str(locked / 'rows.csv')])
+        assert '--csv' in msg and 'not a writable folder' in msg
+    finally:
+        os.chmod(locked, 0o700)
+
+
+def test_test_tool_refuses_a_save_scores_folder_it_would_replace_before_evaluating(tmp_path):
+    other = tmp_path / 'results'
+    other.mkdir()
+    (other / 'notes.txt').write_text('mine')
+    msg = _refused(['tools/test.py', QUICKSTART_TEST_CONFIG, 'none', '--save-scores',
+                    str(other)])
+    assert '--save-scores' in msg and 'not a score folder' in msg
+    assert (other / 'notes.txt').read_text() == 'mine'
+
+
+# ----------------------------------------------------------------------------- mining
+def test_mining_refuses_a_percentage_quantile_and_a_ratio_that_keeps_nothing(tmp_path):
+    words = tmp_path / 'words.txt'
+    words.write_text('nebula\nsonnet\nquasar\nanthem\n')
+    base = ['tools/ood/mine_neg_labels.py', '--clip-model', 'mmopen-tiny-vit', '--id-vocab',
+            'imagenet_1k_openclip', '--candidates', str(words), '--out',
+            str(tmp_path / 'labels.txt')]
+    msg = _refused(base + ['--quantile', '95'])
+    assert '--quantile 95' in msg and 'write 0.95' in msg
+    msg = _refused(base + ['--ratio', '0.05'])  # int(0.05 x 4) = 0
+    assert '--ratio 0.05 keeps no label of 4 noun' in msg
+    assert not (tmp_path / 'labels.txt').exists()
+    msg = _refused(base + ['--ratio', '15'])
+    assert 'write 0.15' in msg
+
+
+# ----------------------------------------------------------------------------- vocabularies
+def test_a_vocabulary_file_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    from mmopen.clip.vocabularies import Vocabulary
+    path = tmp_path / 'classes.txt'
+    path.write_bytes(b'cat\ndog\ncaf\xe9 table\n')  # Latin-1
+    with pytest.raises(ValueError, match=r"classes.txt is not UTF-8 text \(byte b'\\xe9' on "
+                                         r'line 3\)'):
+        Vocabulary.load(str(path))
+
+
+def test_class_names_cut_to_the_same_prompt_are_refused_naming_both(tiny_clip_files):
+    """Two long names that differ only after the text tower's context: the second class would
+    get the first's embedding (cosine 1) and never be predicted."""
+    from mmopen.clip import FrozenCLIP
+    clip = FrozenCLIP('mmopen-tiny-vit', tiny_clip_files[('mmopen-tiny-vit', 'safetensors')],
+                      cache_dir=False)
+    long = 'striped ' * 80
+    with pytest.raises(ValueError, match=r'Classes 1 .* and 2 .* same text embedding: their '
+                                         r'names fill'):
+        clip.text_embeddings(['cat', long + 'zebra', long + 'tiger'], ['a photo of a {}.'])
+    # a synonym shared by two classes is not a collision (the ensembles differ)
+    clip.text_embeddings(['sofa, couch', 'couch, settee'], ['a photo of a {}.'])
+
+
+# ----------------------------------------------------------------------------- outputs
+def test_inferencer_outputs_of_inputs_with_one_stem_do_not_overwrite_each_other(tmp_path):
+    """``x.jpg`` and ``x.png`` in one folder, ``x.jpg`` in another, and arrays: every input gets
+    its own output name (before: named by stem, two of three written)."""
+    from mmopen.apis.base import output_names
+    items = [str(tmp_path / 'a' / 'x.jpg'), str(tmp_path / 'a' / 'x.png'),
+             str(tmp_path / 'b' / 'x.jpg'), str(tmp_path / 'a' / 'y.jpg'),
+             np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2, 3), np.uint8)]
+    names = output_names(items)
+    assert len(set(names)) == len(items)
+    assert names == ['x.jpg_00000', 'x.png', 'x.jpg_00002', 'y', 'array_00004', 'array_00005']
+
+
+def test_demo_refuses_classes_and_a_vocabulary_together(tmp_path):
+    img = tmp_path / 'x.png'
+    img.write_bytes(b'')
+    msg = _refused(['demo/image_demo.py', str(img), 'configs/ovsnet/quickstart/'
+                    'ovsnet_clip-tiny-convnext_quickstart.py', 'none', '--classes', 'cat',
+                    '--vocabulary', 'imagenet_1k'])
+    assert '--classes or with --vocabulary, not both' in msg
+
+
+def test_generation_refuses_a_folder_it_did_not_start_and_keeps_it(tmp_path):
+    """Another run's manifest (or any file) in --out: the writer used to mix its images and
+    logs in and replace the manifest."""
+    from mmopen.utils.sharded_writer import check_run
+    out = tmp_path / 'set'
+    out.mkdir()
+    (out / 'manifest.json').write_text('{"records": []}')
+    with pytest.raises(FileExistsError, match='manifest.json but no run.json'):
+        check_run(str(out), dict(seed=0))
+    assert sorted(os.listdir(out)) == ['manifest.json']
+    # a run that failed before its first image left run.json: a corrected rerun replaces it
+    fresh = tmp_path / 'fresh'
+    check_run(str(fresh), dict(seed=0, prompt='wrong'))
+    (fresh / 'logs').mkdir()
+    check_run(str(fresh), dict(seed=0, prompt='right'))
+    assert json.load(open(fresh / 'run.json'))['prompt'] == 'right'
+    # once an item is written, other settings are refused
+    (fresh / 'meta').mkdir()
+    (fresh / 'meta' / '0000000.json').write_text('{}')
+    with pytest.raises(ValueError, match=r"\['prompt'\] differ"):
+        check_run(str(fresh), dict(seed=0, prompt='other'))
