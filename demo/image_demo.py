@@ -32,6 +32,9 @@ def main(argv=None) -> int:
     p.add_argument('--device', default=None, help='cpu, cuda (default: cuda when available)')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     args = p.parse_args(argv)
+    if args.classes and args.vocabulary:
+        raise SystemExit('Give the classes either with --classes or with --vocabulary, not '
+                         'both (--vocabulary would be ignored).')
     if not osp.exists(args.image):
         raise SystemExit(f'Image {args.image!r} does not exist.')
     from PIL import Image
@@ -45,8 +48,11 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(str(e)) from None
     vocabulary = args.classes or args.vocabulary  # None: the config's test vocabulary
-    result = seg(args.image, vocabulary=vocabulary, return_vis=True, opacity=args.opacity,
-                 out_dir=args.out_dir or '')
+    try:
+        result = seg(args.image, vocabulary=vocabulary, return_vis=True, opacity=args.opacity,
+                     out_dir=args.out_dir or '')
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(str(e)) from None
     preds = result['predictions']
     preds = preds if isinstance(preds, list) else [preds]
     size = len(preds[0]['classes'])

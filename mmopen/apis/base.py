@@ -16,6 +16,7 @@ import glob
 import io
 import os
 import os.path as osp
+from collections import Counter
 from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
@@ -138,6 +139,19 @@ def input_name(item: InputType, index: int) -> str:
     return f'array_{index:05d}'
 
 
+def output_names(items: Sequence[InputType]) -> List[str]:
+    """One output file stem per input, unique across the call: the file name without its
+    extension (``array_<index>`` for an array); inputs whose stems coincide (``x.jpg`` and
+    ``x.png``) keep their extension (``x.jpg``, ``x.png``), and any still alike (the same name in
+    two folders) add their index (``x.jpg_00003``), so no output overwrites another."""
+    names = [input_name(item, i) for i, item in enumerate(items)]
+    counts = Counter(names)
+    names = [osp.basename(item) if counts[n] > 1 and isinstance(item, str) else n
+             for n, item in zip(names, items)]
+    counts = Counter(names)
+    return [f'{n}_{i:05d}' if counts[n] > 1 else n for i, n in enumerate(names)]
+
+
 def read_rgb(item: InputType) -> np.ndarray:
     """The RGB ``uint8`` pixels of an input (as given, for an array)."""
     if isinstance(item, np.ndarray):
@@ -226,7 +240,13 @@ class MMOpenInferencer(BaseInferencer):
                 bgr = np.ascontiguousarray(item[..., ::-1])
                 return dict(img=bgr, img_shape=bgr.shape[:2], ori_shape=bgr.shape[:2],
                             img_path=None)
-            results = loader(dict(img_path=item))
+            if osp.isfile(item) and osp.getsize(item) == 0:
+                raise ValueError(f'Image {item!r} is an empty file (0 bytes).')
+            try:
+                results = loader(dict(img_path=item))
+            except Exception as e:  # a decoder's error, which names no file
+                raise ValueError(f'Could not read image {item!r}: {type(e).__name__}: '
+                                 f'{str(e).strip()[:200]}') from None
             if results is None:
                 raise ValueError(f'Could not read image {item!r}.')
             return results
@@ -237,6 +257,7 @@ class MMOpenInferencer(BaseInferencer):
         """The call's inputs, expanded once (``BaseInferencer.__call__`` asks for them) and kept
         for :meth:`postprocess`, which mmengine does not hand them to."""
         self._call_inputs = expand_inputs(inputs)
+        self._call_names = output_names(self._call_inputs)
         return self._call_inputs
 
     def _init_collate(self, cfg) -> Callable:

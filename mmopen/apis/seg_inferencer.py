@@ -21,7 +21,7 @@ from mmopen.clip.text_classifier import text_classifiers
 from mmopen.clip.vocabularies import Vocabulary, VocabularyLike
 from mmopen.utils.io import write_json_atomic
 from mmopen.utils.sharded_writer import save_image
-from .base import InputsType, MMOpenInferencer, input_name, read_rgb
+from .base import InputsType, MMOpenInferencer, read_rgb
 from .drawing import segmentation_picture
 
 
@@ -121,7 +121,7 @@ class OpenVocabSegInferencer(MMOpenInferencer):
             label_map = pred.pred_sem_seg.data[0].cpu().numpy()
             picture = segmentation_picture(read_rgb(item), label_map, names, opacity)
             if img_out_dir:
-                save_image(picture, osp.join(img_out_dir, f'{input_name(item, i)}.png'), 'png')
+                save_image(picture, osp.join(img_out_dir, f'{self._call_names[i]}.png'), 'png')
             pictures.append(picture)
         return pictures if return_vis else None
 
@@ -141,7 +141,7 @@ class OpenVocabSegInferencer(MMOpenInferencer):
                           masks={p['class']: label_map == p['label'] for p in present},
                           present=present, image=item if isinstance(item, str) else None)
             if pred_out_dir:
-                stem = osp.join(pred_out_dir, input_name(item, i))
+                stem = osp.join(pred_out_dir, self._call_names[i])
                 bits = np.uint8 if len(names) < 256 else np.uint16
                 save_image(label_map.astype(bits), stem + '.png', 'png')
                 write_json_atomic(dict(image=result['image'], label_map=stem + '.png',

@@ -143,6 +143,7 @@ class FrozenCLIP(nn.Module):
         key = embedding_key(self.model_name, self.weights_digest, temps, vocab)
         emb = load_cached(key, self.cache_dir)
         if emb is None:
+            self.check_distinct_prompts(vocab, temps[0])
             was_training = self.model.training
             self.model.eval()
             emb = ensemble_embeddings(lambda t: self.encode_text(t, normalize=False), vocab,
@@ -150,6 +151,37 @@ class FrozenCLIP(nn.Module):
             self.model.train(was_training)
             store_cached(key, emb, self.cache_dir)
         return emb.clone()
+
+    def check_distinct_prompts(self, vocabulary, template: str = '{}') -> None:
+        """Refuse two classes whose prompts tokenise alike -- a name cut at the text tower's
+        context (77 tokens for CLIP) that differs from another only after the cut gets the
+        same embedding, and its class can never be predicted. A class's prompts are its
+        synonyms in ``template``; two classes collide when their sets of tokenised prompts are
+        equal (a shared synonym alone does not make the ensembles equal). Repeats a shipped list
+        keeps on purpose (``Vocabulary.allowed``) pass. The error names both classes."""
+        def short(name):
+            return repr(name[:60]) + ('...' if len(name) > 60 else '')
+
+        vocab = load_vocabulary(vocabulary)
+        items = [(c, n) for c, names in enumerate(vocab) for n in names]
+        rows = []
+        for start in range(0, len(items), 4096):
+            chunk = items[start:start + 4096]
+            rows += self.tokenizer([template.format(n) for _, n in chunk]).tolist()
+        per_class = {}
+        for (c, _), row in zip(items, rows):
+            per_class.setdefault(c, set()).add(tuple(row))
+        allowed = {tuple(p) for p in getattr(vocab, 'allowed', ())}
+        seen = {}
+        for c, prompts in per_class.items():
+            other = seen.setdefault(frozenset(prompts), c)
+            if other != c and (other, c) not in allowed:
+                full = any(row[-1] != 0 for row in prompts)
+                why = ('their names fill the text tower\'s context and are cut to the same '
+                       'prompts' if full else 'they tokenise alike')
+                raise ValueError(f'Classes {other} ({short(vocab[other][0])}) and {c} '
+                                 f'({short(vocab[c][0])}) get the same text embedding: {why}. '
+                                 'Shorten or reword one of them.')
 
     @staticmethod
     def cached_text_embeddings(model_name: str, weights: Optional[str],

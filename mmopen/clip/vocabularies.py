@@ -127,8 +127,16 @@ class Vocabulary(Sequence):
             return vocabulary
         if isinstance(vocabulary, str):
             path = vocabulary_path(vocabulary)
-            with open(path, encoding='utf-8') as f:
-                entries = [line.strip() for line in f]
+            with open(path, 'rb') as f:
+                data = f.read()
+            try:
+                text = data.decode('utf-8')
+            except UnicodeDecodeError as e:
+                line = 1 + data[:e.start].count(b'\n')
+                raise ValueError(f'Vocabulary file {path} is not UTF-8 text (byte '
+                                 f'{data[e.start:e.start + 1]!r} on line {line}): save it as '
+                                 'UTF-8, one class per line.') from None
+            entries = [line.strip() for line in text.splitlines()]
             entries = [e for e in entries if e and not e.startswith('#')]
             if not entries:
                 raise ValueError(f'Vocabulary file {path} holds no class.')

@@ -80,18 +80,38 @@ def shard_logger(out: str, rank: int, name: str = 'mmopen.generate') -> logging.
 
 
 def check_run(out: str, header: dict) -> None:
-    """Write ``OUT/run.json`` on the first run; refuse to resume with other settings."""
+    """Write ``OUT/run.json`` on the first run; refuse to resume with other settings once an
+    item is written, and refuse a folder this writer did not start (files there but no
+    ``run.json``: another run's or another program's output, which the run would mix with its
+    own). A run that failed before its first item leaves only its ``run.json`` and logs: a rerun
+    with corrected settings replaces them."""
     path = osp.join(out, 'run.json')
     if osp.isfile(path):
         with open(path) as f:
             found = json.load(f)
-        if found != header:
-            diff = sorted(k for k in set(found) | set(header) if found.get(k) != header.get(k))
+        if found == header:
+            return
+        diff = sorted(k for k in set(found) | set(header) if found.get(k) != header.get(k))
+        if _has_items(out):
             raise ValueError(f'{out} holds a generation run with other settings ({diff} differ, '
                              f'see {path}): resume with the same settings, or choose a new output '
                              'folder.')
-    else:
-        write_json_atomic(header, path)
+        # nothing was generated under the old settings: nothing to keep
+    elif osp.isdir(out):
+        others = sorted(f for f in os.listdir(out) if f != 'logs')
+        if others:
+            raise FileExistsError(
+                f'{out} holds {", ".join(others[:4])}{", ..." if len(others) > 4 else ""} but no '
+                'run.json: it is not a folder this generator started (another run\'s or another '
+                'program\'s output, which this run would mix with its own). Choose a new output '
+                'folder.')
+    write_json_atomic(header, path)
+
+
+def _has_items(out: str) -> bool:
+    """Whether a generated image or record is already in ``OUT``."""
+    return any(osp.isdir(osp.join(out, sub)) and os.listdir(osp.join(out, sub))
+               for sub in ('images', 'meta'))
 
 
 def _remove_stale(paths: Sequence[str]) -> None:

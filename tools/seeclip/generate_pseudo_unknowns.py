@@ -36,8 +36,8 @@ from mmopen.osdg.seeclip.writer import (PseudoUnknownSource, pseudo_unknown_reco
 from mmopen.utils import resolve_checkpoint  # noqa: E402
 from mmopen.utils.contact_sheet import sheet_of_set  # noqa: E402
 from mmopen.utils.progress import disable_progress  # noqa: E402
-from mmopen.utils.sharded_writer import (batch_size, init_ranks, run_shards,  # noqa: E402
-                                         shard_logger)
+from mmopen.utils.sharded_writer import (batch_size, check_run, init_ranks,  # noqa: E402
+                                         run_shards, shard_logger)
 
 GENERATOR_KEYS = ('inpaint_model', 'sigma', 'noise', 'prompt', 'prompt_domain', 'guidance',
                   'resolution')
@@ -130,6 +130,11 @@ def main(argv=None) -> int:
                   generator={k: gen[k] for k in GENERATOR_KEYS if k in gen},
                   **batch_size(args.batch_size or gen.get('batch_size', 1)))
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
+    if rank == 0:  # before anything is written there (the logs included)
+        try:
+            check_run(out, header)
+        except (ValueError, FileExistsError) as e:
+            raise SystemExit(str(e)) from None
     logger = shard_logger(out, rank, 'mmopen.osdg.seeclip.generate')
     logger.info(f'SeeCLIP pseudo-unknowns: {len(seeds)} sources from {data_root}, {world} '
                 f'process(es), device {device}, output {out}')

@@ -32,8 +32,8 @@ from mmopen.ood.synood import (SynOODGenerator, read_image_list, select_seeds,  
                                synood_record)
 from mmopen.utils.contact_sheet import sheet_of_set  # noqa: E402
 from mmopen.utils.progress import disable_progress  # noqa: E402
-from mmopen.utils.sharded_writer import (batch_size, init_ranks, run_shards,  # noqa: E402
-                                         shard_logger)
+from mmopen.utils.sharded_writer import (batch_size, check_run, init_ranks,  # noqa: E402
+                                         run_shards, shard_logger)
 
 
 def parse_args(argv=None):
@@ -83,6 +83,11 @@ def main(argv=None) -> int:
                   synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')},
                   **batch)
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
+    if rank == 0:  # before anything is written there (the logs included)
+        try:
+            check_run(out, header)
+        except (ValueError, FileExistsError) as e:
+            raise SystemExit(str(e)) from None
     logger = shard_logger(out, rank, 'mmopen.ood.synood.generate')
     logger.info(f'SynOOD generation: {len(seeds)} seeds ({sd.get("k", 50)} per class) from '
                 f'{sd.data_root}, {world} process(es), device {device}, output {out}')
