@@ -189,3 +189,26 @@ def test_generation_refuses_a_folder_it_did_not_start_and_keeps_it(tmp_path):
     (fresh / 'meta' / '0000000.json').write_text('{}')
     with pytest.raises(ValueError, match=r"\['prompt'\] differ"):
         check_run(str(fresh), dict(seed=0, prompt='other'))
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def test_a_checkpoint_of_another_model_is_refused_unless_partial_loading(tmp_path):
+    """tools/test.py with another config's checkpoint used to load nothing (a log warning) and
+    report an untrained model's metrics."""
+    import torch
+    from torch import nn
+
+    from mmopen.utils.launch import check_checkpoint_fits, checkpoint_mismatch
+    model = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+    same = {f'module.{k}': v for k, v in model.state_dict().items()}  # a DDP-saved copy
+    assert checkpoint_mismatch(model, same) == ''
+    other = nn.Sequential(nn.Linear(4, 5), nn.Linear(5, 2), nn.ReLU(), nn.Linear(2, 2))
+    msg = checkpoint_mismatch(model, other.state_dict())
+    assert msg == ("2 keys of 6 of the checkpoint's are not in the model (3.bias, 3.weight); "
+                   "3 keys of 4 of the model's have another shape (0.bias, 0.weight, "
+                   "1.weight)")
+    path = tmp_path / 'other.pth'
+    torch.save(dict(state_dict=other.state_dict(), meta={}), path)
+    with pytest.raises(SystemExit, match=r'does not fit the config.s model: .*--partial-load'):
+        check_checkpoint_fits(model, str(path))
+    check_checkpoint_fits(model, str(path), partial=True)  # logged, not refused

@@ -28,6 +28,7 @@ from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  
                           prepare_config, resolve_checkpoint)
 from mmopen.utils.io import (check_writable_file, check_writable_folder,  # noqa: E402
                              write_json_atomic)
+from mmopen.utils.launch import check_checkpoint_fits  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -40,6 +41,9 @@ def parse_args(argv=None):
     parser.add_argument('--json', help='write the metrics to this JSON file')
     parser.add_argument('--csv', help='OOD results: one row per (score, OOD set, convention)')
     parser.add_argument('--markdown', help='OOD results as Markdown tables')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load a checkpoint whose keys do not all fit the model (refused '
+                        'otherwise), logging what does not fit')
     parser.add_argument('--save-scores', metavar='DIR',
                         help='OOD: save every sample\'s scores here (re-read by '
                         'tools/ood/eval_scores.py DIR)')
@@ -109,6 +113,8 @@ def main(argv=None):
             cfg.test_evaluator, list) else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
     runner = build_runner(cfg)
+    if cfg.load_from:
+        check_checkpoint_fits(runner.model, cfg.load_from, args.partial_load)
     metrics = {k: plain_value(v) for k, v in runner.test().items()}
 
     from mmengine.dist import is_main_process

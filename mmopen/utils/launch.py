@@ -142,3 +142,46 @@ def resolve_checkpoint(spec: str):
     if not osp.isfile(spec):
         raise SystemExit(f'Checkpoint {spec!r} does not exist.')
     return spec
+
+
+def checkpoint_mismatch(model, state_dict) -> str:
+    """What keeps ``state_dict`` (a checkpoint's, ``module.`` prefixes as MMEngine strips them)
+    from fitting ``model``: a message naming the missing and unexpected keys (a few of each) and
+    the shapes that differ, or ``''`` when every key fits."""
+    import re
+    model = getattr(model, 'module', model)
+    ours = model.state_dict()
+    theirs = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    missing = sorted(set(ours) - set(theirs))
+    unexpected = sorted(set(theirs) - set(ours))
+    shapes = sorted(k for k in set(ours) & set(theirs)
+                    if hasattr(theirs[k], 'shape') and tuple(theirs[k].shape) != tuple(
+                        ours[k].shape))
+    parts = []
+    for what, keys, total in (('of the model\'s are missing from the checkpoint', missing, ours),
+                              ('of the checkpoint\'s are not in the model', unexpected, theirs),
+                              ('of the model\'s have another shape', shapes, ours)):
+        if keys:
+            shown = ', '.join(keys[:3]) + (', ...' if len(keys) > 3 else '')
+            parts.append(f'{len(keys)} keys of {len(total)} {what} ({shown})')
+    return '; '.join(parts)
+
+
+def check_checkpoint_fits(model, path: str, partial: bool = False) -> None:
+    """Refuse, before any evaluation, a checkpoint whose keys do not fit the config's model (a
+    checkpoint of another model or config would otherwise load nothing, with a log warning
+    only, and give an untrained model's metrics); ``partial=True`` (``--partial-load``) lets
+    it load what fits, with the mismatch logged."""
+    from mmengine.logging import print_log
+    from mmengine.runner.checkpoint import _load_checkpoint
+    ckpt = _load_checkpoint(path, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    problem = checkpoint_mismatch(model, state)
+    if not problem:
+        return
+    if partial:
+        print_log(f'--partial-load: {path}: {problem}', logger='current', level=30)
+        return
+    raise SystemExit(f'Checkpoint {path!r} does not fit the config\'s model: {problem}. It is '
+                     'probably another model\'s or another config\'s; check the config and '
+                     'checkpoint pair, or pass --partial-load to load what fits.')
