@@ -212,3 +212,52 @@ def test_a_checkpoint_of_another_model_is_refused_unless_partial_loading(tmp_pat
     with pytest.raises(SystemExit, match=r'does not fit the config.s model: .*--partial-load'):
         check_checkpoint_fits(model, str(path))
     check_checkpoint_fits(model, str(path), partial=True)  # logged, not refused
+
+
+# ----------------------------------------------------------------------------- OOD lists
+def _ood_folder(tmp_path):
+    from PIL import Image
+    root = tmp_path / 'ood'
+    for rel in ('images/a/x.jpg', 'images/b/x.jpg', 'images/a/c d.jpg', 'images/b/y.jpg'):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new('RGB', (4, 4), (9, 9, 9)).save(root / rel)
+    return root
+
+
+def test_an_excluded_path_is_matched_as_a_path_not_by_its_file_name(tmp_path):
+    """``c/x.jpg`` (no such image) used to drop a/x.jpg and b/x.jpg by file name, reporting
+    nothing unknown."""
+    root = _ood_folder(tmp_path)
+    ex = tmp_path / 'exclude.txt'
+    ex.write_text('c/x.jpg\na/c d.jpg\n')
+    out = tmp_path / 'clean.txt'
+    res = run_tool(['tools/ood/clean_ood_list.py', '--root', str(root), '--images', 'images',
+                    '--exclude', str(ex), '--out', str(out)])
+    assert open(out).read().splitlines() == ['a/x.jpg', 'b/x.jpg', 'b/y.jpg']
+    assert "1 excluded names are not in the set, e.g. ['c/x.jpg']" in res.stdout
+    # a bare file name that two folders hold is refused, naming both
+    ex.write_text('x.jpg\n')
+    msg = _refused(['tools/ood/clean_ood_list.py', '--root', str(root), '--images', 'images',
+                    '--exclude', str(ex), '--out', str(tmp_path / 'other.txt')])
+    assert "'x.jpg'" in msg and 'a/x.jpg' in msg and 'b/x.jpg' in msg
+    assert not (tmp_path / 'other.txt').exists()
+
+
+def test_a_list_path_with_spaces_is_read_whole(tmp_path):
+    """The cleaned list of a set with ``a/c d.jpg``: ImageListDataset used to read ``a/c``
+    (FileNotFoundError at test time); a ``path label`` line still reads its path."""
+    from mmopen.datasets.ood_sets import ImageListDataset
+    root = _ood_folder(tmp_path)
+    ex = tmp_path / 'exclude.txt'
+    ex.write_text('b/y.jpg\n')
+    run_tool(['tools/ood/clean_ood_list.py', '--root', str(root), '--images', 'images',
+              '--exclude', str(ex), '--out', str(root / 'clean.txt')])
+    (root / 'labelled.txt').write_text('b/y.jpg 3\n')
+    ds = ImageListDataset(data_root=str(root), ann_file='clean.txt', data_prefix='images',
+                          lazy_init=False, pipeline=[])
+    paths = sorted(osp.relpath(ds.get_data_info(i)['img_path'], root / 'images')
+                   for i in range(len(ds)))
+    assert paths == ['a/c d.jpg', 'a/x.jpg', 'b/x.jpg']
+    ds = ImageListDataset(data_root=str(root), ann_file='labelled.txt', data_prefix='images',
+                          pipeline=[])
+    assert osp.basename(ds.get_data_info(0)['img_path']) == 'y.jpg'

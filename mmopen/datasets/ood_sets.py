@@ -25,6 +25,19 @@ from mmpretrain.registry import DATASETS
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 
 
+def list_entry(line: str, prefix: str = '') -> str:
+    """The image path of one line of an image list: the text before a tab if there is one;
+    else the whole line when it names a file under ``prefix`` (a path with spaces); else the
+    text before the first whitespace (a ``path label`` line)."""
+    line = line.strip('\r\n')
+    if '\t' in line:
+        return line.split('\t', 1)[0].strip()
+    whole = line.strip()
+    if ' ' in whole and osp.isfile(osp.join(prefix, whole)):
+        return whole
+    return whole.split()[0]
+
+
 @DATASETS.register_module()
 class ImageListDataset(BaseDataset):
     """Images from a list file or, without one, every image under a folder (recursively, in
@@ -33,8 +46,8 @@ class ImageListDataset(BaseDataset):
     Args:
         data_root: root folder.
         ann_file: list file relative to ``data_root`` (one image path per line, relative to
-            ``data_root/data_prefix``; anything after the first whitespace is ignored). Empty:
-            scan the folder.
+            ``data_root/data_prefix``; see :func:`list_entry` for paths with spaces and lines
+            with a label after the path). Empty: scan the folder.
         data_prefix: image folder relative to ``data_root``.
         label: the label of every image.
         layout: a description of the expected on-disk layout, for error messages.
@@ -65,8 +78,8 @@ class ImageListDataset(BaseDataset):
         if self.ann_file:
             if not osp.isfile(self.ann_file):
                 raise self._missing('image list', self.ann_file)
-            with open(self.ann_file) as f:
-                rels = [line.split()[0] for line in f if line.strip()]
+            with open(self.ann_file, encoding='utf-8') as f:
+                rels = [list_entry(line, prefix) for line in f if line.strip()]
         else:
             if not osp.isdir(prefix):
                 raise self._missing('image folder', prefix)

@@ -15,8 +15,9 @@ image list without such images, in the format ``ImageListDataset`` reads (one pa
 relative to ``--root/--images``), plus ``OUT.removed.txt`` with each dropped image and why, so
 the cleaning can be reviewed and published. The ``*_clean`` dataset configs read these lists.
 
-* ``--exclude FILE ...``: text files of images to drop, one per line (a relative path or a bare
-  file name; anything after the first whitespace is ignored, ``#`` starts a comment).
+* ``--exclude FILE ...``: text files of images to drop, one per line (a path relative to the
+  image folder, matched as a path only, or a bare file name, which must name one image;
+  ``#`` starts a comment, a tab ends the path).
 * ``--scores DIR --set NAME --score KEY``: a score folder from ``tools/test.py --save-scores``
   (it records each sample's image); drop the set's images with the highest scores (most
   ID-like) above ``--drop-above`` or in the top ``--drop-top-fraction``. Review
@@ -32,7 +33,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from mmopen.datasets.ood_sets import IMG_EXTENSIONS  # noqa: E402
+from mmopen.datasets.ood_sets import IMG_EXTENSIONS, list_entry  # noqa: E402
 from mmopen.ood.score_files import load_scores  # noqa: E402
 from mmopen.utils.io import write_text_atomic  # noqa: E402
 
@@ -62,7 +63,7 @@ def list_images(root, images, list_file):
         if not osp.isfile(path):
             raise SystemExit(f'List file {path!r} does not exist.')
         with open(path, encoding='utf-8') as f:
-            return [line.split()[0] for line in f if line.strip()]
+            return [list_entry(line, folder) for line in f if line.strip()]
     if not osp.isdir(folder):
         raise SystemExit(f'Image folder {folder!r} does not exist: set --root / --images to '
                          'your copy of the OOD set.')
@@ -83,7 +84,8 @@ def read_exclusions(paths):
             for line in f:
                 line = line.split('#', 1)[0].strip()
                 if line:
-                    names.append((line.split()[0], osp.basename(path)))
+                    entry = line.split('\t', 1)[0].strip()
+                    names.append((entry, osp.basename(path)))
     return names
 
 
@@ -137,7 +139,18 @@ def main(argv=None) -> int:
         by_name.setdefault(osp.basename(rel), []).append(rel)
     drop, unknown = {}, []
     for name, source in read_exclusions(args.exclude):
-        hits = [name] if name in by_rel else by_name.get(osp.basename(name), [])
+        if name not in by_rel and ' ' in name and name.split()[0] in by_rel:
+            name = name.split()[0]  # a "path label" line
+        if name in by_rel:
+            hits = [name]
+        elif '/' in name or os.sep in name:
+            hits = []  # a path matches as a path only, never by its file name
+        else:
+            hits = by_name.get(name, [])
+            if len(hits) > 1:
+                raise SystemExit(f'{name!r} (in {source}) is the file name of {len(hits)} '
+                                 f'images of {folder!r}: {hits[:4]}. Give the path relative to '
+                                 'the image folder to say which.')
         if not hits:
             unknown.append(name)
         for rel in hits:
