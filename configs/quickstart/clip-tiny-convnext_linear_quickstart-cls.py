@@ -22,6 +22,7 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=200)
 val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
+    rng_state=dict(type='RNGStateHook'),  # torch's random states in checkpoints: exact resume
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),

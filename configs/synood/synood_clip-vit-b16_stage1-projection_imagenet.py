@@ -27,6 +27,7 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=3, by_epoch=True, eta_mi
                         convert_to_iter_based=True)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3, val_interval=100)
 default_hooks = dict(
+    rng_state=dict(type='RNGStateHook'),  # torch's random states in checkpoints: exact resume
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
 # the batch the paper's learning rate is for (scaled by --auto-scale-lr)

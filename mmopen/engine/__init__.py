@@ -1,4 +1,5 @@
 """Hooks."""
 from .ovs_hooks import OpenVocabularyHook, ProxyCalibrationHook
+from .rng_state_hook import RNGStateHook
 
-__all__ = ['OpenVocabularyHook', 'ProxyCalibrationHook']
+__all__ = ['OpenVocabularyHook', 'ProxyCalibrationHook', 'RNGStateHook']

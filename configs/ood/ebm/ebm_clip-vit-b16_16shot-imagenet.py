@@ -49,6 +49,8 @@ train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs + 1)
 val_cfg = None
 val_dataloader = None
 val_evaluator = None
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2),
-                     logger=dict(type='LoggerHook', interval=50))
+default_hooks = dict(
+    rng_state=dict(type='RNGStateHook'),  # torch's random states in checkpoints: exact resume
+    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2),
+    logger=dict(type='LoggerHook', interval=50))
 log_processor = dict(by_epoch=True)

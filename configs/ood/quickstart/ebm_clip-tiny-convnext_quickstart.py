@@ -40,5 +40,6 @@ param_scheduler = [
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=30)
 default_hooks = dict(
+    rng_state=dict(type='RNGStateHook'),  # torch's random states in checkpoints: exact resume
     logger=dict(type='LoggerHook', interval=5),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=30))

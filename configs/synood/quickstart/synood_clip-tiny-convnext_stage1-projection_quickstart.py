@@ -48,5 +48,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=20, by_epoch=True, eta_m
                         convert_to_iter_based=True)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=100)
 default_hooks = dict(
+    rng_state=dict(type='RNGStateHook'),  # torch's random states in checkpoints: exact resume
     logger=dict(type='LoggerHook', interval=1),
     checkpoint=dict(type='CheckpointHook', interval=20))

@@ -16,6 +16,7 @@ train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
+    rng_state=dict(type='RNGStateHook'),  # torch's random states in checkpoints: exact resume
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
                     save_best=['osdg/hscore', 'osdg/known_acc'], rule=['greater', 'greater']),
     logger=dict(type='LoggerHook', interval=20))

@@ -1,0 +1,52 @@
+"""``RNGStateHook``: checkpoints carry PyTorch's random generator states, and a resumed run
+continues from them, so that it draws what the uninterrupted run draws.
+
+MMEngine's resume restores the weights, the optimiser, the schedulers and the loop's position,
+re-seeds every generator with the config's seed and replays the data loader up to the resumed
+iteration; what the model itself draws during training (OVSNet's point sampling for the mask
+losses, Proxy Calibration's Beta draws, dropout) comes from PyTorch's generators, which then
+start again from the seed instead of where the interrupted run left them: the resumed run's
+weights drift from the uninterrupted run's.
+
+This hook stores ``torch``'s CPU generator state (and each CUDA device's) in every checkpoint
+and sets them back when a run resumes (``resume=True``; loading weights with ``load_from``
+leaves the generators alone). NumPy's and Python's generators are deliberately not restored:
+the data pipeline draws from them, and the replay of the data loader up to the resumed
+iteration consumes exactly what the uninterrupted run consumed, from the same seed. Registered
+in MMEngine's root ``HOOKS``, so every scope finds it; the runtime ``_base_`` configs add it
+to ``default_hooks`` (``rng_state``).
+"""
+import torch
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+KEY = 'mmopen_rng_state'
+
+
+@HOOKS.register_module()
+class RNGStateHook(Hook):
+    """Saves ``torch``'s random generator states with each checkpoint; restores them on
+    resume (see the module docstring)."""
+
+    priority = 'VERY_LOW'
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = dict(cpu=torch.get_rng_state())
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state['cuda'] = torch.cuda.get_rng_state_all()
+        checkpoint[KEY] = state
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get(KEY)
+        if not state or not getattr(runner, '_resume', False):
+            return
+        torch.set_rng_state(state['cpu'])
+        cuda = state.get('cuda')
+        if cuda and torch.cuda.is_available():
+            if len(cuda) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(cuda)
+            else:
+                runner.logger.warning(
+                    f'The checkpoint holds the random states of {len(cuda)} CUDA devices, this '
+                    f'run has {torch.cuda.device_count()}: only the CPU generator is restored, '
+                    'so the resumed run does not draw exactly what an uninterrupted run would.')
