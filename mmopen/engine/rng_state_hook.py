@@ -8,14 +8,18 @@ losses, Proxy Calibration's Beta draws, dropout) comes from PyTorch's generators
 start again from the seed instead of where the interrupted run left them: the resumed run's
 weights drift from the uninterrupted run's.
 
-This hook stores ``torch``'s CPU generator state (and each CUDA device's) in every checkpoint
-and sets them back when a run resumes (``resume=True``; loading weights with ``load_from``
-leaves the generators alone). NumPy's and Python's generators are deliberately not restored:
-the data pipeline draws from them, and the replay of the data loader up to the resumed
-iteration consumes exactly what the uninterrupted run consumed, from the same seed. Registered
-in MMEngine's root ``HOOKS``, so every scope finds it; the runtime ``_base_`` configs add it
-to ``default_hooks`` (``rng_state``).
+This hook stores the generator states of PyTorch (CPU and each CUDA device), NumPy and
+Python's ``random`` in every checkpoint and sets them back when a run resumes (``resume=True``;
+loading weights with ``load_from`` leaves the generators alone). With an iteration-based loop
+MMEngine replays the data loader up to the resumed iteration from the re-seeded generators,
+which consumes what the uninterrupted run's data pipeline consumed: there only PyTorch's states
+are restored (the model's draws); with an epoch-based loop, whose next epoch starts a new pass
+over the data, every state is restored. Registered in MMEngine's root ``HOOKS``, so every scope
+finds it; the configs' schedules list it in ``default_hooks`` (``rng_state``).
 """
+import random
+
+import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
@@ -31,7 +35,8 @@ class RNGStateHook(Hook):
     priority = 'VERY_LOW'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = dict(cpu=torch.get_rng_state())
+        state = dict(cpu=torch.get_rng_state(), numpy=np.random.get_state(),
+                     python=random.getstate())
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state['cuda'] = torch.cuda.get_rng_state_all()
         checkpoint[KEY] = state
@@ -41,6 +46,11 @@ class RNGStateHook(Hook):
         if not state or not getattr(runner, '_resume', False):
             return
         torch.set_rng_state(state['cpu'])
+        from mmengine.runner import IterBasedTrainLoop
+        replays = isinstance(getattr(runner, '_train_loop', None), IterBasedTrainLoop)
+        if not replays and 'numpy' in state:
+            np.random.set_state(state['numpy'])
+            random.setstate(state['python'])
         cuda = state.get('cuda')
         if cuda and torch.cuda.is_available():
             if len(cuda) == torch.cuda.device_count():

@@ -17,7 +17,7 @@ the cleaning can be reviewed and published. The ``*_clean`` dataset configs read
 
 * ``--exclude FILE ...``: text files of images to drop, one per line (a path relative to the
   image folder, matched as a path only, or a bare file name, which must name one image;
-  ``#`` starts a comment, a tab ends the path).
+  ``#`` starts a comment; a line that is not a path with spaces ends at its first space).
 * ``--scores DIR --set NAME --score KEY``: a score folder from ``tools/test.py --save-scores``
   (it records each sample's image); drop the set's images with the highest scores (most
   ID-like) above ``--drop-above`` or in the top ``--drop-top-fraction``. Review
@@ -139,8 +139,8 @@ def main(argv=None) -> int:
         by_name.setdefault(osp.basename(rel), []).append(rel)
     drop, unknown = {}, []
     for name, source in read_exclusions(args.exclude):
-        if name not in by_rel and ' ' in name and name.split()[0] in by_rel:
-            name = name.split()[0]  # a "path label" line
+        if name not in by_rel and ' ' in name:
+            name = name.split()[0]  # a "path label" / "name note" line (not a path with spaces)
         if name in by_rel:
             hits = [name]
         elif '/' in name or os.sep in name:
