@@ -1,7 +1,7 @@
 """The SynOOD generator: seed image -> context prompt -> guided inpainting -> mined negative
 label. Shared by :class:`mmopen.datasets.SynOODTransform` (online, in a pipeline) and
 ``tools/synood/generate.py`` (offline, a whole data set)."""
-from typing import Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -97,20 +97,14 @@ class SynOODGenerator:
     def neg_words(self) -> List[str]:
         return self.miner.words
 
-    def noise(self, seed: int) -> torch.Tensor:
-        """The image's diffusion noise from its seed (drawn after the VAE sample's draw with
-        ``latent='sample'``, as the release draws both from one generator)."""
-        return self._draws(seed)[-1]
-
-    def latent_noise(self, seed: int) -> Optional[torch.Tensor]:
-        """The VAE sample's standard normal draw (``latent='sample'``), else ``None``."""
-        return self._draws(seed)[0] if self.settings.latent == 'sample' else None
-
-    def _draws(self, seed: int) -> List[torch.Tensor]:
+    def draws(self, seed: int) -> Tuple[Optional[torch.Tensor], torch.Tensor]:
+        """An image's random draws from its seed, in the release's order from one generator:
+        the VAE sample's standard normal draw (``latent='sample'``; else ``None``), then the
+        diffusion noise."""
         gen = torch.Generator().manual_seed(int(seed))
         shape = (1, self.model.vae.config.latent_channels, *self.latent_hw)
-        count = 2 if self.settings.latent == 'sample' else 1
-        return [torch.randn(shape, generator=gen) for _ in range(count)]
+        latent = torch.randn(shape, generator=gen) if self.settings.latent == 'sample' else None
+        return latent, torch.randn(shape, generator=gen)
 
     def generate(self, images: Sequence[np.ndarray], paths: Sequence[str],
                  labels: Sequence[int], seeds: Sequence[int]) -> List[SynOODSample]:
@@ -123,10 +117,9 @@ class SynOODGenerator:
         contexts = self.context(images, paths, [self.synonyms[int(lb)] for lb in labels])
         prompts = [format_prompt(self.template, c) for c in contexts]
         x = from_uint8(images, self.resolution, self.seed_fit)
-        draws = [self._draws(s) for s in seeds]
-        noise = torch.cat([d[-1] for d in draws])
-        latent = torch.cat([d[0] for d in draws]) if self.settings.latent == 'sample' else None
-        result = self.inpainter(x, prompts, noise, self.classifier, latent)
+        latents, noises = zip(*(self.draws(s) for s in seeds))
+        latent = torch.cat(latents) if self.settings.latent == 'sample' else None
+        result = self.inpainter(x, prompts, torch.cat(noises), self.classifier, latent)
         mined = self.miner(result.images)
         out = []
         for i, img in enumerate(to_uint8(result.images)):
