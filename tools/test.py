@@ -28,7 +28,6 @@ from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  
                           prepare_config, resolve_checkpoint)
 from mmopen.utils.io import (check_writable_file, check_writable_folder,  # noqa: E402
                              write_json_atomic)
-from mmopen.utils.launch import check_checkpoint_fits  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -112,9 +111,10 @@ def main(argv=None):
         cfg.test_evaluator = cfg.test_evaluator if isinstance(
             cfg.test_evaluator, list) else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+    if cfg.load_from:  # checked on the checkpoint the runner reads, before the weights load
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='CheckpointFitHook', path=cfg.load_from, partial=args.partial_load)]
     runner = build_runner(cfg)
-    if cfg.load_from:
-        check_checkpoint_fits(runner.model, cfg.load_from, args.partial_load)
     metrics = {k: plain_value(v) for k, v in runner.test().items()}
 
     from mmengine.dist import is_main_process

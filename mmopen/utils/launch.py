@@ -167,21 +167,20 @@ def checkpoint_mismatch(model, state_dict) -> str:
     return '; '.join(parts)
 
 
-def check_checkpoint_fits(model, path: str, partial: bool = False) -> None:
-    """Refuse, before any evaluation, a checkpoint whose keys do not fit the config's model (a
-    checkpoint of another model or config would otherwise load nothing, with a log warning
-    only, and give an untrained model's metrics); ``partial=True`` (``--partial-load``) lets
-    it load what fits, with the mismatch logged."""
+def check_checkpoint_fits(model, checkpoint: dict, source: str, partial: bool = False) -> None:
+    """Refuse, before any evaluation, a loaded checkpoint (from ``source``) whose keys do not fit
+    the config's model (a checkpoint of another model or config would otherwise load nothing,
+    with a log warning only, and give an untrained model's metrics); ``partial=True``
+    (``--partial-load``) lets it load what fits, with the mismatch logged."""
     from mmengine.logging import print_log
-    from mmengine.runner.checkpoint import _load_checkpoint
-    ckpt = _load_checkpoint(path, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else \
+        checkpoint
     problem = checkpoint_mismatch(model, state)
     if not problem:
         return
     if partial:
-        print_log(f'--partial-load: {path}: {problem}', logger='current', level=30)
+        print_log(f'--partial-load: {source}: {problem}', logger='current', level=30)
         return
-    raise SystemExit(f'Checkpoint {path!r} does not fit the config\'s model: {problem}. It is '
+    raise SystemExit(f'Checkpoint {source!r} does not fit the config\'s model: {problem}. It is '
                      'probably another model\'s or another config\'s; check the config and '
                      'checkpoint pair, or pass --partial-load to load what fits.')
