@@ -75,7 +75,10 @@ def list_images(root, images, list_file):
     return sorted(out)
 
 
-def read_exclusions(paths):
+def read_exclusions(paths, folder):
+    """``(image, exclusion file name)`` of each listed image, read as an image list's lines
+    (:func:`mmopen.datasets.ood_sets.list_entry`: a tab, or the first space of a line that is
+    not a path with spaces under ``folder``, ends the path)."""
     names = []
     for path in paths:
         if not osp.isfile(path):
@@ -84,8 +87,7 @@ def read_exclusions(paths):
             for line in f:
                 line = line.split('#', 1)[0].strip()
                 if line:
-                    entry = line.split('\t', 1)[0].strip()
-                    names.append((entry, osp.basename(path)))
+                    names.append((list_entry(line, folder), osp.basename(path)))
     return names
 
 
@@ -138,9 +140,7 @@ def main(argv=None) -> int:
     for rel in images:
         by_name.setdefault(osp.basename(rel), []).append(rel)
     drop, unknown = {}, []
-    for name, source in read_exclusions(args.exclude):
-        if name not in by_rel and ' ' in name:
-            name = name.split()[0]  # a "path label" / "name note" line (not a path with spaces)
+    for name, source in read_exclusions(args.exclude, folder):
         if name in by_rel:
             hits = [name]
         elif '/' in name or os.sep in name:
