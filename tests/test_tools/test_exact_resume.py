@@ -13,6 +13,7 @@ import textwrap
 
 import torch
 
+from tests.test_tools.ovsnet_config import ovsnet_config
 from tests.tool_runner import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -46,27 +47,9 @@ def test_ovsnet_resumes_bit_exact(quickstart_data, tmp_path):
     weights = osp.join(quickstart_data, 'tiny_clip_convnext.safetensors')
     base = osp.join(REPO, 'configs', 'ovsnet', 'quickstart',
                     'ovsnet_clip-tiny-convnext_quickstart.py')
-    cfg = tmp_path / 'ovsnet.py'
-    cfg.write_text(textwrap.dedent(f'''
-        _base_ = {base!r}
-        _seg = {seg!r}
-        clip = dict(model_name='mmopen-tiny-convnext', weights={weights!r})
-        model = dict(backbone=clip, decode_head=dict(text_encoder=clip,
-                                                     vocabulary=_seg + '/classes_seen.txt'))
-        train_dataloader = dict(dataset=dict(data_root=_seg,
-                                             vocabulary=_seg + '/classes_seen.txt',
-                                             annotation_vocabulary=_seg + '/classes.txt'))
-        val_dataloader = dict(dataset=dict(data_root=_seg, vocabulary=_seg + '/classes.txt'))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(seen_classes=_seg + '/classes_seen.txt')
-        train_cfg = dict(max_iters=16, val_interval=1000)
-        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0, end=16,
-                                by_epoch=False)]
-        default_hooks = dict(checkpoint=dict(interval=8, max_keep_ckpts=3),
-                             logger=dict(interval=4))
-    '''))
+    cfg = ovsnet_config(tmp_path, base, seg, weights, iters=16, checkpoint_every=8)
     env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable, OMP_NUM_THREADS='1')
-    weights_at_end = _resume_matches(str(cfg), str(tmp_path / 'ovs'), 'iter_16.pth',
+    weights_at_end = _resume_matches(cfg, str(tmp_path / 'ovs'), 'iter_16.pth',
                                      'iter_8.pth', env)
     assert any(k.startswith('decode_head') for k in weights_at_end)
 

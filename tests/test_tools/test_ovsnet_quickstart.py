@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import TEST_SEED
+from tests.test_tools.ovsnet_config import ovsnet_config
 from tests.tool_runner import one_thread, run_ranks, run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -26,27 +26,7 @@ METRIC_ATOL = 0.1
 
 
 def _cfg(folder, base, seg, weights):
-    cfg = folder / f'{osp.basename(base)}'
-    cfg.write_text(textwrap.dedent(f'''
-        _base_ = {base!r}
-        _seg = {seg!r}
-        clip = dict(model_name='mmopen-tiny-convnext', weights={weights!r})
-        model = dict(backbone=clip, decode_head=dict(text_encoder=clip,
-                                                     vocabulary=_seg + '/classes_seen.txt'))
-        train_dataloader = dict(dataset=dict(data_root=_seg,
-                                             vocabulary=_seg + '/classes_seen.txt',
-                                             annotation_vocabulary=_seg + '/classes.txt'))
-        val_dataloader = dict(dataset=dict(data_root=_seg, vocabulary=_seg + '/classes.txt'))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(seen_classes=_seg + '/classes_seen.txt')
-        test_evaluator = val_evaluator
-        train_cfg = dict(max_iters={ITERS}, val_interval={ITERS})
-        param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=1.0, begin=0,
-                                end={ITERS}, by_epoch=False)]
-        default_hooks = dict(checkpoint=dict(interval={ITERS}))
-        randomness = dict(seed={TEST_SEED})
-    '''))
-    return str(cfg)
+    return ovsnet_config(folder, base, seg, weights, ITERS)
 
 
 @pytest.fixture(scope='module')
