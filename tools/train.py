@@ -53,6 +53,10 @@ def main(argv=None):
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if cfg.get('resume'):  # resuming another model's checkpoint is refused when it is read
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(
+            type='CheckpointFitHook',
+            path=cfg.load_from or f'the last checkpoint in {cfg.work_dir}')]
     runner = build_runner(cfg)
     runner.train()
     finalize_distributed()

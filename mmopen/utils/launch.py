@@ -27,6 +27,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--no-progress', action='store_true',
                         help='no progress bars (text embeddings of large vocabularies; there '
                         'are none when stderr is not a terminal)')
+    parser.add_argument('--no-file-check', action='store_true',
+                        help='do not check the data sets\' image and annotation files (empty, '
+                        'unreadable, tiny, mis-sized) before the loops start')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -44,11 +47,17 @@ def prepare_config(args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
+        if osp.exists(args.work_dir) and not osp.isdir(args.work_dir):
+            raise SystemExit(f'--work-dir {args.work_dir}: is a file, not a folder; give a '
+                             'folder for logs and checkpoints.')
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     for path in args.trust_checkpoint:
         trust_checkpoint(path)
+    if not getattr(args, 'no_file_check', False):  # broken files named before the loops start
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='ImageFileCheckHook')]
     return cfg
 
 
