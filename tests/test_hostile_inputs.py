@@ -262,3 +262,151 @@ def test_a_list_path_with_spaces_is_read_whole(tmp_path):
     ds = ImageListDataset(data_root=str(root), ann_file='labelled.txt', data_prefix='images',
                           pipeline=[])
     assert osp.basename(ds.get_data_info(0)['img_path']) == 'y.jpg'
+
+
+# ----------------------------------------------------------------------------- data set files
+def _image(path, size=(32, 32), mode='RGB', fmt=None):
+    from PIL import Image
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size).save(path, fmt)
+    return str(path)
+
+
+def test_broken_image_files_are_all_named_before_the_loop_reads_one(tmp_path):
+    """A zero-byte image used to stop a run at its batch with ``cv2.error: !buf.empty()`` and a
+    1 x 1 image with a convolution's size error, neither naming a file; a web page saved as
+    .jpg (a failed download) and a listed file that is gone, likewise one per run. The hook that
+    tools/train.py and tools/test.py add names them all at once, before the first batch."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MMLogger
+
+    from mmopen.datasets.ood_sets import ImageListDataset
+    from mmopen.engine import ImageFileCheckHook
+    root = tmp_path / 'set'
+    _image(root / 'good.jpg')
+    (root / 'empty.jpg').write_bytes(b'')
+    _image(root / 'dot.jpg', (1, 1))
+    (root / 'page.jpg').write_text('<!DOCTYPE html><html>429 Too Many Requests</html>')
+    (root / 'list.txt').write_text('good.jpg\nempty.jpg\ndot.jpg\npage.jpg\ngone.jpg\n')
+    dataset = ImageListDataset(data_root=str(root), ann_file='list.txt', pipeline=[])
+    runner = SimpleNamespace(test_dataloader=SimpleNamespace(dataset=dataset),
+                             logger=MMLogger.get_current_instance())
+    with pytest.raises(ValueError) as err:
+        ImageFileCheckHook().before_test(runner)
+    msg = str(err.value)
+    assert msg.startswith('4 problem(s) in the files of the test set (5 samples)')
+    for line in (f'{root}/empty.jpg is an empty file (0 bytes)',
+                 f'{root}/dot.jpg is 1 x 1 pixels, smaller than 8 x 8',
+                 f'{root}/page.jpg is not an image a decoder can read (it starts like a web '
+                 'page', f'{root}/gone.jpg does not exist'):
+        assert line in msg
+    assert 'good.jpg' not in msg
+    (root / 'list.txt').write_text('good.jpg\n')
+    ImageFileCheckHook().before_test(runner.__class__(  # the sound list passes
+        test_dataloader=SimpleNamespace(dataset=ImageListDataset(
+            data_root=str(root), ann_file='list.txt', pipeline=[])), logger=runner.logger))
+
+
+def test_colour_and_mis_sized_annotations_are_refused(tmp_path):
+    """A colour-coded label PNG (mmseg reads one class index per pixel) and an annotation
+    saved at another size than its image used to give wrong metrics or a shape error late."""
+    from mmopen.datasets.image_files import sample_problems
+    img = _image(tmp_path / 'a.jpg', (40, 30))
+    assert sample_problems(img, _image(tmp_path / 'ok.png', (40, 30), 'L')) == []
+    assert sample_problems(img, _image(tmp_path / 'pal.png', (40, 30), 'P')) == []
+    rgb = _image(tmp_path / 'rgb.png', (40, 30), 'RGB')
+    assert sample_problems(img, rgb) == [
+        f'annotation {rgb} is a RGB image: mmseg reads one class index per pixel from a '
+        'one-channel (L or P) PNG; convert the colours to indices']
+    small = _image(tmp_path / 'small.png', (20, 15), 'L')
+    assert sample_problems(img, small) == [
+        f'annotation {small} is 20 x 15 but its image {img} is 40 x 30']
+
+
+def test_the_tools_add_the_file_check_and_refuse_a_work_dir_that_is_a_file(tmp_path):
+    import argparse
+
+    from mmopen.utils.launch import add_common_args, prepare_config
+    parser = argparse.ArgumentParser()
+    add_common_args(parser)
+    cfg = prepare_config(parser.parse_args([QUICKSTART_TEST_CONFIG]))
+    assert [h['type'] for h in cfg.custom_hooks].count('ImageFileCheckHook') == 1
+    cfg = prepare_config(parser.parse_args([QUICKSTART_TEST_CONFIG, '--no-file-check']))
+    assert 'ImageFileCheckHook' not in [h['type'] for h in cfg.get('custom_hooks', [])]
+    target = tmp_path / 'run.log'
+    target.write_text('keep')
+    with pytest.raises(SystemExit, match='run.log: is a file, not a folder'):
+        prepare_config(parser.parse_args([QUICKSTART_TEST_CONFIG, '--work-dir', str(target)]))
+    assert target.read_text() == 'keep'
+
+
+def test_resuming_another_models_checkpoint_is_checked_when_it_is_read(tmp_path, monkeypatch):
+    """``tools/train.py --resume`` used to load what matched, warn, and train on."""
+    import mmopen.utils
+    seen = {}
+
+    def stop(cfg):
+        seen['hooks'] = cfg.custom_hooks
+        raise SystemExit('stopped before the runner')
+
+    monkeypatch.setattr(mmopen.utils, 'build_runner', stop)
+    ckpt = tmp_path / 'other.pth'
+    ckpt.write_bytes(b'x')
+    out = run_tool(['tools/train.py', QUICKSTART_TEST_CONFIG, '--resume', str(ckpt),
+                    '--work-dir', str(tmp_path / 'w')], check=False)
+    assert 'stopped before the runner' in out.stdout + out.stderr
+    assert dict(type='CheckpointFitHook', path=str(ckpt)) in seen['hooks']
+
+
+def test_an_image_in_the_id_set_and_an_ood_set_is_refused(tmp_path):
+    """Web-drawn OOD sets overlap the ID set; an image in both counts as ID and as OOD and
+    pulls AUROC towards 50 without an error."""
+    from mmopen.datasets.ood_sets import OODBenchmarkDataset
+    for name in ('a', 'b'):
+        _image(tmp_path / 'id' / f'{name}.jpg')
+    _image(tmp_path / 'ood' / 'c.jpg')
+    (tmp_path / 'ood.txt').write_text('ood/c.jpg\nid/b.jpg\n')
+    ood = dict(type='ImageListDataset', data_root=str(tmp_path), ann_file='ood.txt')
+    ids = dict(type='ImageListDataset', data_root=str(tmp_path / 'id'), label=0)
+    with pytest.raises(ValueError, match=r'1 image\(s\) of the OOD sets are also in the ID set '
+                                         r"'ID':\n  web: .*id/b.jpg"):
+        OODBenchmarkDataset(ids, dict(web=ood))
+    (tmp_path / 'ood.txt').write_text('ood/c.jpg\n')
+    assert len(OODBenchmarkDataset(ids, dict(web=ood))) == 3
+
+
+def test_a_vocabulary_saved_with_a_byte_order_mark_keeps_its_first_class(tmp_path):
+    """Windows editors start UTF-8 files with U+FEFF; it used to become part of the first class
+    name ('\\ufeffcat', another prompt and embedding), silently."""
+    from mmopen.clip.vocabularies import Vocabulary
+    path = tmp_path / 'classes.txt'
+    path.write_bytes('cat\r\ndog\r\n'.encode('utf-8-sig'))
+    assert [list(c) for c in Vocabulary.load(str(path)).classes] == [['cat'], ['dog']]
+
+
+def test_a_truncated_checkpoint_is_named(tmp_path):
+    """An interrupted copy used to raise torch's 'PytorchStreamReader failed ...' naming no
+    file."""
+    import torch
+
+    from mmopen.compat.checkpoint import safe_torch_load
+    path = tmp_path / 'iter_100.pth'
+    torch.save(dict(state_dict={'w': torch.zeros(256)}), path)
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(RuntimeError, match=r"checkpoint '.*iter_100.pth': it is truncated or "
+                                           'corrupt'):
+        safe_torch_load(str(path))
+
+
+def test_an_ablation_refuses_a_seed_given_twice(capsys):
+    """``--seeds 0 0 1`` would count seed 0's run twice in a mean +- std and its k of n."""
+    import argparse
+
+    from mmopen.utils.seed_runs import add_seed_arguments
+    parser = argparse.ArgumentParser()
+    add_seed_arguments(parser, ['a'], 'w')
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--seeds', '0', '0', '1'])
+    assert '--seeds 0 0 1: give distinct seeds >= 0' in capsys.readouterr().err
+    assert parser.parse_args(['--seeds', '2', '0']).seeds == [2, 0]

@@ -129,8 +129,8 @@ class Vocabulary(Sequence):
             path = vocabulary_path(vocabulary)
             with open(path, 'rb') as f:
                 data = f.read()
-            try:
-                text = data.decode('utf-8')
+            try:  # -sig: a byte-order mark (editors on Windows) is not part of the first class
+                text = data.decode('utf-8-sig')
             except UnicodeDecodeError as e:
                 line = 1 + data[:e.start].count(b'\n')
                 raise ValueError(f'Vocabulary file {path} is not UTF-8 text (byte '

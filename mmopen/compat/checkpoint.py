@@ -145,14 +145,20 @@ def safe_torch_load(filename: Any, map_location: Optional[Any] = None) -> Any:
     ``filename`` may be a path or a file-like object (then it is never treated as trusted).
     """
     name = str(filename) if isinstance(filename, (str, os.PathLike)) else None
-    if name is not None and is_trusted(name):
-        return torch.load(filename, map_location=map_location, weights_only=False)
     label = name if name is not None else '<in-memory checkpoint>'
     try:
+        if name is not None and is_trusted(name):
+            return torch.load(filename, map_location=map_location, weights_only=False)
         with torch.serialization.safe_globals(mmengine_safe_globals()):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise _refusal(label, err) from None
+    except (RuntimeError, EOFError) as err:  # a cut copy: torch names no file
+        if not isinstance(err, EOFError) and 'PytorchStreamReader' not in str(err):
+            raise
+        raise RuntimeError(
+            f'Could not read checkpoint {label!r}: it is truncated or corrupt (an interrupted '
+            f'save or copy?); copy or save it again. (torch said: {torch_reason(err)})') from None
 
 
 def _load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:

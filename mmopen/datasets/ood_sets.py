@@ -96,6 +96,24 @@ class ImageListDataset(BaseDataset):
         return [dict(img_path=osp.join(prefix, r), gt_label=self.label) for r in rels]
 
 
+def check_disjoint(data_list: List[dict], id_name: str, show: int = 5) -> None:
+    """Refuse OOD samples whose image file is also an ID sample: each would count as both a
+    positive and a negative and pull AUROC towards 50 without an error (OOD sets drawn from
+    the web overlap ImageNet; ``tools/ood/clean_ood_list.py`` writes a list without them)."""
+    id_paths = {osp.normpath(osp.abspath(i['img_path'])) for i in data_list
+                if i['ood_set'] == id_name and isinstance(i.get('img_path'), str)}
+    both = [(i['ood_set'], i['img_path']) for i in data_list if i['ood_set'] != id_name
+            and isinstance(i.get('img_path'), str)
+            and osp.normpath(osp.abspath(i['img_path'])) in id_paths]
+    if both:
+        listed = '\n  '.join(f'{name}: {path}' for name, path in both[:show])
+        more = f'\n  ... and {len(both) - show} more' if len(both) > show else ''
+        raise ValueError(
+            f'{len(both)} image(s) of the OOD sets are also in the ID set {id_name!r}:\n  '
+            f'{listed}{more}\nAn image in both counts as ID and as OOD. Remove them from the '
+            'OOD lists (tools/ood/clean_ood_list.py writes a list without given images).')
+
+
 @DATASETS.register_module()
 class OODBenchmarkDataset(BaseDataset):
     """An ID test set and named OOD sets in one dataset, for one evaluation loop.
@@ -155,6 +173,7 @@ class OODBenchmarkDataset(BaseDataset):
                 info['ood_set'] = name
                 info['gt_label'] = -1
                 data_list.append(info)
+        check_disjoint(data_list, self.id_name)
         self._metainfo.update(
             classes=tuple(id_ds.metainfo.get('classes', ())),
             id_set=self.id_name,

@@ -6,6 +6,7 @@ A claim that one seed of the whole chain supports proves little (floating point 
 machines and every tiny model downstream moves with it), so these tools report every row as the
 mean and the sample standard deviation over the seeds, each seed's value beside it.
 """
+import argparse
 import json
 import os
 import os.path as osp
@@ -21,12 +22,24 @@ import numpy as np
 from .io import write_json_atomic, write_text_atomic
 
 
+class DistinctSeeds(argparse.Action):
+    """``--seeds``: distinct seeds >= 0 (a seed given twice would count one run twice in a
+    mean +- std and its "k of n seeds")."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(set(values)) != len(values) or min(values) < 0:
+            parser.error(f'{option_string} {" ".join(map(str, values))}: give distinct seeds '
+                         '>= 0.')
+        setattr(namespace, self.dest, list(values))
+
+
 def add_seed_arguments(parser, rows: Sequence[str], work_dir: str,
                        seeds: Sequence[int] = (0, 1, 2), jobs: int = 2) -> None:
     """The arguments every ablation tool over seeds takes: ``--seeds``, ``--rows`` (a subset of
     ``rows``), ``--work-dir``, ``--data`` (seed 0's quickstart world; seed ``k``'s is
     ``DATA-seed<k>``), ``--jobs`` and ``--resume``."""
-    parser.add_argument('--seeds', type=int, nargs='+', default=list(seeds))
+    parser.add_argument('--seeds', type=int, nargs='+', default=list(seeds),
+                        action=DistinctSeeds)
     parser.add_argument('--rows', nargs='+', choices=list(rows), default=list(rows))
     parser.add_argument('--work-dir', default=work_dir)
     parser.add_argument('--data', default='data/quickstart',
