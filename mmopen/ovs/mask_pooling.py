@@ -6,7 +6,8 @@ import torch.nn.functional as F
 def mask_pool(features: torch.Tensor, mask_logits: torch.Tensor, mode: str = 'binary',
               at: str = 'features', eps: float = 1e-6) -> torch.Tensor:
     """Average ``features`` (``B x C x H x W``) under each mask (``B x Q x h x w`` logits):
-    ``einsum('bchw,bqhw->bqc') / area``. Returns ``B x Q x C``.
+    ``einsum('bchw,bqhw->bqc', features, masks / area)``. Returns ``B x Q x C``, finite in
+    fp16 for any map size (the masks are divided by their fp32 areas before the sum).
 
     Args:
         mode: ``'binary'`` weighs by the masks binarised at logit > 0 (FC-CLIP; no gradient to
@@ -31,6 +32,9 @@ def mask_pool(features: torch.Tensor, mask_logits: torch.Tensor, mode: str = 'bi
         weights = mask_logits.sigmoid().to(features.dtype)
     else:
         raise ValueError(f"mask_pool mode={mode!r}: use 'binary' or 'sigmoid'.")
-    pooled = torch.einsum('bchw,bqhw->bqc', features, weights)
-    area = weights.sum(dim=(2, 3)).unsqueeze(-1)
-    return pooled / area.clamp(min=eps)
+    # Divide the masks by their areas before the sum, as FC-CLIP, and count the areas in fp32:
+    # in fp16 (AMP) a sum of features over a mask overflows 65504 (features of 120 over 32 x 32
+    # cells), and so does the area of a mask over 256 x 256 cells (``at='masks'`` at 1024^2).
+    area = weights.sum(dim=(2, 3), keepdim=True, dtype=torch.float32)
+    weights = (weights.float() / area.clamp(min=eps)).to(features.dtype)
+    return torch.einsum('bchw,bqhw->bqc', features, weights)

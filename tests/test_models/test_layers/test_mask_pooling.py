@@ -32,3 +32,22 @@ def test_resolution_of_the_pooling():
     up = F.interpolate(feats, size=(8, 8), mode='bilinear', align_corners=False)
     ref = up[0, :, :2, :2].mean(dim=(1, 2))
     assert torch.allclose(mask_pool(feats, logits, at='masks')[0, 0], ref, atol=1e-6)
+
+
+def test_pooling_stays_finite_in_fp16_at_a_1024_crops_scale():
+    """Under AMP the features are fp16. Summing 120s over a 32 x 32 mask and dividing after
+    gave inf (F_C and the losses NaN, every AMP step skipped by the loss scaler); so does the
+    area of a full mask at the masks' 256 x 256 resolution (a 1024^2 crop, ``at='masks'``).
+    fp16 keeps ~3 significant digits: 120 is exact, the mixed mean within 0.1%."""
+    feats = torch.full((1, 4, 32, 32), 120.0).half()
+    full = torch.full((1, 2, 32, 32), 5.0).half()
+    full[0, 1, :, 16:] = -5.0  # half the image
+    feats[0, :, :, 16:] = 60.0
+    out = mask_pool(feats, full)
+    assert out.dtype == torch.float16 and torch.isfinite(out).all()
+    assert torch.allclose(out[0, 0].float(), torch.full((4, ), 90.0), rtol=1e-3)
+    assert torch.allclose(out[0, 1].float(), torch.full((4, ), 120.0), rtol=1e-3)
+    big = torch.full((1, 2, 256, 256), 5.0).half()  # 65536 cells > fp16's largest 65504
+    out = mask_pool(torch.full((1, 4, 8, 8), 120.0).half(), big, at='masks')
+    assert torch.isfinite(out).all()
+    assert torch.allclose(out.float(), torch.full_like(out.float(), 120.0), rtol=1e-3)
