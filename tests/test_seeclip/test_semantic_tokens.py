@@ -158,3 +158,19 @@ def test_absolute_perturbation_is_the_releases_sigma_whatever_the_token_scale():
     assert float(noise[0, 1].std()) == pytest.approx(0.2, rel=0.035)
     with pytest.raises(ValueError, match='noise'):
         perturb_tokens(tokens, 0.2, noise='relative')
+
+
+def test_diagnostics_of_one_query_stay_on_the_tokens_device():
+    """With ``num_queries=1`` the pairwise cosine is NaN by definition; it was made on the CPU
+    and met CUDA tensors. The meta device shows the same mistake on a CPU machine."""
+    import math
+
+    from mmopen.osdg.seeclip.semantic_tokens import SemanticTokens, token_diagnostics
+    sem = SemanticTokens(torch.empty(2, 1, 8, device='meta'),
+                         torch.empty(2, 1, 1, device='meta'),
+                         torch.empty(2, 1, 8, device='meta'))
+    out = token_diagnostics(sem)
+    assert {v.device.type for v in out.values()} == {'meta'}
+    cpu = token_diagnostics(SemanticTokens(torch.ones(2, 1, 8), torch.ones(2, 1, 4),
+                                           torch.randn(2, 4, 8)))
+    assert math.isnan(cpu['token_cos'][0]) and cpu['attention_entropy'].tolist() == [0.0, 0.0]

@@ -127,7 +127,7 @@ def _mean_pairwise_cos(x: torch.Tensor) -> torch.Tensor:
     """Mean cosine over the distinct pairs of rows of each ``B x M x D`` (NaN for ``M = 1``)."""
     m = x.shape[1]
     if m < 2:
-        return torch.full((x.shape[0], ), float('nan'))
+        return torch.full((x.shape[0], ), float('nan'), device=x.device)
     unit = F.normalize(x.float(), dim=-1)
     cos = unit @ unit.transpose(1, 2)
     return cos[:, ~torch.eye(m, dtype=torch.bool, device=cos.device)].mean(dim=1)
@@ -148,7 +148,7 @@ def token_diagnostics(sem: SemanticTokens) -> Dict[str, torch.Tensor]:
     n = attn.shape[-1]
     token_cos, patch_cos = _mean_pairwise_cos(sem.tokens), _mean_pairwise_cos(sem.patches)
     entropy = -(attn * attn.clamp_min(1e-30).log()).sum(-1) / math.log(n) if n > 1 else \
-        torch.zeros(attn.shape[:2])
+        torch.zeros(attn.shape[:2], device=attn.device)
     ratio = attn.max(-1).values / attn.min(-1).values.clamp_min(1e-30)
     return dict(token_cos=token_cos, patch_cos=patch_cos,
                 token_spread=(1 - token_cos) / (1 - patch_cos).clamp_min(1e-12),
