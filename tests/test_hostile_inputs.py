@@ -410,3 +410,25 @@ def test_an_ablation_refuses_a_seed_given_twice(capsys):
         parser.parse_args(['--seeds', '0', '0', '1'])
     assert '--seeds 0 0 1: give distinct seeds >= 0' in capsys.readouterr().err
     assert parser.parse_args(['--seeds', '2', '0']).seeds == [2, 0]
+
+
+def test_auto_scale_lr_is_a_flag_and_needs_the_configs_batch(tmp_path, monkeypatch):
+    """MMEngine scales the learning rate only with ``auto_scale_lr.enable``; the SynOOD
+    stage-1 config lacked it and no tool set it, so a 2-GPU run of an 8xb1 config trained
+    batch 2 at the batch-8 rate with no way to ask otherwise."""
+    import mmopen.utils
+    seen = []
+
+    def stop(cfg):
+        seen.append(cfg.get('auto_scale_lr'))
+        raise SystemExit('stopped before the runner')
+
+    monkeypatch.setattr(mmopen.utils, 'build_runner', stop)
+    stage1 = 'configs/synood/synood_clip-vit-b16_stage1-projection_imagenet.py'
+    for flags in ([], ['--auto-scale-lr']):
+        run_tool(['tools/train.py', stage1, '--work-dir', str(tmp_path / 'w')] + flags,
+                 check=False)
+    assert seen == [dict(enable=False, base_batch_size=128),
+                    dict(enable=True, base_batch_size=128)]
+    msg = _refused(['tools/train.py', QUICKSTART_TEST_CONFIG, '--auto-scale-lr'])
+    assert 'no auto_scale_lr.base_batch_size' in msg

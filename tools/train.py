@@ -1,6 +1,6 @@
 """Train a model from an mmopen (or any mmseg / mmpretrain) config.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp] [--auto-scale-lr]
                                  [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
 import argparse
@@ -22,7 +22,22 @@ def parse_args(argv=None):
         'work dir, or from the checkpoint PATH given')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a CUDA device)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate linearly from the config\'s '
+                        'auto_scale_lr.base_batch_size to this run\'s total batch (GPUs x '
+                        'batch_size); without it the config\'s rate is used as is')
     return parser.parse_args(argv)
+
+
+def enable_auto_scale_lr(cfg) -> None:
+    """``--auto-scale-lr``: turn on MMEngine's linear scaling, which needs the batch the
+    config's rate is for."""
+    scale = cfg.get('auto_scale_lr') or {}
+    if 'base_batch_size' not in scale:
+        raise SystemExit('--auto-scale-lr: the config has no auto_scale_lr.base_batch_size '
+                         '(the total batch its learning rate is for); add e.g. '
+                         'auto_scale_lr = dict(enable=False, base_batch_size=16) to it.')
+    cfg.auto_scale_lr = dict(scale, enable=True)
 
 
 def main(argv=None):
@@ -43,6 +58,9 @@ def main(argv=None):
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.auto_scale_lr:
+        enable_auto_scale_lr(cfg)
 
     if args.resume == 'auto':
         cfg.resume = True

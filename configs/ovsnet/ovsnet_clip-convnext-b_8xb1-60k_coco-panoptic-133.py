@@ -5,3 +5,6 @@ _base_ = [
     './_base_/datasets/coco_panoptic_133_train.py', './_base_/datasets/ade150_val.py',
     '../_base_/default_runtime_seg.py', './_base_/schedules/ovsnet_60k.py'
 ]
+# the total batch (8 GPUs x 1) the learning rate is for; tools/train.py --auto-scale-lr scales it
+# to the batch of a run on other GPUs (off by default, as in mmseg)
+auto_scale_lr = dict(enable=False, base_batch_size=8)

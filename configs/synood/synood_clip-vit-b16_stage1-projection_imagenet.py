@@ -30,5 +30,6 @@ default_hooks = dict(
     rng_state=dict(type='RNGStateHook'),  # torch's random states in checkpoints: exact resume
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
-# the batch the paper's learning rate is for (scaled by --auto-scale-lr)
-auto_scale_lr = dict(base_batch_size=128)
+# the batch the paper's learning rate is for; tools/train.py --auto-scale-lr scales the rate to
+# the total batch of a run (GPUs x batch_size); off by default, as in mmseg
+auto_scale_lr = dict(enable=False, base_batch_size=128)
