@@ -139,6 +139,24 @@ def test_resuming_with_other_settings_is_refused(gen_config, one_process):
     assert 'other settings' in out.stderr and "['synood']" in out.stderr
 
 
+def test_a_set_made_in_fp16_is_not_resumed_in_fp32(one_process, gen_config, tmp_path):
+    """run.json records fp16: resuming an --amp set without --amp (or the reverse) would mix
+    fp16 and fp32 images in one set. (The CPU cannot run --amp; an fp16 run's run.json is
+    made from this one's, the tool's own header decides.)"""
+    import shutil
+    with open(osp.join(one_process, 'run.json')) as f:
+        header = json.load(f)
+    assert header['fp16'] is False
+    amp_set = tmp_path / 'amp_set'
+    shutil.copytree(one_process, amp_set)
+    with open(amp_set / 'run.json', 'w') as f:
+        json.dump(dict(header, fp16=True), f)
+    out = run_tool(['tools/synood/generate.py', gen_config, '--out', str(amp_set),
+                    '--no-progress'], _env(), check=False)
+    assert out.returncode != 0
+    assert 'other settings' in out.stderr and "['fp16']" in out.stderr
+
+
 def test_empty_seed_list_and_amp_without_cuda(gen_config, tmp_path, synood_data):
     empty = tmp_path / 'empty.txt'
     empty.write_text('')

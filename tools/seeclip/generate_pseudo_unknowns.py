@@ -128,6 +128,7 @@ def main(argv=None) -> int:
                   per_group=int(gen.get('per_group', 4)),
                   checkpoint=file_digest(args.checkpoint) if args.checkpoint else None,
                   generator={k: gen[k] for k in GENERATOR_KEYS if k in gen},
+                  fp16=fp16,  # a resume with another --amp would mix fp16 and fp32 images
                   **batch_size(args.batch_size or gen.get('batch_size', 1)))
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
     if rank == 0:  # before anything is written there (the logs included)

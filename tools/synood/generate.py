@@ -81,7 +81,7 @@ def main(argv=None) -> int:
                   data_root=osp.abspath(sd.data_root), ann_file=sd.ann_file, k=sd.get('k', 50),
                   vocabulary=gen_cfg['vocabulary'], neg_labels=gen_cfg['neg_labels'],
                   synood={k: v for k, v in gen_cfg.items() if k not in ('device', 'fp16')},
-                  **batch)
+                  fp16=amp, **batch)  # a resume with another --amp would mix fp16 and fp32
     header = Config(dict(h=header)).to_dict()['h']  # plain JSON types
     if rank == 0:  # before anything is written there (the logs included)
         try:
