@@ -135,9 +135,10 @@ def _run_in_process(args: Sequence[str], env: Optional[dict]) -> subprocess.Comp
 
 
 def cuda_in_use() -> bool:
-    """Whether this process has initialised CUDA: a child forked from it could not use CUDA."""
-    import torch
-    return torch.cuda.is_initialized()
+    """Whether a child forked from this process could fail to use CUDA: wherever a GPU is
+    present (``import mmopen`` queries CUDA), not only once CUDA is initialised."""
+    from mmopen.utils.launch import fork_is_safe
+    return not fork_is_safe()
 
 
 class ForkedTool:
@@ -231,8 +232,11 @@ def run_ranks(args: Sequence[str], nproc: int = 2, env: Optional[dict] = None,
     base.setdefault('OMP_NUM_THREADS', '1')
     port = str(free_port())
     argv = list(args) + ['--launcher', 'pytorch']
-    if cuda_in_use():
+    if cuda_in_use():  # a GPU host: the ranks are new interpreters, on the CPU (gloo) as here:
+        # these tests compare with single-process CPU runs, and rank 1 of a 1-GPU host would
+        # call set_device(1)
         base.setdefault('PYTHONPATH', REPO)
+        base.setdefault('CUDA_VISIBLE_DEVICES', '')
         return run_tool([sys.executable, '-m', 'torch.distributed.run', '--nnodes=1',
                          f'--nproc_per_node={nproc}', '--master_addr=127.0.0.1',
                          f'--master_port={port}'] + argv, base, timeout, check=check)

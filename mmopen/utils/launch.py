@@ -193,3 +193,28 @@ def check_checkpoint_fits(model, checkpoint: dict, source: str, partial: bool = 
     raise SystemExit(f'Checkpoint {source!r} does not fit the config\'s model: {problem}. It is '
                      'probably another model\'s or another config\'s; check the config and '
                      'checkpoint pair, or pass --partial-load to load what fits.')
+
+
+def cuda_device_present() -> bool:
+    """Whether this machine has a CUDA GPU that torch may use, found without touching the CUDA
+    driver: a CUDA build of torch, an NVIDIA device node (``/dev/nvidia0``...; ``/dev/dxg``
+    under WSL) and a ``CUDA_VISIBLE_DEVICES`` that does not hide every device."""
+    import glob
+
+    import torch
+    if torch.version.cuda is None:
+        return False
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if visible is not None and visible.strip() in ('', '-1'):
+        return False
+    return bool(glob.glob('/dev/nvidia[0-9]*') or osp.exists('/dev/dxg')
+                or glob.glob('/proc/driver/nvidia/gpus/*'))
+
+
+def fork_is_safe() -> bool:
+    """Whether a process forked from this one can use everything this one can. Not where a GPU
+    is present: ``import mmopen`` reaches ``torch.cuda.is_available()`` (mmcv's device
+    helpers), which starts the CUDA driver, and a forked child then cannot use CUDA even though
+    ``torch.cuda.is_initialized()`` is still False. Callers start a new interpreter instead."""
+    import torch
+    return not cuda_device_present() and not torch.cuda.is_initialized()

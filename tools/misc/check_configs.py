@@ -31,6 +31,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
 from mmopen.testing.real_size import check_config, paper_configs  # noqa: E402
+from mmopen.utils.launch import fork_is_safe  # noqa: E402
 from mmopen.utils.child_output import output_to_log  # noqa: E402
 from mmopen.utils.io import write_json_atomic, write_text_atomic  # noqa: E402
 
@@ -80,9 +81,10 @@ def _forked_child(argv, log_path: str) -> None:
 def run_one(argv, log_path: str, timeout: float) -> int:
     """Run ``--one`` ``argv`` in its own process with its output in ``log_path``: its exit
     status, 124 on timeout. Where the platform forks, the process is forked from this one, which
-    has imported mmopen already (10-15 s a process on 2 cores); otherwise, and where this
-    process has initialised CUDA (a forked child could not use it), a new interpreter."""
-    if 'fork' in multiprocessing.get_all_start_methods() and not torch.cuda.is_initialized():
+    has imported mmopen already (10-15 s a process on 2 cores); otherwise, and wherever a GPU is
+    present (:func:`mmopen.utils.launch.fork_is_safe`: a child forked after CUDA was queried
+    could not use it), a new interpreter."""
+    if 'fork' in multiprocessing.get_all_start_methods() and fork_is_safe():
         sys.stdout.flush()
         sys.stderr.flush()
         proc = multiprocessing.get_context('fork').Process(target=_forked_child,
