@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 
-import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
