@@ -37,14 +37,14 @@ $(STAMPS)/torch: requirements/torch.txt $(STAMPS)/build
 	touch $@
 
 # mmcv 2.1.0 has no wheel for this torch: it is compiled with its ops, once per machine, into
-# a wheel kept in $(WHEELHOUSE) (keyed by the torch and mmcv pins and the Python version), so a
+# a wheel kept in $(WHEELHOUSE) (keyed by the torch and mmcv pins, the Python version and the
+# CUDA kernels it holds: FORCE_CUDA / TORCH_CUDA_ARCH_LIST; tools/misc/mmcv_wheel_key.py), so a
 # new .venv, a fresh clone or a cleared pip cache installs it in seconds. The compile drops
 # debug information (CFLAGS=-g0: Python's own CFLAGS carry -g, which costs ~25% of the compile
 # time and nothing at run time); ninja runs cores + 2 jobs (MAX_JOBS=N in the environment
 # overrides it).
 WHEELHOUSE ?= $(HOME)/.cache/mmopen/wheels
-MMCV_KEY = $(shell cat requirements/torch.txt requirements/mmcv.txt | grep -v '^\#' | \
-	cksum | cut -d' ' -f1)-$(shell $(BIN)/python -c 'import sys; print("py%d%d" % sys.version_info[:2])')
+MMCV_KEY = $(shell $(BIN)/python tools/misc/mmcv_wheel_key.py)
 $(STAMPS)/mmcv: requirements/mmcv.txt $(STAMPS)/torch
 	@dir=$(WHEELHOUSE)/$(MMCV_KEY); \
 	if ! ls $$dir/mmcv-*.whl >/dev/null 2>&1; then \
