@@ -581,15 +581,19 @@ class _Timer:
                 timer.sync()
                 timer.t0 = time.perf_counter()
 
-            def _stop(self, *args, **kwargs):
+            def _stop(self, *args, outputs=None, **kwargs):
                 timer.sync()
                 timer.times.append(time.perf_counter() - timer.t0)
+                loss = outputs.get('loss') if isinstance(outputs, dict) else None
+                if loss is not None:  # the training loss, to show it finite and falling
+                    timer.losses.append(float(loss))
 
             before_train_iter = before_test_iter = _start
             after_train_iter = after_test_iter = _stop
 
         self.hook = IterTimer()
         self.times: List[float] = []
+        self.losses: List[float] = []
         self.t0 = 0.0
 
     @staticmethod
@@ -656,7 +660,7 @@ def check_config(config: str, sandbox: str, cache: Optional[str] = None, reduced
     start = time.perf_counter()
     with _cwd(sandbox):
         if kind == 'generate':
-            row.update(_check_generation(cfg, reduced, log))
+            row.update(_check_generation(cfg, reduced, log, amp))
         else:
             cfg = adapt_config(cfg, kind, osp.join(sandbox, 'work_dirs', name), reduced, amp,
                                iters)
@@ -671,6 +675,10 @@ def check_config(config: str, sandbox: str, cache: Optional[str] = None, reduced
             times = timer.times[1:] if len(timer.times) > 2 else timer.times
             row['iter_s'] = float(np.median(times)) if times else float('nan')
             row['iters'] = len(timer.times)
+            if timer.losses:  # first and mean of the last quarter: a falling, finite loss
+                tail = timer.losses[-max(1, len(timer.losses) // 4):]
+                row.update(loss_first=timer.losses[0], loss_last=float(np.mean(tail)),
+                           loss_finite=bool(np.isfinite(timer.losses).all()))
             row['build_s'] = time.perf_counter() - start - sum(timer.times)
             row['amp'] = bool(amp)
     row.update(peak_memory())
@@ -678,12 +686,18 @@ def check_config(config: str, sandbox: str, cache: Optional[str] = None, reduced
     return row
 
 
-def _check_generation(cfg, reduced: bool, log) -> dict:
+def _check_generation(cfg, reduced: bool, log, amp: bool = False) -> dict:
     """One SynOOD image from the first seed of the config's seed list, at the config's
     resolution and guidance settings (``reduced``: resolution 64, one outer iteration, 5
-    DDIM steps)."""
+    DDIM steps), on the GPU when there is one (``amp``: fp16 diffusion components, as
+    ``tools/synood/generate.py --amp``)."""
+    import torch
     start = time.perf_counter()
     gen_cfg = dict(cfg.synood)
+    if torch.cuda.is_available():
+        gen_cfg['device'] = 'cuda'
+    if amp:
+        gen_cfg['fp16'] = True
     if reduced:
         gen_cfg['resolution'] = 64
         gen_cfg['guidance'] = dict(gen_cfg.get('guidance') or {}, outer_iters=1, steps=5)
@@ -708,7 +722,10 @@ def _check_generation(cfg, reduced: bool, log) -> dict:
         raise RuntimeError(f'generation gave an image of shape {out.image.shape} and losses '
                            f'{out.losses}')
     log(f'generated one image: negative label {out.neg_label!r}, OOD loss {out.losses}')
-    return dict(params_m=params / 1e6, trainable_m=0.0, build_s=build_s, iter_s=iter_s)
+    return dict(params_m=params / 1e6, trainable_m=0.0, build_s=build_s, iter_s=iter_s,
+                amp=bool(amp), loss_first=float(np.asarray(out.losses).ravel()[0]),
+                loss_last=float(np.asarray(out.losses).ravel()[-1]),
+                loss_finite=bool(np.isfinite(np.asarray(out.losses)).all()))
 
 
 def paper_configs(repo: str) -> List[str]:

@@ -109,13 +109,16 @@ def _fmt(value, spec):
 
 def table(rows) -> str:
     head = ('| config | kind | architecture | params (M) | trainable (M) | build s | s / iter '
-            '| peak RSS GB | peak CUDA GB | rc |')
-    lines = [head, '|' + '---|' * 10]
+            '| loss first -> last | peak RSS GB | peak CUDA GB | rc |')
+    lines = [head, '|' + '---|' * 11]
     for r in rows:
+        loss = '-' if 'loss_first' not in r else (
+            f'{r["loss_first"]:.3g} -> {r["loss_last"]:.3g}'
+            + ('' if r.get('loss_finite', True) else ' (not finite)'))
         lines.append('| ' + ' | '.join([
             r['config'], r.get('kind', '-'), r.get('architecture', '-'),
             _fmt(r.get('params_m'), '.1f'), _fmt(r.get('trainable_m'), '.2f'),
-            _fmt(r.get('build_s'), '.0f'), _fmt(r.get('iter_s'), '.1f'),
+            _fmt(r.get('build_s'), '.0f'), _fmt(r.get('iter_s'), '.2f'), loss,
             _fmt(r.get('peak_rss_gb'), '.1f'), _fmt(r.get('peak_cuda_gb'), '.1f'),
             str(r.get('rc', 0)) + (f' ({r["error"]})' if r.get('error') else '')]) + ' |')
     return '\n'.join(lines)

@@ -1,90 +1,105 @@
 #!/usr/bin/env bash
-# The prepared GPU check: run on a machine with a CUDA GPU, from the repository root, after
-# `make install-test`:
-#   tools/misc/gpu_check.sh [WORK_DIR]            (default work_dirs/gpu_check)
-# 1. the CUDA tests (fp16 CLIP, --amp training, fp16 guided inpainting, SynOOD in spawned
-#    dataloader workers on CUDA), which are skipped on CPU;
+# The prepared GPU check, one command of at most 9 minutes on a bare GPU node (docs/install.md):
+#   tools/misc/gpu_check.sh [--kit KIT] [--force] OUT
+# --kit KIT: first install mmopen and the OpenMMLab packages from the kit that
+#   tools/misc/gpu_kit.sh wrote (no network; a venv over the node's Python in /tmp); without it,
+#   the interpreter of $PYTHON, else .venv/bin/python, else python3.
+# Then, in this order of value, each step bounded by its own time limit:
+# 1. the CUDA tests (fp16 CLIP towers, an OVSNet --amp training step, fp16 mask pooling, the
+#    kit's deformable attention, SynOOD's CUDA workers), skipped where there is no CUDA;
 # 2. 20 training iterations of the base OVSNet config at 1024 x 1024 with --amp (random-init
-#    ConvNeXt-B CLIP of the real size, synthetic COCO-Panoptic layout: tools/misc/check_configs.py),
-#    against the same config with mmseg's stock Mask2FormerHead (s / iter, peak GPU memory);
-# 3. the SynOOD generation of the quickstart (seed-0 world) at fp16 (--amp);
-# 4. tools/dist_train.sh on the OVSNet quickstart config with 2 GPUs, when there are two.
-# Ends with one table (also WORK_DIR/gpu_check.md). Without CUDA it says so on one line and runs
-# the CPU-side parts: the CUDA tests are collected (and skipped), and step 2 runs at reduced
-# size on the CPU (2 iterations, fp32).
+#    ConvNeXt-B CLIP of the real size, synthetic COCO-Panoptic layout: check_configs.py), with
+#    the loss first and last (finite, falling), then 3. the same with mmseg's stock
+#    Mask2FormerHead (s / iter, peak GPU memory, their ratio);
+# 4. one SynOOD image from the real-size generation config with --amp (fp16 diffusion).
+# Each step writes its row into OUT/rows as it finishes (what is done survives a timeout); a
+# rerun skips finished steps unless --force. Ends with one table (also OUT/gpu_check.md).
+# Without CUDA it says so and runs the CPU path: the tests collected (CUDA ones skipped), the
+# OVSNet rows at reduced size for 2 iterations in fp32, the generation at reduced size.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-WORK=${1:-work_dirs/gpu_check}
-PY=${PYTHON:-.venv/bin/python}
-[ -x "$PY" ] || PY=python
-mkdir -p "$WORK"
-TABLE="$WORK/gpu_check.md"
-BASE=configs/ovsnet/ovsnet_clip-convnext-b_8xb1-60k_coco-panoptic-133.py
-CUDA_TESTS="tests/test_fp16_paths.py tests/test_synood/test_inpainting_fp16.py tests/test_synood/test_transform.py"
+KIT="" FORCE=0 OUT=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --kit) KIT=$2; shift 2 ;;
+        --force) FORCE=1; shift ;;
+        -*) echo "gpu_check.sh: unknown option $1" >&2; exit 2 ;;
+        *) OUT=$1; shift ;;
+    esac
+done
+[ -n "$OUT" ] || { echo "usage: tools/misc/gpu_check.sh [--kit KIT] [--force] OUT" >&2; exit 2; }
+T0=$(date +%s)
+mkdir -p "$OUT/rows"
+[ "$FORCE" = 1 ] && rm -rf "$OUT/rows"/* "$OUT/check"
+FORCE_FLAG=$([ "$FORCE" = 1 ] && echo --force)
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 
-NGPU=$($PY -c 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)' 2>/dev/null || echo 0)
-rows=()
-add() { rows+=("| $1 | $2 | $3 |"); }
-step() {  # step NAME COMMAND...: run, log, record rc and seconds
-    local name=$1; shift
-    local log="$WORK/$(echo "$name" | tr ' /' '__').log"
-    local t0=$(date +%s)
-    echo "== $name: $*"
-    "$@" >"$log" 2>&1
-    local rc=$?
-    local took=$(( $(date +%s) - t0 ))
-    add "$name" "rc $rc, ${took} s" "$(tail -n 1 "$log" | tr -s "| " " " | cut -c1-150)"
+row() {  # row FILE NAME RESULT DETAIL: one table row, written at once
+    printf '| %s | %s | %s |\n' "$2" "$3" "$4" > "$OUT/rows/$1.md.tmp" && \
+        mv "$OUT/rows/$1.md.tmp" "$OUT/rows/$1.md"
+}
+step() {  # step FILE NAME LIMIT_S COMMAND...: run within LIMIT_S, log, record rc and seconds
+    local file=$1 name=$2 limit=$3; shift 3
+    if [ -f "$OUT/rows/$file.md" ]; then
+        echo "== $name: done before (kept; --force redoes it)"; return 0
+    fi
+    local log="$OUT/$file.log" t0; t0=$(date +%s)
+    echo "== $name (at most ${limit} s): $*"
+    timeout "$limit" "$@" >"$log" 2>&1
+    local rc=$? took=$(( $(date +%s) - t0 ))
+    local what="rc $rc, ${took} s"; [ $rc = 124 ] && what="timed out after ${limit} s"
+    row "$file" "$name" "$what" "$(grep -v '^\s*$' "$log" | tail -n 1 | tr -s '|' ' ' | cut -c1-160)"
     return $rc
 }
 
+if [ -n "$KIT" ]; then
+    VENV=/tmp/mmopen-gpu-venv
+    step 00-install "install from the kit" 120 bash "$KIT/install.sh" "$VENV"
+    PY=$VENV/bin/python
+else
+    PY=${PYTHON:-.venv/bin/python}
+    [ -x "$PY" ] || PY=python3
+fi
+NGPU=$($PY -c 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)' 2>/dev/null || echo 0)
+BASE=configs/ovsnet/ovsnet_clip-convnext-b_8xb1-60k_coco-panoptic-133.py
+GEN=configs/synood/generate/synood_sd2-inpainting_resnet50_imagenet.py
+TESTS="tests/test_fp16_paths.py tests/test_models/test_layers/test_mask_pooling.py
+       tests/test_tools/test_gpu_kit.py tests/test_synood/test_transform.py"
 if [ "$NGPU" = 0 ]; then
-    echo "no CUDA: torch sees no GPU on this machine; the CUDA tests are skipped, the OVSNet"
-    echo "iterations run at reduced size in fp32 on the CPU, no fp16 generation, no dist_train."
-    step "CUDA tests (collected, skipped without CUDA)" \
-        $PY -m pytest -q -rs $CUDA_TESTS -k "cuda"
-    step "OVSNet head, CPU, reduced, 2 iters" $PY tools/misc/check_configs.py --reduced \
-        --iters 2 --work-dir "$WORK/check" $BASE
-    step "stock Mask2FormerHead, CPU, reduced, 2 iters" $PY tools/misc/check_configs.py \
-        --reduced --iters 2 --stock-head --work-dir "$WORK/check" $BASE
+    echo "no CUDA: torch sees no GPU here; the CUDA tests are skipped, the OVSNet rows run at"
+    echo "reduced size for 2 iterations in fp32 on the CPU, the generation at reduced size."
+    SIZE="--reduced --iters 2" AMP="" WHERE="CPU, reduced, 2 iters"
 else
     $PY -c 'import torch; print("CUDA:", torch.cuda.get_device_name(0), "x", torch.cuda.device_count(), "torch", torch.__version__)'
-    step "CUDA tests" $PY -m pytest -q -rs $CUDA_TESTS -k "cuda"
-    step "OVSNet head 1024 --amp 20 iters" $PY tools/misc/check_configs.py --amp --iters 20 \
-        --work-dir "$WORK/check" $BASE
-    step "stock Mask2FormerHead 1024 --amp 20 iters" $PY tools/misc/check_configs.py --amp \
-        --iters 20 --stock-head --work-dir "$WORK/check" $BASE
-    step "quickstart world (seed 0)" $PY tools/misc/setup_quickstart.py --root data/quickstart \
-        --seeds 0
-    step "SynOOD quickstart generation --amp" $PY tools/synood/generate.py \
-        configs/synood/quickstart/synood_generate_quickstart.py --amp --out "$WORK/synood_fp16"
-    if [ "$NGPU" -ge 2 ]; then
-        step "dist_train.sh 2 GPUs (OVSNet quickstart, 20 iters)" tools/dist_train.sh \
-            configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py 2 \
-            --work-dir "$WORK/dist" --cfg-options train_cfg.max_iters=20 train_cfg.val_interval=20
-    else
-        add "dist_train.sh 2 GPUs" "skipped" "one GPU on this machine"
-    fi
+    SIZE="--iters 20" AMP="--amp" WHERE="1024^2 --amp, 20 iters"
 fi
+CHECK="$PY tools/misc/check_configs.py --work-dir $OUT/check $FORCE_FLAG"
+step 10-tests "CUDA tests" 110 $PY -m pytest -q -rs -p no:cacheprovider $TESTS
+step 20-ovsnet "OVSNet head, $WHERE" 140 $CHECK $SIZE $AMP $BASE
+step 30-stock "stock Mask2FormerHead, $WHERE" 140 $CHECK $SIZE $AMP --stock-head $BASE
+step 40-synood "SynOOD generation, one image $AMP" 120 $CHECK $([ "$NGPU" = 0 ] && echo --reduced) $AMP $GEN
 
 {
     echo "| check | result | last line |"
     echo "|---|---|---|"
-    printf '%s\n' "${rows[@]}"
+    cat "$OUT"/rows/*.md 2>/dev/null
     echo
-    if ls "$WORK"/check/rows/*.json >/dev/null 2>&1; then
-        $PY - "$WORK/check/rows" <<'EOF'
+    if ls "$OUT"/check/rows/*.json >/dev/null 2>&1; then
+        $PY - "$OUT/check/rows" <<'PY'
 import glob, json, os, sys
-sys.path.insert(0, os.getcwd())
+sys.path.insert(0, os.path.join(os.getcwd(), 'tools', 'misc'))
+from check_configs import table  # noqa: E402
 rows = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(sys.argv[1], '*.json')))]
-from tools.misc.check_configs import table  # noqa: E402
 print(table(rows))
-ovs = [r for r in rows if 'stock' not in r['config']]
+ovs = [r for r in rows if 'stock' not in r['config'] and r.get('kind') == 'train']
 stock = [r for r in rows if 'stock' in r['config']]
 if ovs and stock:
     o, s = ovs[-1], stock[-1]
     mem = 'peak_cuda_gb' if 'peak_cuda_gb' in o else 'peak_rss_gb'
     print(f"\nOVSNetHead / stock Mask2FormerHead: s/iter x{o['iter_s'] / s['iter_s']:.2f}, "
           f"{mem} x{o[mem] / s[mem]:.2f} (it/s {1 / o['iter_s']:.2f} vs {1 / s['iter_s']:.2f})")
-EOF
+PY
     fi
-} | tee "$TABLE"
+    echo
+    echo "gpu_check: $(( $(date +%s) - T0 )) s in all"
+} | tee "$OUT/gpu_check.md"
