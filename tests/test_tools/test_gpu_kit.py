@@ -46,7 +46,7 @@ def test_the_autograd_function_through_the_kit_module_matches_pytorch(kit_ext, m
         assert a.abs().sum() > 0 and torch.allclose(a, b)
     # the function's own gradient check (float64, finite differences)
     assert torch.autograd.gradcheck(
-        lambda v, l, a: msda.MultiScaleDeformableAttnFunction.apply(v, shapes, start, l, a, 64),
+        lambda v, p, a: msda.MultiScaleDeformableAttnFunction.apply(v, shapes, start, p, a, 64),
         [t.clone().requires_grad_(True) for t in (value, loc, w)], eps=1e-6, atol=1e-4)
 
 
