@@ -17,6 +17,15 @@ TESTED_VERSIONS: Dict[str, str] = {
 }
 
 
+def _lite_version(name: str) -> str:
+    """The version of ``NAME-lite`` (mmcv built without operators, as the GPU kit installs
+    it), or ``''``."""
+    try:
+        return metadata.version(f'{name}-lite')
+    except metadata.PackageNotFoundError:
+        return ''
+
+
 def check_versions(warn: bool = True) -> List[str]:
     """Return (and by default warn about) every package whose installed version is not the
     tested one. Never raises: an untested version may work, the user decides."""
@@ -25,7 +34,10 @@ def check_versions(warn: bool = True) -> List[str]:
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
-            problems.append(f'{name} is not installed (tested with {tested.rstrip(".")}*)')
+            lite = _lite_version(name)
+            problems.append(f'{name}-lite=={lite}, without compiled operators (tested with '
+                            f'{name} {tested.rstrip(".")}*)' if lite else
+                            f'{name} is not installed (tested with {tested.rstrip(".")}*)')
             continue
         if not installed.split('+')[0].startswith(tested):
             problems.append(f'{name}=={installed} (tested with {tested.rstrip(".")}*)')
