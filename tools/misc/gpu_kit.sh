@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
 done
 PY=${PYTHON:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
+case $PY in /*) ;; */*) PY=$PWD/$PY ;; esac  # the mmopen wheel is built in another folder
 LIMIT=$((56 * 1024 * 1024))
 TMP=$(mktemp -d "${DIR%/}.tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
