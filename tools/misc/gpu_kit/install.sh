@@ -11,6 +11,11 @@ VENV=$1
 BASE=${PYTHON:-python3}
 t0=$(date +%s)
 [ -x "$VENV/bin/python" ] || "$BASE" -m venv --system-site-packages "$VENV"
+# The node's python3 is itself a venv (/opt/torch/.venv): --system-site-packages would show the
+# interpreter's own site-packages, not that venv's torch. A .pth file adds the base's folders
+# after the venv's own (the kit's wheels come first).
+site=$("$VENV/bin/python" -c 'import site; print(site.getsitepackages()[0])')
+"$BASE" -c 'import site; print("\n".join(site.getsitepackages()))' > "$site/zz_node_site.pth"
 "$VENV/bin/python" -m pip install -q --no-index --no-deps --no-cache-dir "$KIT"/wheels/*.whl
 ext_dir=$("$VENV/bin/python" -c 'import os, importlib.util as u; print(os.path.dirname(u.find_spec("mmcv").origin))')
 if ! ls "$ext_dir"/_ext*.so >/dev/null 2>&1; then
