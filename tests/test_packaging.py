@@ -52,7 +52,7 @@ def test_the_code_reads_the_data_files_we_ship():
     assert osp.dirname(osp.relpath(VOCAB_DIR, REPO)) == 'mmopen/clip'
 
 
-def test_wheel_ships_every_module_and_data_file(tmp_path):
+def _build_wheel(tmp_path):
     # built from a copy of what a clone has, so that a build/ folder left by an earlier local
     # build cannot add stale files
     import shutil
@@ -60,9 +60,9 @@ def test_wheel_ships_every_module_and_data_file(tmp_path):
     src.mkdir()
     for name in ('setup.py', 'README.md'):
         shutil.copy(osp.join(REPO, name), src / name)
-    for name in ('mmopen', 'requirements'):
+    for name in ('mmopen', 'requirements', 'configs'):
         shutil.copytree(osp.join(REPO, name), src / name,
-                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '.mim'))
     out = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps',
                           '--no-build-isolation', '-q', '-w', str(tmp_path), str(src)],
                          capture_output=True, text=True, timeout=300)
@@ -75,6 +75,47 @@ def test_wheel_ships_every_module_and_data_file(tmp_path):
     sources = [_source(m) for m in package_modules()]
     assert not [s for s in sources if s not in names]
     assert not [n for n in names if n.startswith(('tests/', 'tools/', 'configs/'))]
+    # the configs travel inside the package, as OpenMMLab's do (mmopen/.mim/configs)
+    configs = {osp.relpath(osp.join(root, f), REPO).replace(os.sep, '/')
+               for root, _, files in os.walk(osp.join(REPO, 'configs')) for f in files
+               if f.endswith(('.py', '.md', '.yml'))}
+    assert not [c for c in configs if f'mmopen/.mim/{c}' not in names]
+    return tmp_path / wheels[0]
+
+
+def test_wheel_ships_every_module_and_data_file(tmp_path):
+    _build_wheel(tmp_path)
+
+
+def test_config_names_resolve_from_the_installed_wheel_outside_the_checkout(tmp_path):
+    """``list_models`` / ``find_config`` used to walk the checkout's configs/, which a wheel
+    leaves out: after ``pip install`` no name resolved. The wheel goes into a folder of its own
+    (ahead of the editable checkout on the import path) and is asked from another folder."""
+    (tmp_path / 'build').mkdir()
+    wheel = _build_wheel(tmp_path / 'build')
+    target = tmp_path / 'site'
+    out = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',
+                          '--no-index', '--target', str(target), str(wheel)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    code = '''
+import mmopen
+from mmengine.config import Config
+from mmopen.apis.base import CONFIG_ROOT, find_config, list_models
+assert mmopen.__file__.startswith(SITE), mmopen.__file__
+names = list_models('ovsnet')
+assert 'ovsnet_clip-tiny-convnext_quickstart' in names, names
+cfg = Config.fromfile(find_config('ovsnet_clip-tiny-convnext_quickstart'))
+print(CONFIG_ROOT, len(names), cfg.model.type)
+'''.replace('SITE', repr(str(target)))
+    away = tmp_path / 'elsewhere'
+    away.mkdir()
+    run = subprocess.run([sys.executable, '-c', code], cwd=away, capture_output=True,
+                         text=True, timeout=300,
+                         env=dict(os.environ, PYTHONPATH=str(target)))
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    root, count, model = run.stdout.split()[-3:]
+    assert root == str(target / 'mmopen' / '.mim' / 'configs') and int(count) >= 4
 
 
 def _imports(path, module):

@@ -35,7 +35,18 @@ from mmopen.utils.io import write_text_atomic
 from mmopen.utils.progress import show_progress as progress_wanted
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG_ROOT = osp.join(REPO, 'configs')
+
+
+def default_config_root() -> str:
+    """The checkout's ``configs/`` when mmopen runs from one, else the copy a wheel ships in
+    ``mmopen/.mim/configs`` (as OpenMMLab packages ship theirs)."""
+    checkout = osp.join(REPO, 'configs')
+    if osp.isfile(osp.join(REPO, 'setup.py')) and osp.isdir(checkout):
+        return checkout
+    return osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs')
+
+
+CONFIG_ROOT = default_config_root()
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 InputType = Union[str, np.ndarray]
 InputsType = Union[InputType, Sequence[InputType]]
