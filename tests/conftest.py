@@ -79,8 +79,12 @@ SLOW_FIRST = (
 
 
 def pytest_configure(config):
-    """A pytest-xdist worker computes with one thread: the workers share the cores, and
+    """MMEngine's config formatting memoized in the test process (tests/config_format.py:
+    the suite builds many runners per process; users' runs keep MMEngine as it is). A
+    pytest-xdist worker computes with one thread: the workers share the cores, and
     threads beyond them only contend (the learning tests hold with ``OMP_NUM_THREADS=1``)."""
+    from tests.config_format import memoize_config_formatting
+    memoize_config_formatting()  # the suite's many runners per process: each config once
     if os.environ.get('PYTEST_XDIST_WORKER') and 'OMP_NUM_THREADS' not in os.environ:
         os.environ['OMP_NUM_THREADS'] = '1'
         if 'torch' in sys.modules:

@@ -7,7 +7,6 @@ from mmengine.config import Config, DictAction
 
 # (this module's import ran mmopen/__init__: the registration and the compatibility fixes)
 from mmopen.compat import trust_checkpoint
-from .config_format import memoize_config_formatting
 from .progress import disable_progress
 
 
@@ -85,10 +84,9 @@ def unique_experiment_name(cfg: Config):
 
 def build_runner(cfg: Config):
     """The config's runner (``runner_type``, else MMEngine's ``Runner``), under a name no other
-    runner of this process has, formatting each distinct config's text once."""
+    runner of this process has."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    memoize_config_formatting()
     if cfg.get('experiment_name') is None:
         cfg.experiment_name = unique_experiment_name(cfg)
     if 'runner_type' not in cfg:
