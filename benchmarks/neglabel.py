@@ -18,19 +18,14 @@ shapes, measured in the same run:
   the bare matmul of the same batches. The number of proxies with a memory is printed.
 """
 import argparse
-import os.path as osp
 import sys
 
 import torch
 import torch.nn.functional as F
+from timing import median_times
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from timing import median_times  # noqa: E402
-
-from mmopen.models.ood.score_components import NegLabelScore  # noqa: E402
-from mmopen.ood.adaneg import AdaNegMemory, adaneg_scores, grouped_bank  # noqa: E402
+from mmopen.models.ood.score_components import NegLabelScore
+from mmopen.ood.adaneg import AdaNegMemory, adaneg_scores, grouped_bank
 
 
 def grouped_route(feats, bank, c, groups, name):

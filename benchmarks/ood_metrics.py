@@ -10,17 +10,12 @@ rounded to 3 decimals so that the data has heavy ties. Prints the times, the lar
 difference between the two routes and the speed-up ratio.
 """
 import argparse
-import os.path as osp
 import sys
 
 import numpy as np
+from timing import median_times
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from timing import median_times  # noqa: E402
-
-from mmopen.ood.metrics import ood_metrics  # noqa: E402
+from mmopen.ood.metrics import ood_metrics
 
 
 def sklearn_route(ids, oods):

@@ -26,11 +26,7 @@ import sys
 import time
 
 import torch
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from timing import median_times  # noqa: E402
+from timing import median_times
 
 CONFIG = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'configs', 'ovsnet', '_base_',
                   'models', 'ovsnet_clip-convnext-b.py')

@@ -30,16 +30,13 @@ import time
 import traceback
 
 import torch
+from timing import median_times
+
+from mmopen.diffusion import GuidedInpainter, load_inpaint_model
+from mmopen.ood.synood import CLIPLogits
+from mmopen.testing.tiny_diffusion import write_tiny_inpaint
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
-sys.path.insert(0, REPO)
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from timing import median_times  # noqa: E402
-
-from mmopen.diffusion import GuidedInpainter, load_inpaint_model  # noqa: E402
-from mmopen.ood.synood import CLIPLogits  # noqa: E402
-from mmopen.testing.tiny_diffusion import write_tiny_inpaint  # noqa: E402
 
 QUICKSTART_MODEL = osp.join(REPO, 'data', 'quickstart', 'tiny_inpaint')
 QUICKSTART_CLIP = osp.join(REPO, 'data', 'quickstart', 'tiny_clip_convnext.safetensors')

@@ -21,8 +21,6 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-
 QUICKSTART = 'work_dirs/quickstart/seed0'
 DEFAULTS = dict(
     seg_config='ovsnet_clip-tiny-convnext_quickstart',

@@ -14,12 +14,10 @@ import os.path as osp
 import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+from mmopen.testing.asset_cache import AssetCache, copy_asset
+from mmopen.utils.tool_main import load_tool
 
-from mmopen.testing.asset_cache import AssetCache, copy_asset  # noqa: E402
-from mmopen.utils.tool_main import load_tool  # noqa: E402
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 TEST_SEED = int(os.environ.get('MMOPEN_TEST_SEED', '0'))
 TESTING = 'mmopen/testing/'

@@ -110,8 +110,10 @@ def _as_a_process(env: Optional[dict]):
 
 
 def _call_main(args: Sequence[str]) -> int:
-    """``args[0]``'s ``main(args[1:])`` as its command line runs it: the exit status."""
+    """``args[0]``'s ``main(args[1:])`` as its command line runs it: the exit status. As for a
+    script, its folder comes first on the import path (callers restore the path)."""
     sys.argv = list(args)
+    sys.path[:0] = [os.path.dirname(os.path.join(REPO, args[0]))]
     try:
         code = load_tool(args[0]).main(list(args[1:]))
     except SystemExit as e:

@@ -17,17 +17,12 @@ back into the same metrics, bit for bit.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-
-from mmopen.ood import split_key  # noqa: E402
-from mmopen.ood.leaderboard import (git_commit, leaderboard_rows, set_kinds,  # noqa: E402
-                                    write_leaderboard)
-from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  # noqa: E402
-                          prepare_config, resolve_checkpoint)
-from mmopen.utils.io import (check_writable_file, check_writable_folder,  # noqa: E402
-                             write_json_atomic)
+from mmopen.ood import split_key
+from mmopen.ood.leaderboard import git_commit, leaderboard_rows, set_kinds, write_leaderboard
+from mmopen.utils import (add_common_args, build_runner, finalize_distributed, prepare_config,
+                          resolve_checkpoint)
+from mmopen.utils.io import check_writable_file, check_writable_folder, write_json_atomic
 
 
 def parse_args(argv=None):

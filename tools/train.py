@@ -5,12 +5,8 @@
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-
-from mmopen.utils import (add_common_args, build_runner, finalize_distributed,  # noqa: E402
-                          prepare_config)
+from mmopen.utils import add_common_args, build_runner, finalize_distributed, prepare_config
 
 
 def parse_args(argv=None):

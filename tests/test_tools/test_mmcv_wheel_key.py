@@ -2,14 +2,12 @@
 built on a CPU host (no CUDA kernels for multi-scale deformable attention) is never found by a
 GPU host's set-up, nor one built for another architecture. The key used to hold only the pins
 and the Python version."""
-import sys
-
 import torch
 
-sys.path.insert(0, 'tools/misc')
-from mmcv_wheel_key import flavour, wheel_key  # noqa: E402
+from tests.tool_runner import load_tool
 
-sys.path.remove('tools/misc')
+_key = load_tool('tools/misc/mmcv_wheel_key.py')
+flavour, wheel_key = _key.flavour, _key.wheel_key
 
 
 def test_the_key_names_the_cuda_kernels_the_wheel_holds(monkeypatch):

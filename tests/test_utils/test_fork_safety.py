@@ -36,11 +36,8 @@ def test_this_cpu_host_forks():
 
 
 def test_check_configs_starts_a_new_interpreter_on_a_gpu_host(gpu_host, monkeypatch, tmp_path):
-    sys.path.insert(0, 'tools/misc')
-    try:
-        import check_configs
-    finally:
-        sys.path.remove('tools/misc')
+    from tests.tool_runner import load_tool
+    check_configs = load_tool('tools/misc/check_configs.py')
     started = []
     monkeypatch.setattr(check_configs.multiprocessing, 'get_context',
                         lambda *a: pytest.fail('forked on a GPU host'))

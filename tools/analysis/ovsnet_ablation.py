@@ -24,12 +24,11 @@ import os.path as osp
 import sys
 from collections import OrderedDict
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
+from mmopen.utils.io import write_json_atomic
+from mmopen.utils.seed_runs import (add_seed_arguments, load_or_run, mean_std, run_over_seeds,
+                                    run_tool, write_ablation)
 
-from mmopen.utils.io import write_json_atomic  # noqa: E402
-from mmopen.utils.seed_runs import (add_seed_arguments, load_or_run, mean_std,  # noqa: E402
-                                    run_over_seeds, run_tool, write_ablation)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart.py'
 SEEN_CONFIG = 'configs/ovsnet/quickstart/ovsnet_clip-tiny-convnext_quickstart_eval-seen.py'

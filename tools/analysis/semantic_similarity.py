@@ -10,11 +10,9 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.clip import FrozenCLIP  # noqa: E402
-from mmopen.ovs import max_similarity, similarity_summary  # noqa: E402
-from mmopen.utils.io import save_figure_atomic, write_json_atomic  # noqa: E402
+from mmopen.clip import FrozenCLIP
+from mmopen.ovs import max_similarity, similarity_summary
+from mmopen.utils.io import save_figure_atomic, write_json_atomic
 
 
 def main(argv=None) -> int:

@@ -28,12 +28,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
+from mmopen.utils.io import write_json_atomic
+from mmopen.utils.seed_runs import (add_seed_arguments, cfg_options, load_or_run, mean_std,
+                                    run_over_seeds, run_tool, write_ablation)
 
-from mmopen.utils.io import write_json_atomic  # noqa: E402
-from mmopen.utils.seed_runs import (add_seed_arguments, cfg_options, load_or_run,  # noqa: E402
-                                    mean_std, run_over_seeds, run_tool, write_ablation)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 G = 'synood.guidance.'
 ROWS = OrderedDict([
@@ -82,8 +81,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     add_seed_arguments(p, ROWS, 'work_dirs/synood_ablation')
     args = p.parse_args(argv)
-    sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
-    import quickstart_tour as tour  # the tour's worlds and seeded configs
+    from mmopen.utils.tool_main import load_tool
+    tour = load_tool(osp.join(REPO, 'tools', 'misc', 'quickstart_tour.py'))  # worlds, configs
     work = osp.abspath(args.work_dir)
     data = args.data if osp.isabs(args.data) else osp.join(REPO, args.data)
     for seed in args.seeds:

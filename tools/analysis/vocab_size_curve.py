@@ -10,12 +10,9 @@ names or synonyms). The mIoU is over the dataset's classes only, so it falls exa
 pixels lost to the distractors.
 """
 import argparse
-import os.path as osp
 import sys
 
 import numpy as np
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 
 def main(argv=None) -> int:

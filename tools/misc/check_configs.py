@@ -25,13 +25,12 @@ import subprocess
 import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
+from mmopen.testing.real_size import check_config, paper_configs
+from mmopen.utils.child_output import output_to_log
+from mmopen.utils.io import write_json_atomic, write_text_atomic
+from mmopen.utils.launch import fork_is_safe
 
-from mmopen.testing.real_size import check_config, paper_configs  # noqa: E402
-from mmopen.utils.child_output import output_to_log  # noqa: E402
-from mmopen.utils.io import write_json_atomic, write_text_atomic  # noqa: E402
-from mmopen.utils.launch import fork_is_safe  # noqa: E402
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):

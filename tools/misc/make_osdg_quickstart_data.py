@@ -8,12 +8,9 @@ The same data already there is left as it is; the folder is written to a tempora
 renamed into place.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.testing.osdg_data import DEFAULTS, write_osdg_quickstart  # noqa: E402
+from mmopen.testing.osdg_data import DEFAULTS, write_osdg_quickstart
 
 
 def main(argv=None) -> int:

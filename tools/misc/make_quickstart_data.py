@@ -7,12 +7,9 @@ A complete data set with the same parameters is left as it is; each folder is wr
 temporary name and renamed into place.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.testing.quickstart_data import DEFAULTS, write_quickstart_data  # noqa: E402
+from mmopen.testing.quickstart_data import DEFAULTS, write_quickstart_data
 
 
 def main(argv=None) -> int:

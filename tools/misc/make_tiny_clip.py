@@ -23,11 +23,9 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.testing.tiny_clip import FORMATS, write_clip_file  # noqa: E402
-from mmopen.utils.io import read_json_if_exists as _read_json  # noqa: E402
-from mmopen.utils.io import write_json_atomic  # noqa: E402
+from mmopen.testing.tiny_clip import FORMATS, write_clip_file
+from mmopen.utils.io import read_json_if_exists as _read_json
+from mmopen.utils.io import write_json_atomic
 
 
 def _manifest(data_root):

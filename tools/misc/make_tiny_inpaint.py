@@ -16,12 +16,10 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
-from mmopen.testing.tiny_diffusion import (RECIPE_VERSION, UNET_STEPS, VAE_STEPS,  # noqa: E402
-                                           quickstart_pairs, write_tiny_inpaint)
-from mmopen.utils.io import read_json_if_exists as _read_json  # noqa: E402
+from mmopen.testing.tiny_diffusion import (RECIPE_VERSION, UNET_STEPS, VAE_STEPS, quickstart_pairs,
+                                           write_tiny_inpaint)
+from mmopen.utils.io import read_json_if_exists as _read_json
 
 
 def main(argv=None) -> int:

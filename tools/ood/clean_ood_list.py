@@ -31,11 +31,9 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.datasets.ood_sets import IMG_EXTENSIONS, list_entry  # noqa: E402
-from mmopen.ood.score_files import load_scores  # noqa: E402
-from mmopen.utils.io import write_text_atomic  # noqa: E402
+from mmopen.datasets.ood_sets import IMG_EXTENSIONS, list_entry
+from mmopen.ood.score_files import load_scores
+from mmopen.utils.io import write_text_atomic
 
 
 def parse_args(argv=None):

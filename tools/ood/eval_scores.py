@@ -23,15 +23,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.ood import CONVENTIONS, format_tables, summarize  # noqa: E402
-from mmopen.ood.leaderboard import (git_commit, leaderboard_rows, set_kinds,  # noqa: E402
-                                    write_leaderboard)
-from mmopen.ood.metrics import check_recall_level  # noqa: E402
-from mmopen.ood.score_files import load_scores as load_score_folder  # noqa: E402
-from mmopen.utils.io import (check_writable_file, save_figure_atomic,  # noqa: E402
-                             write_json_atomic)
+from mmopen.ood import CONVENTIONS, format_tables, summarize
+from mmopen.ood.leaderboard import git_commit, leaderboard_rows, set_kinds, write_leaderboard
+from mmopen.ood.metrics import check_recall_level
+from mmopen.ood.score_files import load_scores as load_score_folder
+from mmopen.utils.io import check_writable_file, save_figure_atomic, write_json_atomic
 
 
 def load_scores(path: str) -> np.ndarray:

@@ -39,23 +39,18 @@ quickstart's own concepts, which the tiny CLIP was trained on).
 """
 import argparse
 import logging
-import os.path as osp
 import sys
 import time
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.clip import FrozenCLIP, load_vocabulary  # noqa: E402
-from mmopen.clip.vocabularies import class_names  # noqa: E402
-from mmopen.ood.adaneg_labels import (ADANEG_ADJ_TEMPLATE, ADANEG_NOUN_TEMPLATE,  # noqa: E402
-                                      mine_adaneg_labels)
-from mmopen.ood.csp import CSP_NOUN_TEMPLATES, mine_csp_labels  # noqa: E402
-from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels  # noqa: E402
-from mmopen.ood.word_pools import (check_lexnames, lexname_words, pool_candidates,  # noqa: E402
-                                   read_word_lists)
-from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas  # noqa: E402
-from mmopen.utils.io import check_writable_file  # noqa: E402
-from mmopen.utils.progress import disable_progress, progress_bar  # noqa: E402
+from mmopen.clip import FrozenCLIP, load_vocabulary
+from mmopen.clip.vocabularies import class_names
+from mmopen.ood.adaneg_labels import ADANEG_ADJ_TEMPLATE, ADANEG_NOUN_TEMPLATE, mine_adaneg_labels
+from mmopen.ood.csp import CSP_NOUN_TEMPLATES, mine_csp_labels
+from mmopen.ood.neg_labels import mine_neg_labels, write_neg_labels
+from mmopen.ood.word_pools import check_lexnames, lexname_words, pool_candidates, read_word_lists
+from mmopen.ood.wordnet import find_wordnet_dir, read_lemmas
+from mmopen.utils.io import check_writable_file
+from mmopen.utils.progress import disable_progress, progress_bar
 
 
 def parse_args(argv=None):

@@ -23,12 +23,10 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.clip import FrozenCLIP  # noqa: E402
-from mmopen.clip.vocabularies import class_names  # noqa: E402
-from mmopen.ovs import max_similarity, select_openbench  # noqa: E402
-from mmopen.utils.io import atomic_path  # noqa: E402
+from mmopen.clip import FrozenCLIP
+from mmopen.clip.vocabularies import class_names
+from mmopen.ovs import max_similarity, select_openbench
+from mmopen.utils.io import atomic_path
 
 IMG_EXT = ('.jpg', '.jpeg', '.png')
 IGNORE = 65535  # in the written 16-bit label maps

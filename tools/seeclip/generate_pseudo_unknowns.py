@@ -26,18 +26,14 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
-from mmopen.clip.weights import file_digest  # noqa: E402
-from mmopen.osdg.seeclip.pseudo_unknowns import PseudoUnknownGenerator  # noqa: E402
-from mmopen.osdg.seeclip.writer import (PseudoUnknownSource, pseudo_unknown_record,  # noqa: E402
-                                        select_sources)
-from mmopen.utils import resolve_checkpoint  # noqa: E402
-from mmopen.utils.contact_sheet import sheet_of_set  # noqa: E402
-from mmopen.utils.progress import disable_progress  # noqa: E402
-from mmopen.utils.sharded_writer import (batch_size, check_run, init_ranks,  # noqa: E402
-                                         run_shards, shard_logger)
+from mmopen.clip.weights import file_digest
+from mmopen.osdg.seeclip.pseudo_unknowns import PseudoUnknownGenerator
+from mmopen.osdg.seeclip.writer import PseudoUnknownSource, pseudo_unknown_record, select_sources
+from mmopen.utils import resolve_checkpoint
+from mmopen.utils.contact_sheet import sheet_of_set
+from mmopen.utils.progress import disable_progress
+from mmopen.utils.sharded_writer import batch_size, check_run, init_ranks, run_shards, shard_logger
 
 GENERATOR_KEYS = ('inpaint_model', 'sigma', 'noise', 'prompt', 'prompt_domain', 'guidance',
                   'resolution')

@@ -9,13 +9,10 @@ OUT is a finished set (with its ``manifest.json``) of ``tools/synood/generate.py
 ``OUT/contact_sheet.html`` themselves; this writes them again, elsewhere or with more pairs.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.clip.vocabularies import class_names  # noqa: E402
-from mmopen.utils.contact_sheet import sheet_of_set  # noqa: E402
+from mmopen.clip.vocabularies import class_names
+from mmopen.utils.contact_sheet import sheet_of_set
 
 
 def main(argv=None) -> int:

@@ -13,11 +13,8 @@ import json
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-from mmopen.ood.synood.release_captions import RELEASE_MAX_CHARS  # noqa: E402
-from mmopen.ood.synood.release_captions import convert_release_captions  # noqa: E402
-from mmopen.utils.io import write_text_atomic  # noqa: E402
+from mmopen.ood.synood.release_captions import RELEASE_MAX_CHARS, convert_release_captions
+from mmopen.utils.io import write_text_atomic
 
 
 def parse_args(argv=None):

@@ -24,16 +24,12 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
-from mmopen.clip.vocabularies import load_vocabulary  # noqa: E402
-from mmopen.ood.synood import (SynOODGenerator, read_image_list, select_seeds,  # noqa: E402
-                               synood_record)
-from mmopen.utils.contact_sheet import sheet_of_set  # noqa: E402
-from mmopen.utils.progress import disable_progress  # noqa: E402
-from mmopen.utils.sharded_writer import (batch_size, check_run, init_ranks,  # noqa: E402
-                                         run_shards, shard_logger)
+from mmopen.clip.vocabularies import load_vocabulary
+from mmopen.ood.synood import SynOODGenerator, read_image_list, select_seeds, synood_record
+from mmopen.utils.contact_sheet import sheet_of_set
+from mmopen.utils.progress import disable_progress
+from mmopen.utils.sharded_writer import batch_size, check_run, init_ranks, run_shards, shard_logger
 
 
 def parse_args(argv=None):
