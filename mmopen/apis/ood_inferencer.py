@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from mmopen.ood.adaneg import adaneg_scores
+from mmopen.ood.adaneg import stream_scores
 from mmopen.ood.score_files import load_scores
 from .base import RowsInferencer, write_csv
 
@@ -96,11 +96,9 @@ class OODInferencer(RowsInferencer):
         # test-time scores: one stream over this call's images, in the order given
         streams = preds[0].get('ood_stream') or {} if preds else {}
         for name, first in streams.items():
-            score = first['score']
             feats = torch.stack([ds.get('ood_stream')[name]['inputs']['feature']
                                  for ds in preds])
-            values = adaneg_scores(feats, score.id_bank, score.neg_bank,
-                                   neg_grouped=score.neg_ordered, **score.settings)
+            values = stream_scores(first['state'], feats)
             for row, v in zip(rows, values.tolist()):
                 row['scores'][name] = float(v)
         if self.thresholds is not None:

@@ -8,25 +8,27 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
+from mmopen.ood import adaneg
 from mmopen.ood.metrics import CONVENTIONS, check_recall_level
 from mmopen.ood.score_files import save_scores
 from mmopen.ood.summary import check_conventions, format_tables, summarize
 
 
-def run_stream(score, name: str, id_rows: List[dict], ood_rows: List[dict]):
-    """Run stream score ``score`` (e.g. ``AdaNegScore``), reported as ``name``, over the ID
-    rows and one OOD set's rows: ``(ID scores, OOD scores)`` as float64 arrays in dataset
-    order. Every row must come from that score (its key: the text bank and settings)."""
+def run_stream(state: dict, name: str, id_rows: List[dict], ood_rows: List[dict]):
+    """Run a stream score (AdaNeg) from its ``state`` (values: the text banks and settings,
+    :func:`mmopen.ood.adaneg.stream_state`), reported as ``name``, over the ID rows and one OOD
+    set's rows: ``(ID scores, OOD scores)`` as float64 arrays in dataset order. Every row must
+    come from that state (its key: the text bank and settings)."""
     keys = {r['streams'][name][0] for r in id_rows + ood_rows}
-    if keys != {score.key}:
+    if keys != {state['key']}:
         raise RuntimeError(
             f'Stream score {name!r}: the predictions come from {sorted(keys)} but the score '
-            f'this process holds is {score.key}: evaluate one classifier per test run.')
+            f'this process holds is {state["key"]}: evaluate one classifier per test run.')
 
     def feats(rows):
         return torch.from_numpy(np.stack([r['streams'][name][1] for r in rows]))
 
-    id_scores, ood_scores = score.run(feats(id_rows), feats(ood_rows))
+    id_scores, ood_scores = adaneg.run_stream(state, feats(id_rows), feats(ood_rows))
     return id_scores.numpy(), ood_scores.numpy()
 
 
@@ -102,7 +104,7 @@ class OODMetric(BaseMetric):
                 streams={k: (v['key'], v['inputs']['feature'].numpy())
                          for k, v in streams.items()}))
             for k, v in streams.items():
-                self._stream_scores.setdefault(k, v['score'])
+                self._stream_scores.setdefault(k, v['state'])
 
     def _meta(self, key, default):
         meta = self.dataset_meta or {}

@@ -276,3 +276,34 @@ def adaneg_scores(features: torch.Tensor,
         ada = memory.adaptive_sims(f, logits, sample_adaptive, beta, scale=1.0 / tau)
         out.append(_grouped(ada, c, groups) + lambda_vanilla * gate)
     return torch.cat(out) if out else features.new_zeros(0)
+
+
+def stream_state(id_bank: torch.Tensor, neg_bank: torch.Tensor, neg_grouped: bool,
+                 settings: dict, stream_seed: int = 0, id_ood_ratio: Optional[float] = None,
+                 key: str = '') -> dict:
+    """What AdaNeg's stream needs besides the features, as plain values: the text banks (CPU
+    float), whether the negatives are already grouped, the :func:`adaneg_scores` settings, the
+    stream's order (:func:`stream_order`) and the ``key`` naming this bank and these settings.
+    The classifier makes it once; predictions, the metric and the inferencer pass it on."""
+    return dict(key=key, id_bank=id_bank.float().cpu(), neg_bank=neg_bank.float().cpu(),
+                neg_grouped=bool(neg_grouped), settings=dict(settings),
+                stream_seed=int(stream_seed), id_ood_ratio=id_ood_ratio)
+
+
+def stream_scores(state: dict, features: torch.Tensor) -> torch.Tensor:
+    """AdaNeg's scores of ``features`` taken as one test stream in the order given."""
+    return adaneg_scores(features, state['id_bank'], state['neg_bank'],
+                         neg_grouped=state['neg_grouped'], **state['settings'])
+
+
+def run_stream(state: dict, id_feats: torch.Tensor, ood_feats: torch.Tensor):
+    """The stream of one OOD set: ``(ID scores, OOD scores)`` of the samples in it, each in its
+    set's order; the ID and OOD samples are interleaved by :func:`stream_order` (ID samples
+    left out by ``id_ood_ratio`` are not scored)."""
+    n_id = id_feats.shape[0]
+    order = stream_order(n_id, ood_feats.shape[0], state['stream_seed'], state['id_ood_ratio'])
+    scores = stream_scores(state, torch.cat([id_feats, ood_feats])[order])
+    is_id = order < n_id
+    id_pos, ood_pos = order[is_id], order[~is_id]  # back to dataset order within each set
+    return (scores[is_id][torch.argsort(id_pos)].double(),
+            scores[~is_id][torch.argsort(ood_pos)].double())

@@ -12,7 +12,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 from mmopen.ood import scores as ood_scores
-from mmopen.ood.adaneg import adaneg_scores, stream_order
+from mmopen.ood.adaneg import run_stream, stream_state
 
 
 class OODScore:
@@ -218,39 +218,33 @@ class AdaNegScore(OODScore):
                                                self.settings['seed']).flatten()
 
     def bind(self, id_bank: torch.Tensor, neg_bank: torch.Tensor, neg_ordered: bool) -> str:
-        """Attach the text bank (negatives as the classifier stores them) and register."""
+        """Make the stream's state from the text bank (negatives as the classifier stores
+        them): plain values (:func:`mmopen.ood.adaneg.stream_state`) under a key."""
         import hashlib
-        self.id_bank, self.neg_bank = id_bank.float().cpu(), neg_bank.float().cpu()
-        self.neg_ordered = neg_ordered
+        state = stream_state(id_bank, neg_bank, neg_ordered, self.settings, self.stream_seed,
+                             self.id_ood_ratio)
         digest = hashlib.sha1()
-        for t in (self.id_bank, self.neg_bank):
+        for t in (state['id_bank'], state['neg_bank']):
             digest.update(t.contiguous().numpy().tobytes())
         digest.update(repr((sorted(self.settings.items()), neg_ordered, self.stream_seed,
                             self.id_ood_ratio)).encode())
-        self.key = f'{self.name}:{digest.hexdigest()[:16]}'
+        self.key = state['key'] = f'{self.name}:{digest.hexdigest()[:16]}'
+        self.state = state
         return self.key
 
     def stream_inputs(self, features: torch.Tensor, **_) -> dict:
         if self.key is None:
             raise RuntimeError(f'{self.name}: bind() the text bank first (CLIPOODClassifier '
                                'does when it is built).')
-        # the score itself rides along by reference: OODMetric keeps it (per process) to run
-        # the stream; the gathered results carry only the key and the features
-        return dict(key=self.key, score=self, inputs=dict(feature=features.float().cpu()))
+        # the state (banks and settings, values made once) rides along by reference: OODMetric
+        # keeps it (per process) to run the stream; the gathered results carry only the key
+        # and the features
+        return dict(key=self.key, state=self.state,
+                    inputs=dict(feature=features.float().cpu()))
 
     def run(self, id_feats: torch.Tensor, ood_feats: torch.Tensor):
-        """The stream of one OOD set: ``(ID scores, OOD scores)`` of the samples in it, each in
-        its set's order (ID samples left out by ``id_ood_ratio`` are not scored)."""
-        n_id = id_feats.shape[0]
-        order = stream_order(n_id, ood_feats.shape[0], self.stream_seed, self.id_ood_ratio)
-        feats = torch.cat([id_feats, ood_feats])[order]
-        scores = adaneg_scores(feats, self.id_bank, self.neg_bank,
-                               neg_grouped=self.neg_ordered, **self.settings)
-        is_id = order < n_id
-        # back to dataset order within each set
-        id_pos, ood_pos = order[is_id], order[~is_id]
-        return (scores[is_id][torch.argsort(id_pos)].double(),
-                scores[~is_id][torch.argsort(ood_pos)].double())
+        """:func:`mmopen.ood.adaneg.run_stream` on this score's state."""
+        return run_stream(self.state, id_feats, ood_feats)
 
     def compute(self, id_sims, neg_sims, neg_ordered=False):
         raise RuntimeError(f'{self.name} is a stream score: its values come from OODMetric, '

@@ -99,6 +99,13 @@ def test_new_scores_in_the_classifier(tiny_clip_files, tmp_path):
     noun = clf.clip.text_embeddings(['circle'], ('the nice {}', ))
     assert torch.allclose(neg[:1], noun, atol=1e-6)
     stream = preds[0].ood_stream['AdaNeg']
-    assert stream['score'].key == stream['key'] and stream['score'].neg_bank.shape[0] == 8
+    assert stream['state']['key'] == stream['key'] and stream['state']['neg_bank'].shape[0] == 8
+    # values between the layers, no live object (the score itself used to ride along): plain
+    # containers, numbers, strings and tensors only
+    def plain(v):
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and plain(x) for k, x in v.items())
+        return v is None or isinstance(v, (bool, int, float, str, torch.Tensor))
+    assert plain(stream), {k: type(v) for k, v in stream.items()}
     assert torch.allclose(stream['inputs']['feature'], norm(glob, dim=-1)[0], atol=1e-5)
     assert 'AdaNeg' not in preds[0].ood_scores
