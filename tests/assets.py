@@ -1,5 +1,5 @@
 """The test suite's pre-trained inputs, built once per machine and code version
-(:mod:`mmopen.testing.asset_cache`): the quickstart worlds the learning tests run on and the tiny
+(:mod:`tests.asset_cache`): the quickstart worlds the learning tests run on and the tiny
 CLIP / inpainting models pre-trained on them, each for the chain seed :data:`TEST_SEED`.
 
 ``make test`` builds the missing ones before pytest starts (``python -m tests.assets``, part of
@@ -14,8 +14,8 @@ import os.path as osp
 import sys
 import time
 
-from mmopen.testing.asset_cache import AssetCache, copy_asset
 from mmopen.utils.tool_main import load_tool
+from tests.asset_cache import AssetCache, copy_asset
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mmopen.testing.asset_cache import AssetCache, import_closure
+from tests.asset_cache import AssetCache, import_closure
 from tests.assets import ASSETS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

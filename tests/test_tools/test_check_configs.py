@@ -16,7 +16,7 @@ import os.path as osp
 
 import pytest
 
-from tests.tool_runner import run_tool
+from tests.tool_runner import load_tool, run_tool
 
 # the first run on a machine encodes every vocabulary with real-size text towers on the CPU
 pytestmark = pytest.mark.timeout(3600)
@@ -46,7 +46,7 @@ SD2_INPAINT_AND_RESNET50 = 865.91 + 83.65 + 340.39 + 25.56
 
 @pytest.fixture(scope='module')
 def rows(tmp_path_factory):
-    from mmopen.testing.real_size import default_cache
+    default_cache = load_tool('tools/misc/real_size.py').default_cache
     work = tmp_path_factory.mktemp('check_configs')
     cmd = ['tools/misc/check_configs.py', '--reduced', '--timeout', '1200', '--work-dir',
            str(work)] + [osp.join(REPO, c) for c in FAMILIES]
@@ -91,7 +91,9 @@ def test_every_paper_config_architecture_is_a_checked_family():
     from mmengine.config import Config
 
     import mmopen  # noqa: F401
-    from mmopen.testing.real_size import architectures, config_kind, paper_configs
+    real_size = load_tool('tools/misc/real_size.py')
+    architectures, config_kind, paper_configs = (real_size.architectures, real_size.config_kind,
+                                                 real_size.paper_configs)
     checked = {a for arch in FAMILIES.values() for a in arch.split(', ')}
     for path in paper_configs(REPO):
         cfg = Config.fromfile(path)

@@ -14,7 +14,7 @@ stands in for the working directory (``--work-dir``/sandbox: ``checkpoints/`` li
 weight cache, ``data/`` synthetic); logs go to ``--work-dir``/logs/<config>.log. Finished rows
 are kept in ``--work-dir``/rows/: a rerun skips them (``--force`` redoes them). What the check
 changes from a real run (one prompt template, one iteration, no validation): see
-``mmopen/testing/real_size.py``.
+``tools/misc/real_size.py``.
 """
 import argparse
 import json
@@ -25,12 +25,15 @@ import subprocess
 import sys
 import time
 
-from mmopen.testing.real_size import check_config, paper_configs
 from mmopen.utils.child_output import output_to_log
 from mmopen.utils.io import write_json_atomic, write_text_atomic
 from mmopen.utils.launch import fork_is_safe
+from mmopen.utils.tool_main import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# the check's machinery, beside this script (loaded by path: tools are not a package)
+real_size = load_tool(osp.join(osp.dirname(osp.abspath(__file__)), 'real_size.py'))
+check_config, paper_configs = real_size.check_config, real_size.paper_configs
 
 
 def parse_args(argv=None):

@@ -90,8 +90,8 @@ step 40-synood "SynOOD generation, one image${AMP:+ $AMP}" 120 $CHECK $([ "$NGPU
     if ls "$OUT"/check/rows/*.json >/dev/null 2>&1; then
         $PY - "$OUT/check/rows" <<'PY'
 import glob, json, os, sys
-sys.path.insert(0, os.path.join(os.getcwd(), 'tools', 'misc'))
-from check_configs import table  # noqa: E402
+from mmopen.utils.tool_main import load_tool
+table = load_tool(os.path.join(os.getcwd(), 'tools', 'misc', 'check_configs.py')).table
 rows = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(sys.argv[1], '*.json')))]
 print(table(rows))
 ovs = [r for r in rows if 'stock' not in r['config'] and r.get('kind') == 'train']
