@@ -16,7 +16,8 @@ t0=$(date +%s)
 # after the venv's own (the kit's wheels come first).
 site=$("$VENV/bin/python" -c 'import site; print(site.getsitepackages()[0])')
 "$BASE" -c 'import site; print("\n".join(site.getsitepackages()))' > "$site/zz_node_site.pth"
-"$VENV/bin/python" -m pip install -q --no-index --no-deps --no-cache-dir "$KIT"/wheels/*.whl
+"$VENV/bin/python" -m pip install -q --no-index --no-deps --no-cache-dir --force-reinstall \
+    "$KIT"/wheels/*.whl  # into the venv even where the base has the same version
 ext_dir=$("$VENV/bin/python" -c 'import os, importlib.util as u; print(os.path.dirname(u.find_spec("mmcv").origin))')
 if ! ls "$ext_dir"/_ext*.so >/dev/null 2>&1; then
     cp "$KIT/mmcv_ext.py" "$ext_dir/_ext.py"
