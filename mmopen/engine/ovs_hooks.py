@@ -159,11 +159,9 @@ class ProxyCalibrationHook(Hook):
             loss.gamma = gamma
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        """Logs the schedule's weight and gamma (the loss's statistics, ``pc_pairs`` and
+        ``pc_alpha``, come with the head's losses and are logged with them)."""
         for loss in self._losses(runner):
-            stats = getattr(loss, 'last_stats', {}) or {}
             runner.message_hub.update_scalar('train/pc_weight', loss.loss_weight)
             runner.message_hub.update_scalar('train/pc_gamma', loss.gamma)
-            if stats:
-                runner.message_hub.update_scalar('train/pc_pairs', stats.get('pairs', 0))
-                runner.message_hub.update_scalar('train/pc_alpha', stats.get('alpha_mean', 0))
             break

@@ -389,8 +389,12 @@ class OVSNetHead(Mask2FormerHead):
                 hit = labels < self.num_classes
                 f_t = self.text.bank(True).to(final.f_q.device)[labels[hit]].float()
                 f_c = None if self.fusion == 'none' else final.fused[hit].float()
-                losses[self.loss_proxy.loss_name] = self.loss_proxy(final.f_q[hit].float(),
-                                                                    f_c, f_t)
+                value, stats = self.loss_proxy(final.f_q[hit].float(), f_c, f_t,
+                                               return_stats=True)
+                losses[self.loss_proxy.loss_name] = value
+                # logged with the losses (names without 'loss' are not summed into the total)
+                losses['pc_pairs'] = value.new_tensor(float(stats['pairs'])).detach()
+                losses['pc_alpha'] = value.new_tensor(float(stats['alpha_mean'])).detach()
         return losses
 
     # ------------------------------------------------------------------ inference

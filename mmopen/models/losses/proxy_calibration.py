@@ -17,13 +17,13 @@ class ProxyCalibrationLoss(nn.Module):
         self.loss_weight = loss_weight
         self.gamma = gamma
         self._loss_name = loss_name
-        self.last_stats: dict = {}
 
     @property
     def loss_name(self) -> str:
         return self._loss_name
 
-    def forward(self, f_q, f_c, f_t):
+    def forward(self, f_q, f_c, f_t, return_stats: bool = False):
+        """The weighted loss; with ``return_stats`` also its statistics (``alpha_mean``,
+        ``alpha_var``, ``pairs``), returned as values for the head to report."""
         loss, stats = proxy_calibration_loss(f_q, f_c, f_t, self.gamma, return_stats=True)
-        self.last_stats = dict(stats, weight=self.loss_weight, gamma=self.gamma)
-        return self.loss_weight * loss
+        return (self.loss_weight * loss, stats) if return_stats else self.loss_weight * loss

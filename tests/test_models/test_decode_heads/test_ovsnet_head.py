@@ -62,6 +62,11 @@ def test_training_step_reaches_the_head_and_never_the_frozen_clip(ovs_model):
     losses = ovs_model.loss(torch.randn(2, 3, 64, 64), samples(2))
     assert {'decode.loss_cls', 'decode.loss_mask', 'decode.loss_dice',
             'decode.loss_proxy'} <= set(losses)
+    # PC's statistics come back as values with the losses (not state left on the loss), and
+    # their names keep them out of the total MMEngine sums
+    assert 0 < losses['decode.pc_pairs'] and -1 <= losses['decode.pc_alpha'] <= 1
+    assert not losses['decode.pc_pairs'].requires_grad
+    assert not hasattr(ovs_model.decode_head.loss_proxy, 'last_stats')
     total = sum(v for k, v in losses.items() if 'loss' in k)
     ovs_model.zero_grad()
     total.backward()
@@ -201,9 +206,9 @@ def test_proxy_calibration_gets_the_fusion_output_only_with_fusion(weights, monk
     got = {}
     loss = model.decode_head.loss_proxy
 
-    def capture(f_q, f_c, f_t):
+    def capture(f_q, f_c, f_t, return_stats=False):
         got.update(f_q=f_q, f_c=f_c, f_t=f_t)
-        return f_q.sum() * 0
+        return f_q.sum() * 0, dict(pairs=0, alpha_mean=0.0, alpha_var=0.0)
 
     monkeypatch.setattr(loss, 'forward', capture)
     model.train()
