@@ -3,8 +3,10 @@
 ``import mmopen`` (or ``custom_imports = dict(imports=['mmopen'],
 allow_failed_imports=False)`` in a config) registers every component into the host
 registries -- ``mmseg.registry``, ``mmpretrain.registry`` and ``mmengine.registry.TRANSFORMS`` --
-and applies the compatibility fixes of :mod:`mmopen.compat` (safe checkpoint loading under
-``weights_only=True``, CPU distributed launches).
+and turns off MMPretrain's BLIP-family models, which cannot import next to ``transformers`` 5
+(:mod:`mmopen.compat`). No MMEngine, MMSegmentation or MMPretrain function is replaced: safe
+checkpoint loading and CPU distributed launches live in mmopen's runner,
+:class:`mmopen.engine.MMOpenRunner`.
 
 Pure functions live in packages named by task -- :mod:`mmopen.clip`, :mod:`mmopen.ovs`,
 :mod:`mmopen.ood` (with :mod:`mmopen.ood.synood`), :mod:`mmopen.osdg` (with
@@ -16,7 +18,7 @@ from . import compat
 from .version import __version__
 
 compat.check_versions()
-compat.apply_all()
+compat.guard_mmpretrain_multimodal()
 
 from . import clip  # noqa: E402
 from . import datasets, diffusion, engine, evaluation, models, ood, osdg, ovs  # noqa: E402,F401

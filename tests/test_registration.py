@@ -14,6 +14,15 @@ def test_components_are_in_host_registries():
     assert SEG_MODELS.get('CLIPDenseBackbone') is not None
     assert PRETRAIN_MODELS.get('CLIPDenseBackbone') is not None
     assert SEG_DATASETS.get('VocabSegDataset') is not None
+    # runner_type='MMOpenRunner' of the _base_ runtimes, found from both hosts' scopes
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import RUNNERS as PRETRAIN_RUNNERS
+    from mmseg.registry import RUNNERS as SEG_RUNNERS
+
+    from mmopen.engine import MMOpenRunner
+    for scope, runners in (('mmseg', SEG_RUNNERS), ('mmpretrain', PRETRAIN_RUNNERS)):
+        with DefaultScope.overwrite_default_scope(scope):
+            assert runners.get('MMOpenRunner') is MMOpenRunner
 
 
 def test_stock_mmseg_config_with_custom_imports(tiny_clip_files, tmp_path):

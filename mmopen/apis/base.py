@@ -29,7 +29,8 @@ from mmengine.registry import TRANSFORMS, init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from PIL import Image
 
-import mmopen  # noqa: F401  (registers mmopen's modules; compatibility fixes first)
+import mmopen  # noqa: F401  (registers mmopen's modules first)
+from mmopen.compat.checkpoint import load_checkpoint_file
 from mmopen.utils import resolve_checkpoint
 from mmopen.utils.io import write_text_atomic
 from mmopen.utils.progress import show_progress as progress_wanted
@@ -205,13 +206,17 @@ class MMOpenInferencer(BaseInferencer):
         cfg = load_config(model, cfg_options)
         init_default_scope(self.default_scope)
         self.weights = checkpoint_file(weights)
-        super().__init__(model=cfg, weights=self.weights, device=device,
+        # the weights are read in _load_weights_to_model (MMEngine's reader cannot open a
+        # Runner's checkpoint under weights_only=True)
+        super().__init__(model=cfg, weights=None, device=device,
                          scope=self.default_scope,
                          show_progress=progress_wanted() if show_progress is None
                          else show_progress)
 
     # ------------------------------------------------------------------ loading
     def _load_weights_to_model(self, model, checkpoint: Optional[dict], cfg) -> None:
+        if checkpoint is None and self.weights is not None:
+            checkpoint = load_checkpoint_file(self.weights, map_location='cpu')
         if checkpoint is not None:
             _load_checkpoint_to_model(model, checkpoint)
         else:

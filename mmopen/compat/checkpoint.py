@@ -3,7 +3,9 @@
 MMEngine 0.10.7 calls ``torch.load(filename, map_location)`` without ``weights_only``; since
 PyTorch 2.6 that defaults to ``weights_only=True`` and every checkpoint a Runner wrote fails to
 load ("Weights only load failed ... numpy._core.multiarray.scalar"), so ``--resume`` and
-``load_from`` die. Turning ``weights_only`` off would let any checkpoint file run arbitrary code
+``load_from`` die. mmopen's readers (:class:`mmopen.engine.MMOpenRunner`, the inferencers, the
+tools) read checkpoints with :func:`load_checkpoint_file` instead; MMEngine's own loader is left
+as it is. Turning ``weights_only`` off would let any checkpoint file run arbitrary code
 when it is unpickled. Instead, mmopen keeps ``weights_only=True`` and allow-lists exactly the
 objects MMEngine itself writes into a checkpoint:
 
@@ -161,20 +163,27 @@ def safe_torch_load(filename: Any, map_location: Optional[Any] = None) -> Any:
             f'save or copy?); copy or save it again. (torch said: {torch_reason(err)})') from None
 
 
-def _load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:
-    """Replacement for ``mmengine.runner.checkpoint.load_from_local``."""
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return safe_torch_load(filename, map_location=map_location)
+def load_checkpoint_file(filename: str, map_location: Optional[Any] = 'cpu') -> Any:
+    """A checkpoint as MMEngine's ``_load_checkpoint`` reads it, but a local file (any path
+    without a ``scheme://``) through :func:`safe_torch_load`; other schemes (``http://``,
+    ``s3://``, ``open-mmlab://`` ...) are MMEngine's own loaders."""
+    name = str(filename)
+    if '://' in name:
+        from mmengine.runner.checkpoint import _load_checkpoint
+        return _load_checkpoint(name, map_location=map_location)
+    name = osp.expanduser(name)
+    if not osp.isfile(name):
+        raise FileNotFoundError(f'Checkpoint {name!r} does not exist: check the path (for a '
+                                'run of tools/train.py, WORK_DIR/last_checkpoint names it).')
+    return safe_torch_load(name, map_location=map_location)
 
 
-def install_safe_checkpoint_loader() -> None:
-    """Route MMEngine's local checkpoint loading (the ``''`` scheme: plain paths, used by
-    ``resume``, ``load_from`` and ``init_cfg=Pretrained``) through :func:`safe_torch_load`.
-
-    Remote schemes (``http://``, ``s3://``, ...) keep MMEngine's loaders: this machine set-up has
-    no network, and their files are not loaded unless the user opts in.
-    """
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+def load_weights(model: Any, filename: str, strict: bool = False,
+                 map_location: Optional[Any] = 'cpu',
+                 revise_keys: Optional[list] = None) -> dict:
+    """MMEngine's ``load_checkpoint(model, filename, ...)`` with the file read by
+    :func:`load_checkpoint_file`; returns the checkpoint."""
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+    checkpoint = load_checkpoint_file(filename, map_location=map_location)
+    return _load_checkpoint_to_model(model, checkpoint, strict,
+                                     revise_keys=revise_keys or [(r'^module\.', '')])

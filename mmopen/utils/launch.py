@@ -5,7 +5,6 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-# (this module's import ran mmopen/__init__: the registration and the compatibility fixes)
 from mmopen.compat import trust_checkpoint
 from .progress import disable_progress
 
@@ -83,14 +82,15 @@ def unique_experiment_name(cfg: Config):
 
 
 def build_runner(cfg: Config):
-    """The config's runner (``runner_type``, else MMEngine's ``Runner``), under a name no other
-    runner of this process has."""
+    """The config's runner (``runner_type``, else :class:`mmopen.engine.MMOpenRunner`), under a
+    name no other runner of this process has."""
     from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
+
+    from mmopen.engine import MMOpenRunner
     if cfg.get('experiment_name') is None:
         cfg.experiment_name = unique_experiment_name(cfg)
     if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
+        return MMOpenRunner.from_cfg(cfg)
     return RUNNERS.build(cfg)
 
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-import mmopen  # noqa: F401  (installs the safe loader)
+import mmopen  # noqa: F401
 from mmopen.compat import UnsafeCheckpointError
 from mmopen.compat import checkpoint as ckpt_mod
-from mmopen.compat import safe_torch_load, trust_checkpoint
+from mmopen.compat import load_checkpoint_file, load_weights, safe_torch_load, trust_checkpoint
 
 
 class _Payload:
@@ -40,18 +40,17 @@ def _no_trust_leak():
 
 
 def test_code_carrying_checkpoint_is_refused_and_never_runs(evil_checkpoint, monkeypatch):
-    from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
     monkeypatch.delenv(ckpt_mod.TRUST_ENV, raising=False)
     path, marker = evil_checkpoint
-    # the loader the Runner uses (resume, load_from, init_cfg=Pretrained)
+    # the reader mmopen's runner (resume, load_from), inferencers and tools use
     with pytest.raises(UnsafeCheckpointError) as info:
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        load_checkpoint_file(path, map_location='cpu')
     msg = str(info.value)
     assert '`exec`' in msg and path in msg
     assert ckpt_mod.TRUST_ENV in msg and '--trust-checkpoint' in msg
     assert 'run any code' in msg
     with pytest.raises(UnsafeCheckpointError):
-        load_checkpoint(nn.Linear(2, 2), path, map_location='cpu')
+        load_weights(nn.Linear(2, 2), path, map_location='cpu')
     assert not osp.exists(marker), 'the checkpoint code ran'
     assert isinstance(info.value, pickle.UnpicklingError)
 
@@ -132,7 +131,8 @@ class _ToyDataset(torch.utils.data.Dataset):
 
 def _toy_runner(work_dir, max_iters, resume=False):
     from mmengine.model import BaseModel
-    from mmengine.runner import Runner
+
+    from mmopen.engine import MMOpenRunner
 
     class Toy(BaseModel):
 
@@ -143,7 +143,7 @@ def _toy_runner(work_dir, max_iters, resume=False):
         def forward(self, inputs, labels=None, mode='tensor'):
             return self.net(inputs, labels, mode)
 
-    return Runner(
+    return MMOpenRunner(
         model=Toy(),
         work_dir=work_dir,
         train_dataloader=dict(
@@ -179,3 +179,28 @@ def test_real_mmengine_checkpoint_loads_and_resumes(tmp_path):
     runner.train()
     assert runner.iter == 6
     assert osp.isfile(osp.join(work_dir, 'iter_6.pth'))
+
+
+def test_load_weights_reads_a_runner_checkpoint_into_a_model(tmp_path):
+    """The tools' and inferencers' reader: a Runner's checkpoint (numpy meta, HistoryBuffers)
+    into a model, ``module.`` prefixes of a DDP run stripped; a missing file named."""
+    work_dir = str(tmp_path / 'toy')
+    _toy_runner(work_dir, max_iters=2).train()
+    path = osp.join(work_dir, 'iter_2.pth')
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    ddp = str(tmp_path / 'ddp.pth')
+    torch.save({'state_dict': {f'module.{k}': v for k, v in ckpt['state_dict'].items()}}, ddp)
+    for source in (path, ddp):
+        model = _ToyModel()
+        load_weights(nn.ModuleDict(dict(net=model)), source, strict=True)
+        assert torch.equal(model.linear.weight, ckpt['state_dict']['net.linear.weight'])
+    with pytest.raises(FileNotFoundError, match='nowhere.pth'):
+        load_checkpoint_file(str(tmp_path / 'nowhere.pth'))
+
+
+def test_mmengines_own_loader_is_left_as_it_is():
+    """``import mmopen`` replaces no MMEngine loader: the plain path scheme is MMEngine's
+    ``load_from_local`` (which refuses a Runner's checkpoint on this PyTorch: that is why
+    mmopen's runner reads them itself)."""
+    from mmengine.runner import checkpoint as mm_ckpt
+    assert mm_ckpt.CheckpointLoader._schemes[''] is mm_ckpt.load_from_local

@@ -85,13 +85,14 @@ def resolve_prompt_domain(value, source_domains):
 
 
 def build_model(cfg, checkpoint, device):
-    from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
+
+    from mmopen.compat import load_weights
     model_cfg = dict(cfg.model)
     model_cfg.pop('pseudo_unknowns', None)
     model = MODELS.build(model_cfg)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_weights(model, checkpoint, map_location='cpu', strict=True)
     return model.to(device).eval()
 
 

@@ -21,6 +21,7 @@ from torch import nn
 
 from mmopen.clip import FrozenCLIP
 from mmopen.clip.preprocess import clip_input_size, clip_normalise
+from mmopen.compat.checkpoint import load_weights
 
 
 def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -93,7 +94,6 @@ class MMPretrainLogits(nn.Module):
                  resize: Optional[int] = None, antialias: bool = True):
         super().__init__()
         from mmengine.config import Config
-        from mmengine.runner import load_checkpoint
         from mmpretrain.registry import MODELS
         for what, path in (('config', config), ('checkpoint', checkpoint)):
             if not str(path).startswith('mmpretrain::') and not osp.isfile(path):
@@ -114,7 +114,7 @@ class MMPretrainLogits(nn.Module):
                              'trained with this config (or set model.head.num_classes).')
         model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
         self.model = MODELS.build(model_cfg)
-        load_checkpoint(self.model, checkpoint, map_location='cpu', strict=True, logger='silent')
+        load_weights(self.model, checkpoint, map_location='cpu', strict=True)
         self.model.eval().requires_grad_(False)
         pre = self.model.data_preprocessor
         mean = getattr(pre, 'mean', None)
