@@ -4,7 +4,9 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmcv.ops import point_sample
 from mmdet.models.losses.utils import weight_reduce_loss
+from mmdet.models.utils import get_uncertain_point_coords_with_randomness
 from mmdet.utils import reduce_mean
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
@@ -24,9 +26,6 @@ from mmopen.ovs.labelled_points import (labelled_point_weights, sample_points,
 
 FUSIONS = ('gfa', 'none', 'cross_attention', 'self_attention')
 NO_OBJECT = ('embedding', 'scalar')
-# a key of the first image meta of the final layer's matching: a list its targets are appended
-# to (the Proxy Calibration loss needs the matched labels the class loss used)
-MATCHED_LABELS = 'ovsnet_matched_labels'
 # a key of every image meta in training with ignore-aware mask losses: the ground truth's
 # labelled pixels (``H x W``, False where the label map holds the ignore index)
 LABELLED = 'ovsnet_labelled'
@@ -327,25 +326,51 @@ class OVSNetHead(Mask2FormerHead):
 
     def _loss_by_feat_single(self, cls_scores: Tensor, mask_preds: Tensor,
                              batch_gt_instances, batch_img_metas: List[dict]):
-        """mmdet's losses of one decoder layer; with the images' labelled pixels, the mask BCE
-        and dice weigh each point by :func:`labelled_point_weights` (mmdet's normalisation
-        kept) and the uncertain points are drawn among labelled ones."""
-        if not batch_img_metas or LABELLED not in batch_img_metas[0]:
-            return super()._loss_by_feat_single(cls_scores, mask_preds, batch_gt_instances,
-                                                batch_img_metas)
-        (labels, label_weights, mask_targets, mask_weights, avg_factor,
-         labelled) = self.get_targets(list(cls_scores), list(mask_preds), batch_gt_instances,
-                                      batch_img_metas)[:6]
-        labels = torch.stack(labels).flatten(0, 1)
-        cls_scores = cls_scores.flatten(0, 1)
-        class_weight = cls_scores.new_tensor(self.class_weight)
-        loss_cls = self.loss_cls(cls_scores, labels, torch.stack(label_weights).flatten(0, 1),
-                                 avg_factor=class_weight[labels].sum())
-        num_total_masks = max(reduce_mean(cls_scores.new_tensor([avg_factor])), 1)
+        """The losses of one decoder layer and the labels its queries were matched to:
+        ``(loss_cls, loss_mask, loss_dice, labels)``, ``labels`` ``B x N`` (``num_classes`` =
+        unmatched). mmdet's Mask2Former losses, step for step; with the images' labelled
+        pixels, the mask BCE and dice weigh each point by :func:`labelled_point_weights`
+        (mmdet's normalisation kept) and the uncertain points are drawn among labelled ones."""
+        targets = self.get_targets(list(cls_scores), list(mask_preds), batch_gt_instances,
+                                   batch_img_metas)
+        labels, label_weights, mask_targets, mask_weights, avg_factor = targets[:5]
+        labelled = targets[5] if batch_img_metas and LABELLED in batch_img_metas[0] else None
+        labels = torch.stack(labels)
+        flat_labels, flat_scores = labels.flatten(0, 1), cls_scores.flatten(0, 1)
+        class_weight = flat_scores.new_tensor(self.class_weight)
+        loss_cls = self.loss_cls(flat_scores, flat_labels,
+                                 torch.stack(label_weights).flatten(0, 1),
+                                 avg_factor=class_weight[flat_labels].sum())
+        num_total_masks = max(reduce_mean(flat_scores.new_tensor([avg_factor])), 1)
         mask_preds = mask_preds[torch.stack(mask_weights) > 0]
-        mask_targets, labelled = torch.cat(mask_targets), torch.cat(labelled)
-        if mask_targets.shape[0] == 0:
-            return loss_cls, mask_preds.sum(), mask_preds.sum()
+        mask_targets = torch.cat(mask_targets)
+        if mask_targets.shape[0] == 0:  # no query matched
+            return loss_cls, mask_preds.sum(), mask_preds.sum(), labels
+        if labelled is None:
+            loss_mask, loss_dice = self._mask_losses(mask_preds, mask_targets, num_total_masks)
+        else:
+            loss_mask, loss_dice = self._labelled_mask_losses(
+                mask_preds, mask_targets, torch.cat(labelled), num_total_masks)
+        return loss_cls, loss_mask, loss_dice, labels
+
+    def _mask_losses(self, mask_preds: Tensor, mask_targets: Tensor,
+                     num_total_masks) -> Tuple[Tensor, Tensor]:
+        """mmdet's mask BCE and dice on uncertain points (Mask2Former, Sec. 3.3)."""
+        with torch.no_grad():
+            coords = get_uncertain_point_coords_with_randomness(
+                mask_preds.unsqueeze(1), None, self.num_points, self.oversample_ratio,
+                self.importance_sample_ratio)
+            point_targets = point_sample(mask_targets.unsqueeze(1).float(), coords).squeeze(1)
+        point_preds = point_sample(mask_preds.unsqueeze(1), coords).squeeze(1)
+        loss_dice = self.loss_dice(point_preds, point_targets, avg_factor=num_total_masks)
+        loss_mask = self.loss_mask(point_preds.reshape(-1), point_targets.reshape(-1),
+                                   avg_factor=num_total_masks * self.num_points)
+        return loss_mask, loss_dice
+
+    def _labelled_mask_losses(self, mask_preds: Tensor, mask_targets: Tensor,
+                              labelled: Tensor, num_total_masks) -> Tuple[Tensor, Tensor]:
+        """The mask BCE and dice with ignored pixels out: points drawn among labelled pixels,
+        each weighed by :func:`labelled_point_weights`."""
         with torch.no_grad():
             coords = uncertain_point_coords(mask_preds, labelled, self.num_points,
                                             self.oversample_ratio, self.importance_sample_ratio)
@@ -359,16 +384,27 @@ class OVSNetHead(Mask2FormerHead):
         loss_mask = self.loss_mask(point_preds.reshape(-1), point_targets.reshape(-1),
                                    weights.reshape(-1),
                                    avg_factor=num_total_masks * self.num_points)
-        return loss_cls, loss_mask, loss_dice
+        return loss_mask, loss_dice
 
-    def get_targets(self, cls_scores_list, mask_preds_list, batch_gt_instances,
-                    batch_img_metas, *args, **kwargs):
-        targets = super().get_targets(cls_scores_list, mask_preds_list, batch_gt_instances,
-                                      batch_img_metas, *args, **kwargs)
-        sink = batch_img_metas[0].get(MATCHED_LABELS) if batch_img_metas else None
-        if sink is not None:
-            sink.append(targets[0])  # labels per image; num_classes = unmatched
-        return targets
+    def losses_and_matches(self, all_cls_scores: List[Tensor], all_mask_preds: List[Tensor],
+                           batch_gt_instances, batch_img_metas: List[dict]
+                           ) -> Tuple[Dict[str, Tensor], Tensor]:
+        """mmdet's ``loss_by_feat`` (the final layer's losses, then ``d{i}.``-prefixed ones of
+        the others, in mmdet's order) and the final layer's matched labels (``B x N``), which
+        the Proxy Calibration loss pairs with the text embeddings."""
+        layers = [self._loss_by_feat_single(c, m, batch_gt_instances, batch_img_metas)
+                  for c, m in zip(all_cls_scores, all_mask_preds)]
+        names = ('loss_cls', 'loss_mask', 'loss_dice')
+        losses = dict(zip(names, layers[-1][:3]))
+        for i, layer in enumerate(layers[:-1]):
+            losses.update({f'd{i}.{name}': value for name, value in zip(names, layer[:3])})
+        return losses, layers[-1][3]
+
+    def loss_by_feat(self, all_cls_scores, all_mask_preds, batch_gt_instances,
+                     batch_img_metas) -> Dict[str, Tensor]:
+        """mmdet's ``loss_by_feat``: the losses of every decoder layer."""
+        return self.losses_and_matches(all_cls_scores, all_mask_preds, batch_gt_instances,
+                                       batch_img_metas)[0]
 
     def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList,
              train_cfg: ConfigType) -> Dict[str, Tensor]:
@@ -377,15 +413,12 @@ class OVSNetHead(Mask2FormerHead):
         and the dice sums over 12,544 points per mask are not safe in half precision."""
         gt_instances, img_metas = self._seg_data_to_instance_data(batch_data_samples)
         outs = self(x, batch_data_samples)
-        matched: List[List[Tensor]] = []  # every layer's matched labels, the final one last
-        img_metas = [dict(m, **{MATCHED_LABELS: matched}) if i == 0 else m
-                     for i, m in enumerate(img_metas)]
         with torch.autocast(device_type=outs[-1].masks.device.type, enabled=False):
-            losses = self.loss_by_feat([o.cls.float() for o in outs],
-                                       [o.masks.float() for o in outs], gt_instances, img_metas)
+            losses, labels = self.losses_and_matches(
+                [o.cls.float() for o in outs], [o.masks.float() for o in outs], gt_instances,
+                img_metas)
             if self.loss_proxy is not None and self.loss_proxy.loss_weight > 0:
                 final = outs[-1]
-                labels = torch.stack(matched[-1])
                 hit = labels < self.num_classes
                 f_t = self.text.bank(True).to(final.f_q.device)[labels[hit]].float()
                 f_c = None if self.fusion == 'none' else final.fused[hit].float()

@@ -321,7 +321,7 @@ def _ignore_case(head, ignored=True, seed=0):
 
 def _layer_losses(head, cls, masks, gt, metas, seed=11):
     torch.manual_seed(seed)
-    return head._loss_by_feat_single(cls, masks, gt, metas)
+    return head._loss_by_feat_single(cls, masks, gt, metas)[:3]
 
 
 @pytest.fixture(scope='module')
@@ -379,6 +379,36 @@ def test_labelled_points_keep_mask2formers_bce_gradient(heads):
     far[1:7, 1:7] = False  # cells whose points' stencils may touch the block
     assert torch.allclose(aware[:, far], plain[:, far], rtol=1e-5, atol=1e-9)
     assert aware[:, 3:5, 3:5].abs().max() == 0 and plain[:, 3:5, 3:5].abs().max() > 0
+
+
+def test_losses_and_matched_labels_are_mmdets(heads):
+    """The plain head's losses of every layer and the final layer's matched labels are
+    mmdet's: ``Mask2FormerHead._loss_by_feat_single`` and ``get_targets`` of mmdet itself
+    called on the same inputs with the same random state (point sampling draws random numbers:
+    the order of the draws must be mmdet's too). Catches a loss step that drifts from mmdet's,
+    a dict in another order or with other names, and labels of another layer or matching."""
+    from mmdet.models.dense_heads import Mask2FormerHead as MMDetHead
+    _, plain = heads
+    cases = [_ignore_case(plain, ignored=False, seed=s) for s in (0, 1, 2)]  # 3 "layers"
+    gt, metas = cases[0][2], cases[0][3]
+    all_cls, all_masks = [c[0] for c in cases], [c[1] for c in cases]
+    # the final layer's queries 2 and 3 hold the classes (0 and 1 in the others)
+    all_cls[-1], all_masks[-1] = all_cls[-1].roll(2, dims=1), all_masks[-1].roll(2, dims=1)
+    torch.manual_seed(5)
+    losses, labels = plain.losses_and_matches(all_cls, all_masks, gt, metas)
+    torch.manual_seed(5)
+    want = [MMDetHead._loss_by_feat_single(plain, c, m, gt, metas)
+            for c, m in zip(all_cls, all_masks)]
+    names = ['loss_cls', 'loss_mask', 'loss_dice']
+    assert list(losses) == names + [f'd{i}.{n}' for i in range(2) for n in names]
+    for prefix, layer in zip(['d0.', 'd1.', ''], want):
+        for name, value in zip(names, layer):
+            assert torch.equal(losses[prefix + name], value), (prefix + name, losses, want)
+    torch.manual_seed(0)
+    mm_labels = MMDetHead.get_targets(plain, list(all_cls[-1]), list(all_masks[-1]), gt,
+                                      metas)[0]
+    assert torch.equal(labels, torch.stack(mm_labels))
+    assert labels[0, 2:4].tolist() == [0, 1] and (labels < plain.num_classes).sum() == 2
 
 
 def test_ignore_aware_loss_refuses_other_mask_losses(weights):
