@@ -34,7 +34,7 @@ from timing import median_times
 
 from mmopen.diffusion import GuidedInpainter, load_inpaint_model
 from mmopen.ood.synood import CLIPLogits
-from mmopen.testing.tiny_diffusion import write_tiny_inpaint
+from mmopen.quickstart.tiny_diffusion import write_tiny_inpaint
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
 

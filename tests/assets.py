@@ -20,7 +20,7 @@ from tests.asset_cache import AssetCache, copy_asset
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 TEST_SEED = int(os.environ.get('MMOPEN_TEST_SEED', '0'))
-TESTING = 'mmopen/testing/'
+TESTING = 'mmopen/quickstart/'
 CLIP_SOURCES = [TESTING + 'tiny_clip.py', TESTING + 'quickstart_data.py', 'tests/assets.py']
 INPAINT_SOURCES = CLIP_SOURCES + [TESTING + 'tiny_diffusion.py']
 OSDG_TOOLS = ['tools/misc/make_osdg_quickstart_data.py', 'tools/misc/make_tiny_clip.py',
@@ -32,8 +32,8 @@ WORLD_STEPS = load_tool('tools/misc/setup_quickstart.py').CLIP_STEPS
 def _quickstart(out: str, data: dict, steps: int) -> None:
     """Quickstart data written with ``data`` and the tiny ConvNeXt CLIP pre-trained on it for
     ``steps`` steps (as ``make quickstart-data`` does)."""
-    from mmopen.testing.quickstart_data import write_quickstart_data
-    from mmopen.testing.tiny_clip import write_clip_file
+    from mmopen.quickstart.quickstart_data import write_quickstart_data
+    from mmopen.quickstart.tiny_clip import write_clip_file
     root = osp.join(out, 'quickstart')
     assert write_quickstart_data(root, seed=TEST_SEED, log=lambda *_: None, **data)
     write_clip_file('mmopen-tiny-convnext', osp.join(root, 'tiny_clip_convnext.safetensors'),
@@ -42,7 +42,7 @@ def _quickstart(out: str, data: dict, steps: int) -> None:
 
 def _synood(out: str, data: dict, steps: int) -> None:
     """:func:`_quickstart` plus the tiny inpainting model pre-trained on its ID images."""
-    from mmopen.testing.tiny_diffusion import quickstart_pairs, write_tiny_inpaint
+    from mmopen.quickstart.tiny_diffusion import quickstart_pairs, write_tiny_inpaint
     _quickstart(out, data, steps)
     images, prompts = quickstart_pairs(osp.join(out, 'quickstart'))
     write_tiny_inpaint(osp.join(out, 'tiny_inpaint'), images, prompts, seed=TEST_SEED,

@@ -154,7 +154,7 @@ def repo_root() -> str:
 def tiny_clip_files(tmp_path_factory):
     """Random tiny CLIPs saved in every supported release format:
     ``files[(model_name, fmt)] -> path``."""
-    from mmopen.testing.tiny_clip import write_clip_file
+    from mmopen.quickstart.tiny_clip import write_clip_file
     folder = tmp_path_factory.mktemp('tiny_clip')
     files = {}
     for model in ('mmopen-tiny-convnext', 'mmopen-tiny-vit'):

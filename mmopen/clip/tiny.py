@@ -9,7 +9,7 @@ adapter, like ``convnext_base_w``; ``mmopen-tiny-vit`` is open_clip's own
 are the JSON files in ``model_configs/``.
 
 Writing weight files for them (random or pre-trained on the quickstart data) is test and
-quickstart tooling: :mod:`mmopen.testing.tiny_clip`.
+quickstart tooling: :mod:`mmopen.quickstart.tiny_clip`.
 """
 import os.path as osp
 

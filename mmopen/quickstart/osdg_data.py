@@ -15,7 +15,7 @@ diamond a turned square). The quickstart trains on ``photo``, ``painting`` and `
 
 :func:`world` draws *other* images of the same world (all styles, all classes and two shapes no
 benchmark class is, ``ring`` and ``hexagon``, from another seed) to pre-train the tiny CLIP ViT
-(:func:`mmopen.testing.tiny_pretrain.osdg_pairs`) and the tiny inpainting model
+(:func:`mmopen.quickstart.tiny_pretrain.osdg_pairs`) and the tiny inpainting model
 (:func:`osdg_inpaint_pairs`), as real CLIP and diffusion weights have seen cartoons, crosses,
 diamonds and much else before anyone fine-tunes them. The inpainting model's captions name the
 class (``"A sketch image of a cross"``) or, for a third of the images, only the generic word
@@ -110,7 +110,7 @@ def benchmark_dict() -> Dict[str, object]:
     return dict(name='quickstart_shapes', layout='DATA_ROOT/<domain>/<class>/<image file>',
                 domains=list(DOMAINS), classes=[c[0] for c in CLASSES], known=list(KNOWN),
                 unknown=list(UNKNOWN), class_names={},
-                source='mmopen.testing.osdg_data (synthetic)',
+                source='mmopen.quickstart.osdg_data (synthetic)',
                 notes=f'target domain of the quickstart: {TARGET}')
 
 

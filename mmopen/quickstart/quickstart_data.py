@@ -38,7 +38,7 @@ classes, as a real CLIP has seen far more than any segmentation training set.
 
 The open world for zero-shot OOD detection (``OUT/world``: named objects and scenes, ID /
 near-OOD / far-OOD sets at 96 px, the lexicon in WordNet's file format) is
-:mod:`mmopen.testing.ood_world`'s (``world_id=0``: none is written, and the tiny CLIP is
+:mod:`mmopen.quickstart.ood_world`'s (``world_id=0``: none is written, and the tiny CLIP is
 pre-trained without it).
 
 Everything is drawn from a fixed seed, so two runs write the same bytes. The data is written to

@@ -1,7 +1,7 @@
 """Tiny CLIP weight files for tests and the quickstart, in every release format.
 
 :func:`write_clip_file` saves a tiny model (random-initialised, or pre-trained on the quickstart
-data by :mod:`mmopen.testing.tiny_pretrain`) in a real release format, so that tests and the
+data by :mod:`mmopen.quickstart.tiny_pretrain`) in a real release format, so that tests and the
 quickstart load weights through exactly the code path of real checkpoints
 (``mmopen.clip.FrozenCLIP(model_name, weights=PATH)``). ``tools/misc/make_tiny_clip.py`` is its
 command line.

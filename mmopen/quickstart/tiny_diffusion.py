@@ -189,11 +189,11 @@ def pretrain_tiny_inpaint(parts: Dict[str, object], images: Sequence[np.ndarray]
 def quickstart_pairs(root: str, seed: int = 0, scenes_per_class: int = 16):
     """What the tiny inpainting model is pre-trained on. For the quickstart's classification
     data: ``scenes_per_class`` scenes with a context object per ID class (a kite or a tire on a
-    wall, grass or floor texture, :func:`~mmopen.testing.quickstart_data.context_scene`),
+    wall, grass or floor texture, :func:`~mmopen.quickstart.quickstart_data.context_scene`),
     each with the context prompt SynOOD gives it (``"A photo only remain kite, grass."``), so
     that, like a real inpainting model, it can paint the context elements a prompt names where
     the ID object was. For the OSDG quickstart (a folder with ``benchmark.json``):
-    :func:`mmopen.testing.osdg_data.osdg_inpaint_pairs`.
+    :func:`mmopen.quickstart.osdg_data.osdg_inpaint_pairs`.
 
     The ID images themselves are left out: SynOOD never asks the model for an ID class by name
     (it starts from the ID image), and the one model of a world also serves SeeCLIP, whose

@@ -10,7 +10,7 @@ InfoNCE over the distinct captions (each batch is classified against every capti
 false negatives between images with the same caption), plus the same loss on the mask-pooled
 embeddings of the segmentation regions (:func:`region_embeddings`), so that the tower's dense
 features classify regions as mask pooling needs. When the data has the open world of the OOD
-quickstart (:mod:`mmopen.testing.ood_world`), a third term captions images of *every* concept of
+quickstart (:mod:`mmopen.quickstart.ood_world`), a third term captions images of *every* concept of
 it, ID or not (:func:`world_caption_loss`), as a real CLIP has read about far more than any ID
 label set. This is a stand-in for real CLIP weights on data the project makes itself, not a
 replacement for them.
@@ -60,7 +60,7 @@ class PretrainData(NamedTuple):
     seg_images: np.ndarray
     seg_labels: np.ndarray
     seg_captions: List[str]
-    world: Sequence = ()  # mmopen.testing.ood_world.Sample, for the open-world term
+    world: Sequence = ()  # mmopen.quickstart.ood_world.Sample, for the open-world term
 
 
 # Pre-training caption templates of the open world (a real CLIP has read every phrasing the
@@ -153,7 +153,7 @@ def world_caption_loss(model: torch.nn.Module, tokenizer: Callable, images: torc
                        others: Sequence = ()) -> torch.Tensor:
     """Image-to-caption InfoNCE on open-world images, true captions of other images left out.
 
-    Each image gets one true phrase (:func:`~mmopen.testing.ood_world.sample_description`);
+    Each image gets one true phrase (:func:`~mmopen.quickstart.ood_world.sample_description`);
     ``others`` (more images) give one more phrase each, and every object and scene noun is
     added, so that each image is told apart from every concept of the world at every step
     (without them, a tiny tower at 96 px learns the objects several times slower); each phrase

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmopen.clip import CLIPWeightsError, FrozenCLIP
-from mmopen.testing.tiny_clip import build_random_clip
+from mmopen.quickstart.tiny_clip import build_random_clip
 
 MODELS = ('mmopen-tiny-convnext', 'mmopen-tiny-vit')
 FORMATS = ('safetensors', 'bin', 'openai-jit', 'openai-state-dict')

@@ -11,7 +11,7 @@ from PIL import Image
 from mmopen.clip import FrozenCLIP
 from mmopen.clip.constants import CLIP_MEAN, CLIP_STD
 from mmopen.ood.neg_labels import read_neg_labels
-from mmopen.testing import ood_world as w
+from mmopen.quickstart import ood_world as w
 from tests.assets import private_copy
 from tests.conftest import TEST_SEED
 from tests.tool_runner import load_tool

@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 
 from mmopen.ood.wordnet import read_lemmas
-from mmopen.testing import ood_world as w
+from mmopen.quickstart import ood_world as w
 
 
 def test_split_shares_attributes_as_documented():

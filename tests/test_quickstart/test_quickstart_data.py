@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from mmopen.clip.vocabularies import load_vocabulary
-from mmopen.testing.quickstart_data import write_quickstart_data
+from mmopen.quickstart.quickstart_data import write_quickstart_data
 
 SMALL = dict(seg_train=4, seg_val=2, cls_train=2, cls_val=1, ood=2, seg_size=64)
 

@@ -118,8 +118,8 @@ def test_the_suite_assets_are_keyed_by_their_pretraining_code():
     under test (a head or a metric edit must not rebuild 20 minutes of assets)."""
     for name, (_, _, sources) in ASSETS.items():
         files = import_closure(REPO, [osp.join(REPO, s) for s in sources])
-        assert {'mmopen/testing/tiny_clip.py', 'mmopen/testing/tiny_pretrain.py',
+        assert {'mmopen/quickstart/tiny_clip.py', 'mmopen/quickstart/tiny_pretrain.py',
                 'mmopen/clip/build.py', 'mmopen/compat/checkpoint.py'} <= set(files), name
         assert not [f for f in files if f.startswith(('mmopen/models/', 'mmopen/evaluation/'))]
         if name in ('synood', 'seeclip'):
-            assert 'mmopen/testing/tiny_diffusion.py' in files
+            assert 'mmopen/quickstart/tiny_diffusion.py' in files

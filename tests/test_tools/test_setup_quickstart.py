@@ -105,8 +105,8 @@ def test_the_context_scenes_are_what_their_prompts_name(quickstart_data):
     object's hardly any) and the scene's background."""
     import numpy as np
 
-    from mmopen.testing.quickstart_data import CONTEXT_OBJECTS, SEG_BACKGROUNDS
-    from mmopen.testing.tiny_diffusion import quickstart_pairs
+    from mmopen.quickstart.quickstart_data import CONTEXT_OBJECTS, SEG_BACKGROUNDS
+    from mmopen.quickstart.tiny_diffusion import quickstart_pairs
     images, prompts = quickstart_pairs(quickstart_data)
     with open(osp.join(quickstart_data, 'cls', 'imagenet', 'meta', 'classes.txt')) as f:
         assert len(images) == 16 * sum(1 for line in f if line.strip())

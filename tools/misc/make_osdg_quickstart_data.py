@@ -1,6 +1,6 @@
 """Write the synthetic open-set domain generalisation quickstart (the quickstart shapes in four
 styles, PACS layout, with its class split as ``benchmark.json``); see
-:mod:`mmopen.testing.osdg_data`.
+:mod:`mmopen.quickstart.osdg_data`.
 
     python tools/misc/make_osdg_quickstart_data.py data/quickstart/osdg [--force] [--per-class N]
 
@@ -10,7 +10,7 @@ renamed into place.
 import argparse
 import sys
 
-from mmopen.testing.osdg_data import DEFAULTS, write_osdg_quickstart
+from mmopen.quickstart.osdg_data import DEFAULTS, write_osdg_quickstart
 
 
 def main(argv=None) -> int:

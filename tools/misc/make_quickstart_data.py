@@ -1,5 +1,5 @@
 """Write the synthetic quickstart data sets (segmentation with seen / unseen classes, ID / OOD
-classification) in real on-disk layouts; see :mod:`mmopen.testing.quickstart_data`.
+classification) in real on-disk layouts; see :mod:`mmopen.quickstart.quickstart_data`.
 
     python tools/misc/make_quickstart_data.py data/quickstart [--force] [--seg-train N] ...
 
@@ -9,7 +9,7 @@ temporary name and renamed into place.
 import argparse
 import sys
 
-from mmopen.testing.quickstart_data import DEFAULTS, write_quickstart_data
+from mmopen.quickstart.quickstart_data import DEFAULTS, write_quickstart_data
 
 
 def main(argv=None) -> int:

@@ -23,7 +23,7 @@ import argparse
 import os.path as osp
 import sys
 
-from mmopen.testing.tiny_clip import FORMATS, write_clip_file
+from mmopen.quickstart.tiny_clip import FORMATS, write_clip_file
 from mmopen.utils.io import read_json_if_exists as _read_json
 from mmopen.utils.io import write_json_atomic
 

@@ -2,7 +2,7 @@
 encoder, tokenizer, DDIM scheduler) for SynOOD's and SeeCLIP's tests and quickstart; with
 ``--pretrain-on``, its VAE and UNet are first trained on the images of one or more quickstart
 data folders (the classification images of ``data/quickstart``, the shapes in four styles of
-``data/quickstart/osdg``; see :mod:`mmopen.testing.tiny_diffusion`). The folder is what a real
+``data/quickstart/osdg``; see :mod:`mmopen.quickstart.tiny_diffusion`). The folder is what a real
 release looks like, so SynOOD and SeeCLIP load it with ``from_pretrained(PATH)`` like real
 weights.
 
@@ -17,8 +17,8 @@ import os.path as osp
 import sys
 
 import mmopen  # noqa: E402,F401  (compatibility fixes first)
-from mmopen.testing.tiny_diffusion import (RECIPE_VERSION, UNET_STEPS, VAE_STEPS, quickstart_pairs,
-                                           write_tiny_inpaint)
+from mmopen.quickstart.tiny_diffusion import (RECIPE_VERSION, UNET_STEPS, VAE_STEPS,
+                                              quickstart_pairs, write_tiny_inpaint)
 from mmopen.utils.io import read_json_if_exists as _read_json
 
 

@@ -343,7 +343,7 @@ def seed_values(work: str, seed: int, data: str) -> Dict[str, float]:
     v['synood/loss_guided'] = float(np.mean([r['losses'][-1] for r in records]))
     # what the detector's CLIP names the synthetic images (their mined negative label): a
     # near-OOD context object, or a bare scene
-    from mmopen.testing.quickstart_data import CONTEXT_OBJECTS, SEG_BACKGROUNDS
+    from mmopen.quickstart.quickstart_data import CONTEXT_OBJECTS, SEG_BACKGROUNDS
     for key, kind in (('near', CONTEXT_OBJECTS), ('scene', SEG_BACKGROUNDS)):
         words = {c[0].split(',')[0] for c in kind}
         v[f'synood/mined_{key}'] = 100.0 * float(np.mean([r['neg_label'] in words

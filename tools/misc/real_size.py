@@ -39,8 +39,8 @@ from mmopen.ood.synood.generator import SynOODGenerator, SynOODSample
 from mmopen.ood.synood.manifest import synood_record
 from mmopen.ood.synood.seeds import read_image_list, select_seeds
 from mmopen.osdg.benchmarks import load_osdg_benchmark
-from mmopen.testing.tiny_clip import write_clip_file
-from mmopen.testing.tiny_diffusion import write_tiny_inpaint
+from mmopen.quickstart.tiny_clip import write_clip_file
+from mmopen.quickstart.tiny_diffusion import write_tiny_inpaint
 from mmopen.utils import build_runner
 from mmopen.utils.io import atomic_path, write_text_atomic
 from mmopen.utils.sharded_writer import Seed, generate_shard, sample_seed, write_manifest

@@ -95,9 +95,9 @@ def plan(root: str, seed: int) -> List[Tuple[str, List[str], str]]:
 
 
 # the code that makes a world: a change to any of these re-checks every step
-MAKERS = ('mmopen/testing/quickstart_data.py', 'mmopen/testing/osdg_data.py',
-          'mmopen/testing/tiny_clip.py', 'mmopen/testing/tiny_pretrain.py',
-          'mmopen/testing/tiny_diffusion.py', 'mmopen/testing/ood_world.py',
+MAKERS = ('mmopen/quickstart/quickstart_data.py', 'mmopen/quickstart/osdg_data.py',
+          'mmopen/quickstart/tiny_clip.py', 'mmopen/quickstart/tiny_pretrain.py',
+          'mmopen/quickstart/tiny_diffusion.py', 'mmopen/quickstart/ood_world.py',
           'mmopen/clip/model_configs/mmopen-tiny-vit.json',
           'mmopen/clip/model_configs/mmopen-tiny-convnext.json', 'mmopen/ood/neg_labels.py',
           'mmopen/ood/csp.py', 'mmopen/ood/wordnet.py', 'tools/misc/make_quickstart_data.py',

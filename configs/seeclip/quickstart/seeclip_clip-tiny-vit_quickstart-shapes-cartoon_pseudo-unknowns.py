@@ -9,7 +9,7 @@
 _base_ = ['./seeclip_clip-tiny-vit_quickstart-shapes-cartoon.py']
 pseudo_dir = 'data/quickstart/osdg_pseudo_unknowns'
 # The generator: the tiny inpainting model knows the world's shapes by name and by the generic
-# word "shape" (mmopen.testing.osdg_data): asked for "a shape" with the known classes as
+# word "shape" (mmopen.quickstart.osdg_data): asked for "a shape" with the known classes as
 # negative prompt, it draws some other shape, as Stable Diffusion asked for "an unknown class"
 # draws some other object. The released prompt ("an unknown class") and guidance 15 mean nothing
 # to its tiny text encoder: they gave colour blobs. Strength 0.8, so the known shape of the

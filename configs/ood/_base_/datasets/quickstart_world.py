@@ -1,5 +1,5 @@
 # The quickstart's open world for zero-shot OOD detection, written by
-# `tools/misc/make_quickstart_data.py` (mmopen/testing/ood_world.py): 96 px images of one object
+# `tools/misc/make_quickstart_data.py` (mmopen/quickstart/ood_world.py): 96 px images of one object
 # on part of a scene. ID = 6 object classes on the ID scenes (data/quickstart/world/id);
 # near = 6 near-OOD objects (each shares a shape with one ID class and a colour with another)
 # on the ID scenes; far = 5 far-OOD objects on scenes no ID image shows.
