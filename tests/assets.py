@@ -20,9 +20,9 @@ from tests.asset_cache import AssetCache, copy_asset
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 TEST_SEED = int(os.environ.get('MMOPEN_TEST_SEED', '0'))
-TESTING = 'mmopen/quickstart/'
-CLIP_SOURCES = [TESTING + 'tiny_clip.py', TESTING + 'quickstart_data.py', 'tests/assets.py']
-INPAINT_SOURCES = CLIP_SOURCES + [TESTING + 'tiny_diffusion.py']
+QUICKSTART = 'mmopen/quickstart/'
+CLIP_SOURCES = [QUICKSTART + 'tiny_clip.py', QUICKSTART + 'quickstart_data.py', 'tests/assets.py']
+INPAINT_SOURCES = CLIP_SOURCES + [QUICKSTART + 'tiny_diffusion.py']
 OSDG_TOOLS = ['tools/misc/make_osdg_quickstart_data.py', 'tools/misc/make_tiny_clip.py',
               'tools/misc/make_tiny_inpaint.py']
 # the ConvNeXt CLIP's pre-training steps in a quickstart world (make quickstart-data's)
@@ -74,7 +74,7 @@ ASSETS = {
     # as make quickstart-data makes them (what the CLIP knows of the unseen classes bounds
     # what OVSNet can name: the small copy's 200-step CLIP names them in some seeds only)
     'ovsnet': (_quickstart, dict(data=dict(), steps=WORLD_STEPS),
-               CLIP_SOURCES + [TESTING + 'tiny_pretrain.py', TESTING + 'ood_world.py',
+               CLIP_SOURCES + [QUICKSTART + 'tiny_pretrain.py', QUICKSTART + 'ood_world.py',
                                'tools/misc/setup_quickstart.py']),
     # tests/test_synood: the 32 ID training images per class, a small segmentation set
     'synood': (_synood, dict(data=dict(seg_train=32, seg_val=4, cls_train=32, cls_val=4, ood=8,

@@ -16,7 +16,6 @@ test process, which has imported mmopen already: :class:`ForkedTool` (a tool to 
 and :func:`run_ranks` (a tool on several ranks, as ``torchrun`` starts them on one node).
 """
 import contextlib
-import importlib.util
 import io
 import logging
 import os
@@ -52,12 +51,9 @@ def one_thread():
 
 
 def load_tool(path: str):
-    """A tool script (``tools/...py``, relative to the repository) as a module."""
-    name = 'tool_' + os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A tool script (``tools/...py``, relative to the repository) as a new module."""
+    from mmopen.utils.tool_main import load_tool as load
+    return load(os.path.join(REPO, path), fresh=True)
 
 
 def _manager_classes():

@@ -13,17 +13,20 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _LOADED: Dict[str, ModuleType] = {}
 
 
-def load_tool(path: str) -> ModuleType:
+def load_tool(path: str, fresh: bool = False) -> ModuleType:
     """The tool script at ``path`` (relative to the repository, e.g. ``'tools/test.py'``) as
-    a module, loaded once per process."""
+    a module, loaded once per process; ``fresh=True`` executes it again into a new module
+    (what a test that changes a tool's globals wants)."""
     full = path if osp.isabs(path) else osp.join(REPO, path)
-    if full not in _LOADED:
+    if fresh or full not in _LOADED:
         if not osp.isfile(full):
             raise FileNotFoundError(f'No tool script at {full}.')
         spec = importlib.util.spec_from_file_location(
             'mmopen_tool_' + osp.splitext(osp.basename(full))[0], full)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        if fresh:
+            return module
         _LOADED[full] = module
     return _LOADED[full]
 
