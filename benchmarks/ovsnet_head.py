@@ -171,7 +171,6 @@ def measure_inference(size, vocab, repeats):
 
     cfg = Config.fromfile(CONFIG)
     cfg.model.backbone.weights = None
-    cfg.model.decode_head.text_encoder.weights = None
     cfg.model.decode_head.templates = 'simple'
     cfg.model.decode_head.test_vocabulary = vocab
     init_default_scope('mmseg')

@@ -4,4 +4,4 @@ clip = dict(model_name='convnext_large_d_320',
             weights='checkpoints/clip/convnext_large_d_320/open_clip_pytorch_model.bin')
 model = dict(
     backbone=clip,
-    decode_head=dict(text_encoder=clip, in_channels=[192, 384, 768, 1536]))
+    decode_head=dict(in_channels=[192, 384, 768, 1536]))

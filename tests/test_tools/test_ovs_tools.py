@@ -184,7 +184,6 @@ def test_vocab_size_curve_against_a_reference(quickstart_data, tmp_path):
     opts = [f'test_dataloader.dataset.data_root={seg}',
             f'test_dataloader.dataset.vocabulary={seg}/classes.txt',
             f'model.backbone.weights={weights}',
-            f'model.decode_head.text_encoder.weights={weights}',
             f'model.decode_head.vocabulary={seg}/classes_seen.txt']
     from mmengine.config import Config
     from mmengine.registry import init_default_scope

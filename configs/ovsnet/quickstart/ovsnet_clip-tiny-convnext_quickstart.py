@@ -22,7 +22,6 @@ model = dict(
     data_preprocessor=dict(size=(128, 128)),
     backbone=clip,
     decode_head=dict(
-        text_encoder=clip,
         vocabulary={{_base_.seen_classes}},  # named once, in quickstart_seg_open.py
         in_channels=[16, 32, 48, 64],
         feat_channels=32,

@@ -92,7 +92,8 @@ class OVSNetHead(Mask2FormerHead):
 
     Args:
         vocabulary: training classes (shipped name, file, or list); ``num_classes`` follows.
-        text_encoder: ``dict(model_name=..., weights=...)`` of the CLIP (the backbone's).
+        text_encoder: ``dict(model_name=..., weights=...)`` of the CLIP (the backbone's;
+            ``OVSEncoderDecoder`` sets it from its backbone when a config leaves it out).
         test_vocabulary: fixed evaluation classes (default: the dataset's / the training ones).
         templates: prompt templates (``'vild'`` by default, as FC-CLIP / OVSNet).
         fusion: one of ``'gfa'``, ``'none'``, ``'cross_attention'``, ``'self_attention'``.

@@ -1,5 +1,6 @@
 """An EncoderDecoder for open-vocabulary heads: one CLIP per model, and semantic maps over large
 vocabularies without a full-resolution tensor per class."""
+import inspect
 import logging
 from typing import List, Optional
 
@@ -15,13 +16,34 @@ from torch import Tensor
 from mmopen.ovs.semantic_maps import chunked_semantic_argmax
 
 
+def head_with_backbone_clip(decode_head: dict, backbone: dict) -> dict:
+    """``decode_head`` with ``text_encoder`` set to the backbone's CLIP (``model_name``,
+    ``weights``) where the head takes one and names none; other heads and configs as given."""
+    head_cls = MODELS.get(decode_head.get('type', '')) if isinstance(decode_head, dict) else None
+    takes_text = head_cls is not None and 'text_encoder' in inspect.signature(
+        head_cls.__init__).parameters
+    if not takes_text or decode_head.get('text_encoder') is not None:
+        return decode_head
+    if not isinstance(backbone, dict) or 'model_name' not in backbone:
+        raise ValueError(
+            f"OVSEncoderDecoder: the head ({decode_head.get('type')}) names no text_encoder and "
+            f"the backbone ({backbone.get('type') if isinstance(backbone, dict) else backbone!r})"
+            " names no CLIP model_name to take it from: give decode_head.text_encoder="
+            'dict(model_name=..., weights=...) or a CLIP backbone (CLIPDenseBackbone).')
+    return dict(decode_head, text_encoder=dict(model_name=backbone['model_name'],
+                                               weights=backbone.get('weights')))
+
+
 @MODELS.register_module()
 class OVSEncoderDecoder(EncoderDecoder):
     """``EncoderDecoder`` for open-vocabulary heads over a CLIP backbone (OVSNet).
 
-    * **One CLIP per model**: the backbone's ``FrozenCLIP`` is handed to the head
+    * **One CLIP per model, named once**: the backbone's ``FrozenCLIP`` is handed to the head
       (``share_clip``), which uses it for text embeddings and for mapping mask-pooled features;
-      no second copy is loaded, moved to the device or saved.
+      no second copy is loaded, moved to the device or saved. A head config without
+      ``text_encoder`` gets the backbone's ``model_name`` and ``weights`` (so a config, or
+      ``--cfg-options model.backbone.weights=...``, names the CLIP file once); one that names
+      another CLIP is refused by the head's ``share_clip``.
     * **Large vocabularies** (ADE-847, PC-459): in ``whole`` inference the head returns class
       probabilities and mask logits and :func:`chunked_semantic_argmax` forms the label map, so
       no ``C x H x W`` tensor at full resolution is materialised; data samples then carry
@@ -33,8 +55,10 @@ class OVSEncoderDecoder(EncoderDecoder):
         class_chunk: classes processed at a time in the chunked path.
     """
 
-    def __init__(self, *args, class_chunk: int = 64, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, backbone: dict, decode_head: dict, *args, class_chunk: int = 64,
+                 **kwargs):
+        super().__init__(backbone, head_with_backbone_clip(decode_head, backbone), *args,
+                         **kwargs)
         self.class_chunk = class_chunk
         clip = getattr(self.backbone, 'clip', None)
         head = self.decode_head

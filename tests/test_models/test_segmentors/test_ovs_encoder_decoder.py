@@ -137,3 +137,38 @@ def test_ground_truth_mask_oracle_classifies_each_region_with_clip(tiny_clip_fil
     model.test_cfg['masks'] = 'boxes'
     with pytest.raises(ValueError, match="test_cfg.masks='boxes'"):
         model.predict(x, data)
+
+
+def test_the_clip_is_named_once_in_the_backbone(tiny_clip_files, tmp_path):
+    """The quickstart config names its CLIP file in the backbone only: the head's text encoder
+    is that CLIP (shared, not a second copy), and ``--cfg-options model.backbone.weights=``
+    alone moves both. A head config naming another CLIP is still refused; a head without
+    text_encoder over a backbone with no CLIP name is refused naming text_encoder."""
+    import shutil
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from mmopen.models.segmentors.ovs_encoder_decoder import head_with_backbone_clip
+    from tests.test_models.test_decode_heads.test_ovsnet_head import QS
+    cfg = Config.fromfile(QS)
+    assert 'text_encoder' not in cfg.model.decode_head
+    weights = tiny_clip_files[('mmopen-tiny-convnext', 'safetensors')]
+    moved = str(tmp_path / 'moved.safetensors')
+    shutil.copy(weights, moved)
+    cfg.model.backbone.weights = moved
+    cfg.model.decode_head.vocabulary = VOCAB
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    text = model.decode_head.text
+    assert text.text_encoder_cfg == dict(model_name='mmopen-tiny-convnext', weights=moved)
+    assert text.clip is model.backbone.clip
+    cfg.model.decode_head.text_encoder = dict(model_name='mmopen-tiny-convnext',
+                                              weights=weights)
+    with pytest.raises(ValueError, match='one CLIP'):
+        MODELS.build(cfg.model)
+    with pytest.raises(ValueError, match='text_encoder'):
+        head_with_backbone_clip(dict(type='OVSNetHead'), dict(type='ResNetV1c', depth=50))
+    stock = dict(type='Mask2FormerHead', num_classes=3)  # takes no text encoder: as given
+    assert head_with_backbone_clip(stock, dict(type='ResNetV1c')) is stock

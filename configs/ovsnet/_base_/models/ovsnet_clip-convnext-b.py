@@ -10,7 +10,8 @@
 # Mask losses: ignore_aware_mask_loss=None lets OpenVocabularyHook decide from the training
 # set: off for COCO-Panoptic-133 (no annotated class held out: Mask2Former's losses, as the
 # release), on for a training set that labels held-out classes ignore.
-# The head shares the backbone's CLIP (OVSEncoderDecoder): one CLIP per model.
+# The head shares the backbone's CLIP (OVSEncoderDecoder): one CLIP per model, named once,
+# in the backbone (the head's text_encoder is taken from it).
 clip_model = 'convnext_base_w'
 clip_weights = 'checkpoints/clip/convnext_base_w/open_clip_pytorch_model.bin'
 clip_channels = [128, 256, 512, 1024]
@@ -35,7 +36,6 @@ model = dict(
         with_pool_features=True),
     decode_head=dict(
         type='OVSNetHead',
-        text_encoder=dict(model_name=clip_model, weights=clip_weights),
         vocabulary=train_vocabulary,
         templates='vild',
         fusion='gfa',
