@@ -101,6 +101,8 @@ def mmengine_safe_globals() -> List[Any]:
 
 
 _GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')
+# a remote scheme at the start of a checkpoint name (``https://``, ``s3://``, ``open-mmlab://``)
+_SCHEME_RE = re.compile(r'^[A-Za-z][\w+.-]*://')
 
 
 def torch_reason(err: Exception) -> str:
@@ -168,7 +170,7 @@ def load_checkpoint_file(filename: str, map_location: Optional[Any] = 'cpu') -> 
     without a ``scheme://``) through :func:`safe_torch_load`; other schemes (``http://``,
     ``s3://``, ``open-mmlab://`` ...) are MMEngine's own loaders."""
     name = str(filename)
-    if '://' in name:
+    if _SCHEME_RE.match(name):
         from mmengine.runner.checkpoint import _load_checkpoint
         return _load_checkpoint(name, map_location=map_location)
     name = osp.expanduser(name)
@@ -185,5 +187,9 @@ def load_weights(model: Any, filename: str, strict: bool = False,
     :func:`load_checkpoint_file`; returns the checkpoint."""
     from mmengine.runner.checkpoint import _load_checkpoint_to_model
     checkpoint = load_checkpoint_file(filename, map_location=map_location)
-    return _load_checkpoint_to_model(model, checkpoint, strict,
-                                     revise_keys=revise_keys or [(r'^module\.', '')])
+    if not isinstance(checkpoint, dict):
+        raise RuntimeError(f'No state_dict found in checkpoint file {filename!r}: it holds a '
+                           f'{type(checkpoint).__name__}, not a dict.')
+    return _load_checkpoint_to_model(
+        model, checkpoint, strict,
+        revise_keys=[(r'^module\.', '')] if revise_keys is None else revise_keys)

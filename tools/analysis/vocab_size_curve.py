@@ -39,14 +39,16 @@ def main(argv=None) -> int:
 
     from mmopen.clip.text_classifier import text_classifiers
     from mmopen.clip.vocabularies import load_vocabulary
+    from mmopen.compat import load_weights
     from mmopen.utils.io import save_figure_atomic, write_json_atomic
     cfg = Config.fromfile(args.config)
     for opt in args.cfg_options:
         key, value = opt.split('=', 1)
         cfg.merge_from_dict({key: value})
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model = init_model(cfg, None if args.checkpoint == 'none' else args.checkpoint,
-                       device=args.device)
+    model = init_model(cfg, None, device=args.device)
+    if args.checkpoint != 'none':  # a Runner's checkpoint: read under weights_only=True
+        load_weights(model, args.checkpoint, map_location='cpu')
     heads = text_classifiers(model)
     if not heads:
         raise SystemExit(f'{args.config} has no open-vocabulary head.')

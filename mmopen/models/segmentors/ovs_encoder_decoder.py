@@ -14,22 +14,36 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmopen.ovs.semantic_maps import chunked_semantic_argmax
+from ..backbones import CLIPDenseBackbone
+from ..decode_heads import OVSNetHead
+
+
+def _registered_class(cfg) -> Optional[type]:
+    """The class a model config's ``type`` names (a registered name or the class itself)."""
+    kind = cfg.get('type') if isinstance(cfg, dict) else None
+    if inspect.isclass(kind):
+        return kind
+    return MODELS.get(kind) if isinstance(kind, str) else None
 
 
 def head_with_backbone_clip(decode_head: dict, backbone: dict) -> dict:
-    """``decode_head`` with ``text_encoder`` set to the backbone's CLIP (``model_name``,
+    """``decode_head`` with ``text_encoder`` set to the CLIP backbone's (``model_name``,
     ``weights``) where the head takes one and names none; other heads and configs as given."""
-    head_cls = MODELS.get(decode_head.get('type', '')) if isinstance(decode_head, dict) else None
-    takes_text = head_cls is not None and 'text_encoder' in inspect.signature(
-        head_cls.__init__).parameters
-    if not takes_text or decode_head.get('text_encoder') is not None:
+    if not isinstance(decode_head, dict) or decode_head.get('text_encoder') is not None:
         return decode_head
-    if not isinstance(backbone, dict) or 'model_name' not in backbone:
+    head_cls = _registered_class(decode_head)
+    takes_text = head_cls is not None and (
+        issubclass(head_cls, OVSNetHead)
+        or 'text_encoder' in inspect.signature(head_cls).parameters)
+    if not takes_text:
+        return decode_head
+    backbone_cls = _registered_class(backbone)
+    if backbone_cls is None or not issubclass(backbone_cls, CLIPDenseBackbone):
+        kind = backbone.get('type') if isinstance(backbone, dict) else backbone
         raise ValueError(
-            f"OVSEncoderDecoder: the head ({decode_head.get('type')}) names no text_encoder and "
-            f"the backbone ({backbone.get('type') if isinstance(backbone, dict) else backbone!r})"
-            " names no CLIP model_name to take it from: give decode_head.text_encoder="
-            'dict(model_name=..., weights=...) or a CLIP backbone (CLIPDenseBackbone).')
+            f'OVSEncoderDecoder: the head ({head_cls.__name__}) names no text_encoder and the '
+            f'backbone ({kind!r}) is not a CLIPDenseBackbone to take the CLIP from: give '
+            'decode_head.text_encoder=dict(model_name=..., weights=...) or a CLIP backbone.')
     return dict(decode_head, text_encoder=dict(model_name=backbone['model_name'],
                                                weights=backbone.get('weights')))
 

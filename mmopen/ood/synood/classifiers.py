@@ -21,7 +21,7 @@ from torch import nn
 
 from mmopen.clip import FrozenCLIP
 from mmopen.clip.preprocess import clip_input_size, clip_normalise
-from mmopen.compat.checkpoint import load_weights
+from mmopen.compat.checkpoint import load_checkpoint_file
 
 
 def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -94,6 +94,7 @@ class MMPretrainLogits(nn.Module):
                  resize: Optional[int] = None, antialias: bool = True):
         super().__init__()
         from mmengine.config import Config
+        from mmengine.runner.checkpoint import _load_checkpoint_to_model
         from mmpretrain.registry import MODELS
         for what, path in (('config', config), ('checkpoint', checkpoint)):
             if not str(path).startswith('mmpretrain::') and not osp.isfile(path):
@@ -105,8 +106,8 @@ class MMPretrainLogits(nn.Module):
             cfg = Config.fromfile(config)
         model_cfg = cfg.model
         num_classes = model_cfg.get('head', {}).get('num_classes')
-        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        state = state.get('state_dict', state)
+        checkpoint_dict = load_checkpoint_file(checkpoint, map_location='cpu')
+        state = checkpoint_dict.get('state_dict', checkpoint_dict)
         found = _checkpoint_num_classes(state)
         if num_classes is not None and found is not None and found != num_classes:
             raise ValueError(f'Classifier checkpoint {checkpoint!r} has {found} classes but its '
@@ -114,7 +115,7 @@ class MMPretrainLogits(nn.Module):
                              'trained with this config (or set model.head.num_classes).')
         model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
         self.model = MODELS.build(model_cfg)
-        load_weights(self.model, checkpoint, map_location='cpu', strict=True)
+        _load_checkpoint_to_model(self.model, checkpoint_dict, strict=True)
         self.model.eval().requires_grad_(False)
         pre = self.model.data_preprocessor
         mean = getattr(pre, 'mean', None)

@@ -172,3 +172,9 @@ def test_the_clip_is_named_once_in_the_backbone(tiny_clip_files, tmp_path):
         head_with_backbone_clip(dict(type='OVSNetHead'), dict(type='ResNetV1c', depth=50))
     stock = dict(type='Mask2FormerHead', num_classes=3)  # takes no text encoder: as given
     assert head_with_backbone_clip(stock, dict(type='ResNetV1c')) is stock
+    from mmopen.models import CLIPDenseBackbone, OVSNetHead
+    clip = dict(type=CLIPDenseBackbone, model_name='mmopen-tiny-convnext', weights=moved)
+    assert head_with_backbone_clip(dict(type=OVSNetHead), clip)['text_encoder'] == dict(
+        model_name='mmopen-tiny-convnext', weights=moved)  # types given as classes
+    named = dict(type=OVSNetHead, text_encoder=dict(model_name='x'))
+    assert head_with_backbone_clip(named, dict(type='ResNetV1c')) is named
