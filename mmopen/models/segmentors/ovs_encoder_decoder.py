@@ -74,22 +74,19 @@ class OVSEncoderDecoder(EncoderDecoder):
         super().__init__(backbone, head_with_backbone_clip(decode_head, backbone), *args,
                          **kwargs)
         self.class_chunk = class_chunk
-        clip = getattr(self.backbone, 'clip', None)
-        head = self.decode_head
-        if clip is not None and hasattr(head, 'share_clip'):
-            head.share_clip(clip)
-            needs_pool = (getattr(head, 'fusion', 'none') != 'none'
-                          or getattr(head, 'ensemble', None) is not None)
-            if needs_pool and getattr(self.backbone, 'with_pool_features', None) is False:
+        backbone, head = self.backbone, self.decode_head
+        if isinstance(backbone, CLIPDenseBackbone) and isinstance(head, OVSNetHead):
+            head.share_clip(backbone.clip)
+            needs_pool = head.fusion != 'none' or head.ensemble is not None
+            if needs_pool and not backbone.with_pool_features:
                 # the head's mask pooling reads the CLIP tower's pre-head features: turn the
                 # backbone's output of them on rather than fail inside the CLIP head later
                 print_log('OVSEncoderDecoder: the head pools CLIP features, so the backbone '
                           'now also returns them (CLIPDenseBackbone with_pool_features=True).',
                           logger='current', level=logging.INFO)
                 self.backbone.with_pool_features = True
-            if hasattr(head, 'expect_pool') and not getattr(self.backbone, 'with_embeddings',
-                                                                False):
-                head.expect_pool = bool(getattr(self.backbone, 'with_pool_features', False))
+            if not backbone.with_embeddings:
+                head.expect_pool = bool(backbone.with_pool_features)
 
     def _chunked(self) -> bool:
         return (hasattr(self.decode_head, 'predict_components')
