@@ -79,7 +79,7 @@ def build_tiny_inpaint(tokenizer_dir: str, seed: int = 0,
                        architecture: Optional[Dict[str, dict]] = None) -> Dict[str, object]:
     """Randomly initialised components (``unet``, ``vae``, ``text_encoder``, ``tokenizer``,
     ``scheduler``) built from the configs above, or from ``architecture`` (``unet``, ``vae``,
-    ``text`` configs: ``SD2_INPAINT`` of tools/misc/real_size.py is SD-2-inpainting's)."""
+    ``text`` configs: ``SD2_INPAINT`` of tools/misc/real_size_weights.py is SD-2-inpainting's)."""
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
     arch = {**dict(unet=TINY_UNET, vae=TINY_VAE, text=TINY_TEXT), **(architecture or {})}

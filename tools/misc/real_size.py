@@ -46,8 +46,7 @@ TEMPLATE_KEYS = ('templates', 'neg_noun_templates', 'neg_adj_templates', 'neg_cs
 _HERE = osp.dirname(osp.abspath(__file__))
 _weights = load_tool(osp.join(_HERE, 'real_size_weights.py'))
 _data = load_tool(osp.join(_HERE, 'real_size_data.py'))
-WeightCache, default_cache, SD2_INPAINT = (_weights.WeightCache, _weights.default_cache,
-                                           _weights.SD2_INPAINT)
+WeightCache, default_cache = _weights.WeightCache, _weights.default_cache
 DataWriter, NUM_NEG_LABELS = _data.DataWriter, _data.NUM_NEG_LABELS
 
 

@@ -211,7 +211,7 @@ class AdaNegScore(OODScore):
                              batch_size=batch_size, target_negatives=target_negatives)
         self.stream_seed = stream_seed
         self.id_ood_ratio = id_ood_ratio
-        self.key = None
+        self.state: Optional[dict] = None  # made by bind()
 
     def neg_order(self, num_neg: int) -> torch.Tensor:
         return ood_scores.neglabel_group_index(num_neg, self.settings['groups'],
@@ -228,9 +228,14 @@ class AdaNegScore(OODScore):
             digest.update(t.contiguous().numpy().tobytes())
         digest.update(repr((sorted(self.settings.items()), neg_ordered, self.stream_seed,
                             self.id_ood_ratio)).encode())
-        self.key = state['key'] = f'{self.name}:{digest.hexdigest()[:16]}'
+        state['key'] = f'{self.name}:{digest.hexdigest()[:16]}'
         self.state = state
         return self.key
+
+    @property
+    def key(self) -> Optional[str]:
+        """The bound state's key (``None`` before :meth:`bind`)."""
+        return None if self.state is None else self.state['key']
 
     def stream_inputs(self, features: torch.Tensor, **_) -> dict:
         if self.key is None:
